@@ -1,0 +1,42 @@
+//! `cargo xtask` — the commands a person runs on this project:
+//!
+//! - `cargo xtask run` installs the missing tools, builds the release app and server, seeds the
+//!   demo account on first start and serves everything on one origin;
+//! - `cargo xtask test` runs every check CI runs (see `test.rs`);
+//! - `cargo xtask dev` runs `trunk serve` beside a backend, for work on the UI.
+//!
+//! Only the standard library: this crate compiles in seconds on a fresh machine.
+
+mod frontend;
+mod server;
+mod shell;
+mod tasks;
+mod tools;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <run|test|dev> [options]
+
+  run  [--addr HOST:PORT] [--db PATH]   build everything and serve it (default 127.0.0.1:8080)
+  test                                  format, lints, native, wasm and browser tests
+  dev                                   trunk serve on 127.0.0.1:8081 with a backend on :8080";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => tasks::run(&args[1..]),
+        Some("test") => tasks::test(),
+        Some("dev") => tasks::dev(),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("xtask: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

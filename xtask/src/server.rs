@@ -1,0 +1,78 @@
+//! A backend started as a child process: it prints `listening on http://ADDR` when ready, and is
+//! stopped with SIGTERM (then killed) when dropped.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Stdio};
+
+use crate::shell::{Result, command, describe};
+
+/// A running `mfa-resync serve`.
+pub struct Server {
+    child: Child,
+    /// `http://127.0.0.1:PORT`, as the server reported it.
+    pub url: String,
+}
+
+impl Server {
+    /// Starts `BINARY --db DB serve --addr ADDR [--dist DIST]` and waits for its ready line.
+    pub fn start(binary: &Path, db: &Path, addr: &str, dist: Option<&Path>) -> Result<Server> {
+        let mut cmd = command(binary.to_str().expect("UTF-8 path"));
+        cmd.arg("--db").arg(db).args(["serve", "--addr", addr]);
+        if let Some(dist) = dist {
+            cmd.arg("--dist").arg(dist);
+        }
+        let shown = describe(&cmd);
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("could not start `{shown}`: {e}"))?;
+        let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
+        let url = loop {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    println!("{line}");
+                    if let Some(url) = line.trim().strip_prefix("listening on ") {
+                        break url.to_owned();
+                    }
+                }
+                _ => {
+                    let status = child.wait().map_err(|e| e.to_string())?;
+                    return Err(format!("`{shown}` stopped before it was ready ({status})"));
+                }
+            }
+        };
+        // Keep draining the server's stdout so it never blocks on a full pipe.
+        std::thread::spawn(move || {
+            lines
+                .map_while(std::result::Result::ok)
+                .for_each(|l| println!("{l}"))
+        });
+        Ok(Server { child, url })
+    }
+
+    /// Waits for the server to exit by itself (Ctrl-C reaches it too).
+    pub fn wait(mut self) -> Result {
+        let status = self.child.wait().map_err(|e| e.to_string())?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("the server exited with {status}"))
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let stopped = std::process::Command::new("kill")
+                .args(["-TERM", &self.child.id().to_string()])
+                .status()
+                .is_ok_and(|s| s.success());
+            if !stopped {
+                let _ = self.child.kill();
+            }
+            let _ = self.child.wait();
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! The three commands. `test` runs every check CI runs, in order, and ends with a summary.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::frontend::{self, TransferSize};
+use crate::server::Server;
+use crate::shell::{self, Result, command, run as run_command};
+use crate::tools;
+
+const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+
+/// `cargo xtask run [--addr A] [--db PATH]`: tools, release builds, demo seed on first start, serve.
+pub fn run(args: &[String]) -> Result {
+    let addr = flag(args, "--addr")?
+        .or_else(|| std::env::var("MFA_RESYNC_ADDR").ok())
+        .unwrap_or_else(|| DEFAULT_ADDR.to_owned());
+    let db = flag(args, "--db")?
+        .or_else(|| std::env::var("MFA_RESYNC_DB").ok())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| shell::root().join("data/mfa-resync.sqlite"));
+    tools::ensure_build_tools()?;
+    frontend::build_release()?;
+    run_command(command("cargo").args([
+        "build",
+        "--release",
+        "-p",
+        "backend",
+        "--bin",
+        "mfa-resync",
+    ]))?;
+    let binary = shell::root().join("target/release/mfa-resync");
+    seed_demo_on_first_start(&binary, &db)?;
+    Server::start(&binary, &db, &addr, Some(&shell::root().join("dist")))?.wait()
+}
+
+/// `cargo xtask dev`: a debug backend on :8080 and `trunk serve` on :8081 proxying `/api/` to it.
+pub fn dev() -> Result {
+    tools::ensure_build_tools()?;
+    run_command(command("cargo").args(["build", "-p", "backend", "--bin", "mfa-resync"]))?;
+    let binary = shell::root().join("target/debug/mfa-resync");
+    let db = shell::root().join("data/mfa-resync.sqlite");
+    seed_demo_on_first_start(&binary, &db)?;
+    let _server = Server::start(&binary, &db, DEFAULT_ADDR, None)?;
+    println!("xtask: the app is at http://127.0.0.1:8081/ (rebuilt on every change)");
+    run_command(command("trunk").arg("serve"))
+}
+
+/// `cargo xtask test`: everything, with a summary; non-zero exit on any failure.
+pub fn test() -> Result {
+    let mut report = Report::default();
+    let tools_ok = report.step("tools installed", || {
+        tools::ensure_build_tools()?;
+        tools::ensure_chromium()
+    });
+    if !tools_ok {
+        return report.finish();
+    }
+    report.step("format (cargo fmt --check)", || {
+        run_command(command("cargo").args(["fmt", "--all", "--", "--check"]))
+    });
+    report.step("clippy, native, warnings denied", || {
+        run_command(command("cargo").args([
+            "clippy",
+            "--locked",
+            "--workspace",
+            "--exclude",
+            "frontend",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    });
+    report.step("clippy, wasm32, warnings denied", || {
+        run_command(command("cargo").args([
+            "clippy",
+            "--locked",
+            "-p",
+            "shared",
+            "-p",
+            "frontend",
+            "--all-targets",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    });
+    report.step("native tests (shared, backend, xtask)", || {
+        run_command(command("cargo").args([
+            "test",
+            "--locked",
+            "--workspace",
+            "--exclude",
+            "frontend",
+        ]))
+    });
+    report.step("wasm tests in headless Chromium (shared, frontend)", || {
+        run_command(
+            command("cargo")
+                .args(["test", "--locked", "-p", "shared", "-p", "frontend"])
+                .args(["--target", "wasm32-unknown-unknown"])
+                .env("CHROMEDRIVER", "/usr/bin/chromedriver"),
+        )
+    });
+    let app_built = report.step(
+        "release app (trunk build --release)",
+        frontend::build_release,
+    );
+    if app_built {
+        match TransferSize::measure() {
+            Ok(size) => report
+                .facts
+                .push(format!("release app transfer size: {size}")),
+            Err(e) => report
+                .facts
+                .push(format!("release app transfer size: not measured ({e})")),
+        }
+    }
+    let server_built = report.step("backend binary", || {
+        run_command(command("cargo").args([
+            "build",
+            "--locked",
+            "-p",
+            "backend",
+            "--bin",
+            "mfa-resync",
+        ]))
+    });
+    if app_built && server_built {
+        report.step("browser tests (Playwright, headless Chromium)", end_to_end);
+    }
+    report.finish()
+}
+
+/// A real backend on a free loopback port with a fresh database, Playwright against it.
+fn end_to_end() -> Result {
+    let dir = std::env::temp_dir().join(format!("mfa-resync-e2e-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let result = end_to_end_in(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn end_to_end_in(dir: &Path) -> Result {
+    let binary = shell::root().join("target/debug/mfa-resync");
+    let db = dir.join("e2e.sqlite");
+    let demo = shell::output(
+        command(binary.to_str().expect("UTF-8 path"))
+            .arg("--db")
+            .arg(&db)
+            .args(["demo", "--json"]),
+    )
+    .ok_or("`mfa-resync demo --json` failed")?;
+    let demo_file = dir.join("demo.json");
+    std::fs::write(&demo_file, demo).map_err(|e| format!("{}: {e}", demo_file.display()))?;
+    let server = Server::start(
+        &binary,
+        &db,
+        "127.0.0.1:0",
+        Some(&shell::root().join("dist")),
+    )?;
+    run_command(
+        command("npx")
+            .args([
+                "playwright",
+                "test",
+                "--config",
+                "end2end/playwright.config.ts",
+            ])
+            .env("MFA_RESYNC_URL", &server.url)
+            .env("MFA_RESYNC_DEMO", &demo_file),
+    )
+}
+
+fn seed_demo_on_first_start(binary: &Path, db: &Path) -> Result {
+    if db.exists() {
+        return Ok(());
+    }
+    println!(
+        "xtask: first start: seeding the demo account into {}",
+        db.display()
+    );
+    run_command(
+        command(binary.to_str().expect("UTF-8 path"))
+            .arg("--db")
+            .arg(db)
+            .arg("demo"),
+    )
+}
+
+/// The value after `name` in `args`, if present.
+fn flag(args: &[String], name: &str) -> Result<Option<String>> {
+    match args.iter().position(|a| a == name) {
+        None => Ok(None),
+        Some(i) => args
+            .get(i + 1)
+            .cloned()
+            .map(Some)
+            .ok_or(format!("{name} needs a value")),
+    }
+}
+
+/// What ran, how long it took and whether it passed.
+#[derive(Default)]
+struct Report {
+    steps: Vec<(String, Duration, std::result::Result<(), String>)>,
+    facts: Vec<String>,
+}
+
+impl Report {
+    /// Runs one step, prints its heading, records the outcome; true when it passed.
+    fn step(&mut self, name: &str, body: impl FnOnce() -> Result) -> bool {
+        println!("\n==> {name}");
+        let started = Instant::now();
+        let outcome = body();
+        let passed = outcome.is_ok();
+        self.steps
+            .push((name.to_owned(), started.elapsed(), outcome));
+        passed
+    }
+
+    fn finish(self) -> Result {
+        println!("\n==> summary");
+        for (name, took, outcome) in &self.steps {
+            let mark = if outcome.is_ok() { "ok    " } else { "FAILED" };
+            println!("{mark} {name} ({:.0} s)", took.as_secs_f64());
+            if let Err(e) = outcome {
+                println!("       {e}");
+            }
+        }
+        for fact in &self.facts {
+            println!("{fact}");
+        }
+        let failed = self.steps.iter().filter(|(_, _, o)| o.is_err()).count();
+        println!(
+            "xtask steps: {} passed, {failed} failed",
+            self.steps.len() - failed
+        );
+        if failed == 0 {
+            Ok(())
+        } else {
+            Err(format!("{failed} step(s) failed"))
+        }
+    }
+}
