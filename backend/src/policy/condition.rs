@@ -1,0 +1,162 @@
+//! The `Condition` element: parsing and evaluating the operators we implement.
+//!
+//! AWS "IAM JSON policy elements: Condition operators",
+//! <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html>.
+
+use serde_json::Value;
+
+use super::RequestContext;
+use super::document::{PolicyError, invalid, object};
+use super::matching::{Pattern, Syntax, any_matches};
+
+/// One `operator: { key: values }` entry of a `Condition` block.
+#[derive(Debug, Clone)]
+pub(super) struct Condition {
+    /// Lower-cased: condition key names are case-insensitive in IAM.
+    pub key: String,
+    /// `…IfExists`: a missing key makes the condition true.
+    pub if_exists: bool,
+    /// `StringNot…`: true when the value matches none of the values.
+    pub negated: bool,
+    /// The operator family and its values.
+    pub test: ConditionTest,
+}
+
+/// What a condition compares, by operator family.
+#[derive(Debug, Clone)]
+pub(super) enum ConditionTest {
+    /// `String…` operators: each value compiled with the operator's case and wildcard rules.
+    Strings(Vec<Pattern>),
+    /// `Bool`: the request's `"true"`/`"false"` against these.
+    Bool(Vec<bool>),
+    /// `Null`: `true` means "the key is absent".
+    Null(Vec<bool>),
+}
+
+/// `"Condition": { operator: { key: value | [values] } }`.
+/// AWS "IAM JSON policy elements: Condition operators",
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html>.
+pub(super) fn parse_conditions(
+    block: &Value,
+    at: &str,
+    variables: bool,
+) -> Result<Vec<Condition>, PolicyError> {
+    let mut conditions = Vec::new();
+    for (operator, keys) in object(block, at)? {
+        let (base, if_exists) = match operator.strip_suffix("IfExists") {
+            Some(base) => (base, true),
+            None => (operator.as_str(), false),
+        };
+        let unknown = || PolicyError::UnknownConditionOperator {
+            at: at.into(),
+            operator: operator.clone(),
+        };
+        // (negated, wildcards, ignore_case) for the string family; None for Bool and Null.
+        let string_rules = match base {
+            "StringEquals" => Some((false, false, false)),
+            "StringNotEquals" => Some((true, false, false)),
+            "StringEqualsIgnoreCase" => Some((false, false, true)),
+            "StringNotEqualsIgnoreCase" => Some((true, false, true)),
+            "StringLike" => Some((false, true, false)),
+            "StringNotLike" => Some((true, true, false)),
+            "Bool" => None,
+            "Null" if !if_exists => None, // IAM: IfExists cannot be added to Null.
+            _ => return Err(unknown()),
+        };
+        let at = format!("{at}.{operator}");
+        for (key, values) in object(keys, &at)? {
+            let at = format!("{at}.{key}");
+            let texts = condition_values(values, &at)?;
+            let (negated, test) = match string_rules {
+                Some((negated, wildcards, ignore_case)) => {
+                    let syntax = Syntax {
+                        wildcards,
+                        variables,
+                        ignore_case,
+                    };
+                    let patterns = texts
+                        .iter()
+                        .map(|t| Pattern::compile(t, syntax).map_err(|reason| invalid(&at, reason)))
+                        .collect::<Result<_, _>>()?;
+                    (negated, ConditionTest::Strings(patterns))
+                }
+                None => {
+                    let flags = texts
+                        .iter()
+                        .map(|t| boolean(t, &at))
+                        .collect::<Result<_, _>>()?;
+                    let test = if base == "Bool" {
+                        ConditionTest::Bool(flags)
+                    } else {
+                        ConditionTest::Null(flags)
+                    };
+                    (false, test)
+                }
+            };
+            conditions.push(Condition {
+                key: key.to_lowercase(),
+                if_exists,
+                negated,
+                test,
+            });
+        }
+    }
+    Ok(conditions)
+}
+
+/// Condition values: a string, boolean or number, or a non-empty array of them. IAM accepts
+/// `false` and `"false"` alike, so both become text here.
+fn condition_values(value: &Value, at: &str) -> Result<Vec<String>, PolicyError> {
+    let one = |v: &Value| match v {
+        Value::String(s) => Ok(s.clone()),
+        Value::Bool(_) | Value::Number(_) => Ok(v.to_string()),
+        other => Err(invalid(
+            at,
+            format!("a condition value must be a string, boolean or number, not {other}"),
+        )),
+    };
+    match value {
+        Value::Array(list) if list.is_empty() => {
+            Err(invalid(at, "needs at least one value".into()))
+        }
+        Value::Array(list) => list.iter().map(one).collect(),
+        single => Ok(vec![one(single)?]),
+    }
+}
+
+fn boolean(text: &str, at: &str) -> Result<bool, PolicyError> {
+    match text.to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(invalid(at, format!("{text:?} is not true or false"))),
+    }
+}
+
+/// One condition entry. Multiple values are OR'd; the negated operators (`StringNot…`) are true
+/// when the value matches none of them, as IAM defines them.
+pub(super) fn holds(
+    condition: &Condition,
+    ctx: &RequestContext,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Option<bool> {
+    let value = ctx.value(&condition.key);
+    match (&condition.test, value) {
+        (ConditionTest::Null(absent), value) => {
+            Some(absent.iter().any(|&absent| absent == value.is_none()))
+        }
+        // IAM: a missing key fails a condition, except with …IfExists, and except that a negated
+        // operator ("the key must not match") then holds.
+        (_, None) => Some(condition.if_exists || condition.negated),
+        (ConditionTest::Bool(expected), Some(value)) => Some(
+            expected
+                .iter()
+                .any(|&flag| value.eq_ignore_ascii_case(if flag { "true" } else { "false" })),
+        ),
+        (ConditionTest::Strings(patterns), Some(value)) => any_matches(
+            patterns
+                .iter()
+                .map(|pattern| pattern.matches(&value, lookup)),
+        )
+        .map(|any| any != condition.negated),
+    }
+}

@@ -1,0 +1,371 @@
+//! Parsing IAM JSON policy documents into checked, pre-compiled statements.
+//!
+//! Grammar: AWS "IAM JSON policy element reference" and "Grammar of the IAM JSON policy language",
+//! <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html>.
+//! Everything we do not understand is an error, never ignored: a policy that parses must mean
+//! here what it means in IAM, or an administrator's Deny could silently do nothing.
+
+use std::collections::HashSet;
+
+use serde_json::{Map, Value};
+
+use super::condition::{Condition, parse_conditions};
+use super::matching::{Pattern, Syntax};
+use super::strict_json::StrictJson;
+
+/// Why a policy document was refused. `at` names the place, e.g. `Statement[1].Effect`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyError {
+    /// The text is not JSON, or an object repeats a key (which of two `Effect`s would win is
+    /// parser-dependent, so we refuse to guess).
+    #[error("policy document is not valid JSON: {0}")]
+    Json(#[source] serde_json::Error),
+    /// A required element is absent, e.g. a statement without `Effect`.
+    #[error("{at}: {element} is missing")]
+    Missing {
+        /// Where the element was expected.
+        at: String,
+        /// The element's name.
+        element: &'static str,
+    },
+    /// An element IAM does not define in identity-based policies (misspelt, or `Principal`).
+    #[error("{at}: unknown element {element:?}")]
+    UnknownElement {
+        /// The object that holds it.
+        at: String,
+        /// The element's name as written.
+        element: String,
+    },
+    /// Two elements that exclude each other, e.g. `Action` and `NotAction`.
+    #[error("{at}: {first} and {second} cannot both be present")]
+    Conflict {
+        /// The statement.
+        at: String,
+        /// The first element.
+        first: &'static str,
+        /// The second element.
+        second: &'static str,
+    },
+    /// A condition operator we do not implement. Refused rather than treated as true or false:
+    /// either guess would turn some Allow or Deny into its opposite.
+    #[error("{at}: unsupported condition operator {operator:?}")]
+    UnknownConditionOperator {
+        /// The statement's `Condition`.
+        at: String,
+        /// The operator as written.
+        operator: String,
+    },
+    /// An element of the right name with a wrong value.
+    #[error("{at}: {reason}")]
+    Invalid {
+        /// The element.
+        at: String,
+        /// What is wrong, in a sentence.
+        reason: String,
+    },
+}
+
+/// A parsed IAM identity-based policy document. Build one with [`Policy::parse`] and evaluate it
+/// with [`super::evaluate`].
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub(super) statements: Vec<Statement>,
+}
+
+/// `Effect`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Effect {
+    Allow,
+    Deny,
+}
+
+/// `Action`/`NotAction` or `Resource`/`NotResource`: patterns, and whether the element is the
+/// `Not…` form (the statement applies to everything the patterns do *not* match).
+#[derive(Debug, Clone)]
+pub(super) struct PatternSet {
+    pub patterns: Vec<Pattern>,
+    pub negated: bool,
+}
+
+/// One statement, ready to evaluate.
+#[derive(Debug, Clone)]
+pub(super) struct Statement {
+    pub effect: Effect,
+    pub actions: PatternSet,
+    pub resources: PatternSet,
+    /// All must hold (AND across operators and keys).
+    pub conditions: Vec<Condition>,
+}
+
+impl std::str::FromStr for Policy {
+    type Err = PolicyError;
+    fn from_str(json: &str) -> Result<Policy, PolicyError> {
+        Policy::parse(json)
+    }
+}
+
+impl Policy {
+    /// Parses and checks an IAM JSON policy document.
+    ///
+    /// `Version` must be `"2012-10-17"` or `"2008-10-17"`; a document without one is read as
+    /// 2008-10-17, as IAM does, so its `${…}` stay literal text.
+    ///
+    /// ```
+    /// use backend::policy::{Policy, SELF_SERVICE_POLICY};
+    /// let policy = Policy::parse(SELF_SERVICE_POLICY)?;
+    /// assert!(Policy::parse(r#"{"Statement":{"Effect":"Maybe"}}"#).is_err());
+    /// # Ok::<(), backend::policy::PolicyError>(())
+    /// ```
+    pub fn parse(json: &str) -> Result<Policy, PolicyError> {
+        let StrictJson(document) = serde_json::from_str(json).map_err(PolicyError::Json)?;
+        let document = object(&document, "policy")?;
+        check_elements(document, "policy", &["Version", "Id", "Statement"])?;
+        let variables = match document.get("Version") {
+            None => false,
+            Some(Value::String(v)) if v == "2012-10-17" => true,
+            Some(Value::String(v)) if v == "2008-10-17" => false,
+            Some(other) => {
+                return Err(invalid(
+                    "Version",
+                    format!("must be \"2012-10-17\" or \"2008-10-17\", not {other}"),
+                ));
+            }
+        };
+        if let Some(id) = document.get("Id").filter(|id| !id.is_string()) {
+            return Err(invalid("Id", format!("must be a string, not {id}")));
+        }
+        let statements = match document.get("Statement") {
+            None => {
+                return Err(PolicyError::Missing {
+                    at: "policy".into(),
+                    element: "Statement",
+                });
+            }
+            Some(Value::Array(list)) if list.is_empty() => {
+                return Err(invalid(
+                    "Statement",
+                    "must hold at least one statement".into(),
+                ));
+            }
+            Some(Value::Array(list)) => list
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (format!("Statement[{i}]"), s))
+                .collect(),
+            Some(single) => vec![("Statement".to_owned(), single)],
+        };
+        let mut sids = HashSet::new();
+        let statements = statements
+            .into_iter()
+            .map(|(at, statement)| parse_statement(statement, &at, variables, &mut sids))
+            .collect::<Result<_, _>>()?;
+        Ok(Policy { statements })
+    }
+}
+
+fn parse_statement(
+    value: &Value,
+    at: &str,
+    variables: bool,
+    sids: &mut HashSet<String>,
+) -> Result<Statement, PolicyError> {
+    let statement = object(value, at)?;
+    if let Some(principal) = ["Principal", "NotPrincipal"]
+        .into_iter()
+        .find(|p| statement.contains_key(*p))
+    {
+        return Err(invalid(
+            at,
+            format!("{principal} belongs in resource-based policies, not in a user's policy"),
+        ));
+    }
+    let allowed = [
+        "Sid",
+        "Effect",
+        "Action",
+        "NotAction",
+        "Resource",
+        "NotResource",
+        "Condition",
+    ];
+    check_elements(statement, at, &allowed)?;
+    if let Some(sid) = statement.get("Sid") {
+        // IAM's own rule for Sid: ASCII letters and digits, unique within the policy.
+        match sid.as_str() {
+            Some(s) if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric()) => {
+                if !sids.insert(s.to_owned()) {
+                    return Err(invalid(
+                        &format!("{at}.Sid"),
+                        format!("{s:?} is used by another statement"),
+                    ));
+                }
+            }
+            _ => {
+                return Err(invalid(
+                    &format!("{at}.Sid"),
+                    format!("must be ASCII letters and digits, not {sid}"),
+                ));
+            }
+        }
+    }
+    let effect = match statement.get("Effect") {
+        None => {
+            return Err(PolicyError::Missing {
+                at: at.into(),
+                element: "Effect",
+            });
+        }
+        Some(Value::String(e)) if e == "Allow" => Effect::Allow,
+        Some(Value::String(e)) if e == "Deny" => Effect::Deny,
+        Some(other) => {
+            return Err(invalid(
+                &format!("{at}.Effect"),
+                format!("must be \"Allow\" or \"Deny\", not {other}"),
+            ));
+        }
+    };
+    // Action names are case-insensitive in IAM ("IAM JSON policy elements: Action"); ARNs are not.
+    let action_syntax = Syntax {
+        wildcards: true,
+        variables: false,
+        ignore_case: true,
+    };
+    let actions = pattern_set(
+        statement,
+        at,
+        ("Action", "NotAction"),
+        action_syntax,
+        check_action,
+    )?;
+    let resource_syntax = Syntax {
+        wildcards: true,
+        variables,
+        ignore_case: false,
+    };
+    let resources = pattern_set(
+        statement,
+        at,
+        ("Resource", "NotResource"),
+        resource_syntax,
+        check_resource,
+    )?;
+    let conditions = match statement.get("Condition") {
+        None => Vec::new(),
+        Some(block) => parse_conditions(block, &format!("{at}.Condition"), variables)?,
+    };
+    Ok(Statement {
+        effect,
+        actions,
+        resources,
+        conditions,
+    })
+}
+
+/// Reads exactly one of `names` (e.g. `Action` or `NotAction`) as a string or non-empty array.
+fn pattern_set(
+    statement: &Map<String, Value>,
+    at: &str,
+    (name, not_name): (&'static str, &'static str),
+    syntax: Syntax,
+    check: fn(&str) -> Result<(), String>,
+) -> Result<PatternSet, PolicyError> {
+    let (element, negated, value) = match (statement.get(name), statement.get(not_name)) {
+        (Some(_), Some(_)) => {
+            return Err(PolicyError::Conflict {
+                at: at.into(),
+                first: name,
+                second: not_name,
+            });
+        }
+        (None, None) => {
+            return Err(PolicyError::Missing {
+                at: at.into(),
+                element: name,
+            });
+        }
+        (Some(value), None) => (name, false, value),
+        (None, Some(value)) => (not_name, true, value),
+    };
+    let at = format!("{at}.{element}");
+    let patterns = strings(value, &at)?
+        .into_iter()
+        .map(|text| {
+            check(text)
+                .and_then(|()| Pattern::compile(text, syntax))
+                .map_err(|reason| invalid(&at, reason))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(PatternSet { patterns, negated })
+}
+
+/// `*`, or `service:action` (either side may hold wildcards).
+fn check_action(action: &str) -> Result<(), String> {
+    match action.split_once(':') {
+        _ if action == "*" => Ok(()),
+        Some((service, name)) if !service.is_empty() && !name.is_empty() && !name.contains(':') => {
+            Ok(())
+        }
+        _ => Err(format!("{action:?} is not \"*\" or \"service:action\"")),
+    }
+}
+
+/// `*` or an ARN: IAM rejects anything else in `Resource`.
+fn check_resource(resource: &str) -> Result<(), String> {
+    if resource == "*" || resource.starts_with("arn:") {
+        Ok(())
+    } else {
+        Err(format!("{resource:?} is not \"*\" or an ARN"))
+    }
+}
+
+/// A string or a non-empty array of strings (`Action`, `Resource` and their `Not…` forms).
+fn strings<'v>(value: &'v Value, at: &str) -> Result<Vec<&'v str>, PolicyError> {
+    let not_string = |v: &Value| {
+        invalid(
+            at,
+            format!("must be a string or an array of strings, not {v}"),
+        )
+    };
+    match value {
+        Value::String(s) => Ok(vec![s.as_str()]),
+        Value::Array(list) if list.is_empty() => {
+            Err(invalid(at, "needs at least one entry".into()))
+        }
+        Value::Array(list) => list
+            .iter()
+            .map(|v| v.as_str().ok_or_else(|| not_string(v)))
+            .collect(),
+        other => Err(not_string(other)),
+    }
+}
+
+pub(super) fn object<'v>(
+    value: &'v Value,
+    at: &str,
+) -> Result<&'v Map<String, Value>, PolicyError> {
+    value
+        .as_object()
+        .ok_or_else(|| invalid(at, format!("must be a JSON object, not {value}")))
+}
+
+fn check_elements(
+    object: &Map<String, Value>,
+    at: &str,
+    allowed: &[&str],
+) -> Result<(), PolicyError> {
+    match object.keys().find(|key| !allowed.contains(&key.as_str())) {
+        Some(key) => Err(PolicyError::UnknownElement {
+            at: at.into(),
+            element: key.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+pub(super) fn invalid(at: &str, reason: String) -> PolicyError {
+    PolicyError::Invalid {
+        at: at.into(),
+        reason,
+    }
+}
