@@ -51,7 +51,8 @@ pub fn test() -> Result {
     let mut report = Report::default();
     let tools_ok = report.step("tools installed", || {
         tools::ensure_build_tools()?;
-        tools::ensure_chromium()
+        tools::ensure_chromium()?;
+        tools::ensure_aws_venv()
     });
     if !tools_ok {
         return report.finish();
@@ -130,12 +131,16 @@ pub fn test() -> Result {
         ]))
     });
     if app_built && server_built {
-        report.step("browser tests (Playwright, headless Chromium)", end_to_end);
+        report.step(
+            "browser tests (Playwright, headless Chromium) and AWS CLI/boto3 tests (pytest)",
+            end_to_end,
+        );
     }
     report.finish()
 }
 
-/// A real backend on a free loopback port with a fresh database, Playwright against it.
+/// A real backend on a free loopback port with a fresh database; Playwright, then the AWS CLI
+/// and boto3 (pytest), against it.
 fn end_to_end() -> Result {
     let dir = std::env::temp_dir().join(format!("mfa-resync-e2e-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -163,7 +168,7 @@ fn end_to_end_in(dir: &Path) -> Result {
         "127.0.0.1:0",
         Some(&shell::root().join("dist")),
     )?;
-    run_command(
+    let playwright = run_command(
         command("npx")
             .args([
                 "playwright",
@@ -173,7 +178,27 @@ fn end_to_end_in(dir: &Path) -> Result {
             ])
             .env("MFA_RESYNC_URL", &server.url)
             .env("MFA_RESYNC_DEMO", &demo_file),
-    )
+    );
+    let aws = run_command(
+        command(tools::AWS_VENV_PYTHON)
+            .args([
+                "-m",
+                "pytest",
+                "end2end/aws",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+            ])
+            .env(
+                "PATH",
+                format!("{}:{}", tools::aws_venv_bin().display(), shell::tool_path()),
+            )
+            .env("MFA_RESYNC_URL", &server.url)
+            .env("MFA_RESYNC_DEMO", &demo_file)
+            .env("MFA_RESYNC_BIN", &binary)
+            .env("MFA_RESYNC_DB", &db),
+    );
+    playwright.and(aws)
 }
 
 fn seed_demo_on_first_start(binary: &Path, db: &Path) -> Result {

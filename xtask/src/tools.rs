@@ -40,6 +40,41 @@ pub fn ensure_chromium() -> Result {
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
+/// The venv's Python, relative to the workspace root (commands run from there).
+pub const AWS_VENV_PYTHON: &str = "target/aws-venv/bin/python";
+
+/// The venv's `bin/`, where `aws` lives.
+pub fn aws_venv_bin() -> std::path::PathBuf {
+    shell::root().join("target/aws-venv/bin")
+}
+
+/// A Python virtual environment with the pinned AWS CLI, boto3 and pytest from PyPI
+/// (`end2end/aws/requirements.txt`), rebuilt when the pins change.
+pub fn ensure_aws_venv() -> Result {
+    let root = shell::root();
+    let requirements = std::fs::read(root.join("end2end/aws/requirements.txt"))
+        .map_err(|e| format!("end2end/aws/requirements.txt: {e}"))?;
+    let stamp = root.join("target/aws-venv/.xtask-requirements-copy");
+    if std::fs::read(&stamp).is_ok_and(|installed| installed == requirements) {
+        return Ok(());
+    }
+    announce(
+        "the AWS CLI, boto3 and pytest into target/aws-venv",
+        "about a minute",
+    );
+    run(command("python3").args(["-m", "venv", "--clear", "target/aws-venv"]))?;
+    run(command(AWS_VENV_PYTHON).args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "-r",
+        "end2end/aws/requirements.txt",
+    ]))?;
+    std::fs::write(&stamp, requirements).map_err(|e| format!("{}: {e}", stamp.display()))
+}
+
 fn ensure_wasm_target() -> Result {
     let installed = output(command("rustup").args(["target", "list", "--installed"]));
     if installed.is_some_and(|list| list.lines().any(|l| l.trim() == WASM_TARGET)) {
