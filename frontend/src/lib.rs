@@ -1,37 +1,84 @@
-//! The mfa-resync browser app: Leptos 0.8, client-side rendered.
+//! The mfa-resync browser app: Leptos 0.8, client-side rendered, served by the backend on the
+//! same origin. Pages map to URLs through [`nav`] (the History API, no router); the server's
+//! clock drives the warning timer ([`clock`], [`live`], [`timer`]); [`api`] is the typed client.
 #![deny(missing_docs)]
+
+pub mod api;
+pub mod app_state;
+pub mod clock;
+pub mod components;
+pub mod live;
+pub mod nav;
+pub mod pages;
+pub mod timer;
 
 use leptos::prelude::*;
 
-/// The root component: the page frame and, for now, the server's clock.
+use crate::app_state::Auth;
+use crate::live::ServerClock;
+use crate::nav::{Nav, Page};
+use crate::pages::{
+    admin::AdminPage, credentials::CredentialsPage, sign_in::SignInPage,
+    troubleshoot::TroubleshootPage,
+};
+
+/// The root component: header, the current page, and the server's clock in the footer.
 #[component]
 pub fn App() -> impl IntoView {
-    let server_time = LocalResource::new(fetch_server_time);
+    let nav = Nav::install();
+    let clock = ServerClock::install();
+    let auth = Auth::install(nav);
+    let link = move |page: Page, text: &'static str| {
+        view! {
+            <a
+                href=page.path()
+                aria-current=move || (nav.page() == page).then_some("page")
+                on:click=move |ev| {
+                    ev.prevent_default();
+                    nav.go(page);
+                }
+            >
+                {text}
+            </a>
+        }
+    };
     view! {
-        <main>
-            <h1>"mfa-resync"</h1>
-            <p>"Resynchronise an MFA device whose codes stopped working."</p>
+        <header class="top">
+            <p class="brand">"mfa-resync"</p>
+            <nav aria-label="Main">
+                <Show when=move || auth.has_mfa()>
+                    {link(Page::Credentials, "Security credentials")}
+                    {link(Page::Admin, "Administration")}
+                </Show>
+                <Show when=move || auth.session.with(Option::is_some)>
+                    <button type="button" class="link" on:click=move |_| auth.sign_out()>
+                        "Sign out"
+                    </button>
+                </Show>
+            </nav>
+        </header>
+        <main id="main">
+            {move || match nav.page() {
+                Page::SignIn => view! { <SignInPage /> }.into_any(),
+                Page::Troubleshoot => view! { <TroubleshootPage /> }.into_any(),
+                Page::Credentials => ().into_any(),
+                Page::Admin => ().into_any(),
+            }}
+        </main>
+        <footer>
             <p data-testid="server-time">
-                {move || match server_time.get() {
-                    None => "Reading the server's clock…".to_string(),
-                    Some(Ok(ms)) => format!("Server clock: {ms} ms since the Unix epoch"),
-                    Some(Err(e)) => format!("The server could not be reached: {e}"),
+                {move || match (clock.now_ms(), clock.unreachable()) {
+                    (Some(ms), _) => format!("Server time {} UTC", clock_face(ms)),
+                    (None, true) => "The server could not be reached.".to_string(),
+                    (None, false) => "Reading the server's clock…".to_string(),
                 }}
             </p>
-        </main>
+        </footer>
     }
 }
 
-async fn fetch_server_time() -> Result<u64, String> {
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "PascalCase")]
-    struct Time {
-        now_ms: u64,
-    }
-    let response = gloo_net::http::Request::get("/api/time")
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    let time: Time = response.json().await.map_err(|e| e.to_string())?;
-    Ok(time.now_ms)
+/// `HH:MM:SS` of a time in milliseconds since the epoch, UTC.
+pub fn clock_face(ms: f64) -> String {
+    let s = (ms / 1000.0).floor() as u64 % 86_400;
+    format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
 }

@@ -1,14 +1,148 @@
-//! Browser tests of the app's pure parts, run by wasm-bindgen-test in headless Chromium.
+//! Browser tests of the app's pure parts (the clock-offset arithmetic and the warning timer's
+//! state machine) and of the app mounting, run by wasm-bindgen-test in headless Chromium.
 #![cfg(target_arch = "wasm32")]
 
+use frontend::clock::{
+    Sample, best_offset_ms, browser_clock_differs, drift_in_words, duration_in_words,
+    ms_left_in_step, seconds_left_in_step, server_now_ms, step_at,
+};
+use frontend::components::code_input::{check_code, without_spaces};
+use frontend::nav::Page;
+use frontend::timer::{Phase, PhaseKind, Timer};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+/// 2026-11-29T15:00:00Z, the start of a 30 s step.
+const T: f64 = 1_764_428_400_000.0;
+
 #[wasm_bindgen_test]
-fn app_mounts_and_shows_its_heading() {
+fn offset_is_server_minus_the_middle_of_the_round_trip() {
+    let s = Sample { sent_ms: 1000.0, received_ms: 1200.0, server_ms: 5100.0 };
+    assert_eq!(s.round_trip_ms(), 200.0);
+    assert_eq!(s.offset_ms(), 4000.0);
+    assert_eq!(server_now_ms(2000.0, s.offset_ms()), 6000.0);
+}
+
+#[wasm_bindgen_test]
+fn best_offset_comes_from_the_shortest_round_trip() {
+    let slow = Sample { sent_ms: 0.0, received_ms: 900.0, server_ms: 10_000.0 };
+    let fast = Sample { sent_ms: 1000.0, received_ms: 1040.0, server_ms: 3020.0 };
+    assert_eq!(best_offset_ms(&[slow, fast]), Some(2000.0));
+    assert_eq!(best_offset_ms(&[]), None);
+    // A negative round trip (the browser's clock stepped back) is not preferred over nothing.
+    let odd = Sample { sent_ms: 10.0, received_ms: 5.0, server_ms: 7.5 };
+    assert_eq!(odd.round_trip_ms(), 0.0);
+}
+
+#[wasm_bindgen_test]
+fn steps_and_seconds_left() {
+    assert_eq!(step_at(T, 30), 58_814_280);
+    assert_eq!(step_at(T + 29_999.0, 30), 58_814_280);
+    assert_eq!(step_at(T + 30_000.0, 30), 58_814_281);
+    assert_eq!(ms_left_in_step(T, 30), 30_000.0);
+    assert_eq!(seconds_left_in_step(T, 30), 30);
+    assert_eq!(seconds_left_in_step(T + 100.0, 30), 30);
+    assert_eq!(seconds_left_in_step(T + 29_001.0, 30), 1);
+    assert_eq!(seconds_left_in_step(T + 12_000.0, 30), 18);
+    assert_eq!(step_at(-5.0, 30), 0);
+}
+
+#[wasm_bindgen_test]
+fn a_clock_more_than_a_step_off_is_noted() {
+    assert!(!browser_clock_differs(0.0, 30));
+    assert!(!browser_clock_differs(30_000.0, 30));
+    assert!(browser_clock_differs(30_001.0, 30));
+    assert!(browser_clock_differs(-95_000.0, 30));
+}
+
+#[wasm_bindgen_test]
+fn drift_in_words_reads_naturally() {
+    assert_eq!(duration_in_words(45), "45 s");
+    assert_eq!(duration_in_words(150), "2 min 30 s");
+    assert_eq!(duration_in_words(300), "5 min");
+    assert_eq!(duration_in_words(3900), "1 h 5 min");
+    assert_eq!(drift_in_words(150), "your device's clock runs 2 min 30 s fast");
+    assert_eq!(drift_in_words(-180), "your device's clock runs 3 min slow");
+    assert_eq!(drift_in_words(0), "your device's clock is in step with the server's");
+}
+
+#[wasm_bindgen_test]
+fn timer_walks_through_its_phases() {
+    let mut t = Timer::new(30);
+    assert_eq!(t.phase(T + 5_000.0), Phase::EnterFirst);
+    // Code 1 at second 12 of a step: 18 s until the next code.
+    t.set_code1(Some(T + 12_000.0));
+    assert_eq!(t.phase(T + 12_000.0), Phase::WaitForNext { seconds: 18 });
+    assert_eq!(t.phase(T + 29_500.0), Phase::WaitForNext { seconds: 1 });
+    // The next step began: enter code 2.
+    assert_eq!(t.phase(T + 30_000.0), Phase::EnterSecond);
+    // Code 2 at second 3 of that step: 27 s to submit.
+    t.set_code2(Some(T + 33_000.0));
+    assert_eq!(t.phase(T + 33_000.0), Phase::SubmitNow { seconds: 27 });
+    assert_eq!(t.phase(T + 59_200.0), Phase::SubmitNow { seconds: 1 });
+    // Code 1's step and the next have both ended: stale.
+    assert_eq!(t.phase(T + 60_000.0), Phase::Stale);
+    assert!(t.is_stale(T + 60_000.0));
+    t.reset();
+    assert_eq!(t.phase(T + 61_000.0), Phase::EnterFirst);
+}
+
+#[wasm_bindgen_test]
+fn stale_without_code_2_and_edits_keep_the_first_time() {
+    let mut t = Timer::new(30);
+    t.set_code1(Some(T + 1_000.0));
+    // Fixing a typo in a complete code 1 does not restart its clock.
+    t.set_code1(Some(T + 40_000.0));
+    assert_eq!(t.phase(T + 45_000.0), Phase::EnterSecond);
+    assert_eq!(t.phase(T + 61_000.0).kind(), PhaseKind::Stale);
+    // Emptying it does.
+    t.set_code1(None);
+    assert_eq!(t.phase(T + 61_000.0), Phase::EnterFirst);
+    t.set_code1(Some(T + 61_000.0));
+    assert_eq!(t.phase(T + 61_000.0), Phase::WaitForNext { seconds: 29 });
+}
+
+#[wasm_bindgen_test]
+fn phase_messages_say_what_to_do() {
+    assert_eq!(Phase::EnterFirst.message(), "Enter the code your device shows now.");
+    assert!(Phase::WaitForNext { seconds: 12 }.message().contains("about 12 s"));
+    assert_eq!(
+        Phase::SubmitNow { seconds: 9 }.message(),
+        "Submit now — these codes expire in about 9 s."
+    );
+    assert!(Phase::Stale.message().contains("may have expired"));
+    // The announced kind ignores the countdown, so the live region is not re-read every second.
+    assert_eq!(
+        Phase::WaitForNext { seconds: 12 }.kind(),
+        Phase::WaitForNext { seconds: 11 }.kind()
+    );
+}
+
+#[wasm_bindgen_test]
+fn codes_are_checked_with_shared_rules() {
+    assert_eq!(without_spaces("123 456"), "123456");
+    assert!(check_code(&without_spaces(" 123 456 ")).is_ok());
+    assert_eq!(check_code("1234").unwrap_err().to_string(), "The code is 2 digits too short.");
+    assert!(check_code("12a456").unwrap_err().to_string().contains("Character 3"));
+}
+
+#[wasm_bindgen_test]
+fn paths_map_to_pages() {
+    assert_eq!(Page::from_path("/"), Page::SignIn);
+    assert_eq!(Page::from_path("/troubleshoot"), Page::Troubleshoot);
+    assert_eq!(Page::from_path("/credentials/"), Page::Credentials);
+    assert_eq!(Page::from_path("/admin"), Page::Admin);
+    assert_eq!(Page::from_path("/nope"), Page::SignIn);
+    assert_eq!(Page::from_path(Page::Troubleshoot.path()), Page::Troubleshoot);
+}
+
+#[wasm_bindgen_test]
+fn app_mounts_and_shows_sign_in() {
     let document = web_sys::window().unwrap().document().unwrap();
     let body = document.body().unwrap();
     leptos::mount::mount_to(body.clone(), frontend::App).forget();
-    assert!(body.inner_html().contains("<h1>mfa-resync</h1>"), "{}", body.inner_html());
+    let html = body.inner_html();
+    assert!(html.contains("mfa-resync"), "{html}");
+    assert!(html.contains("<h1>Sign in</h1>"), "{html}");
 }

@@ -1,0 +1,72 @@
+//! Writes an audit event for every attempt (security rule 21): who, what, whose, which device,
+//! from where, how it ended. Never a code, a seed or a password: the entry has no field for them.
+
+use shared::api::Outcome;
+
+use crate::error::Error;
+use crate::state::AppState;
+use crate::storage::NewAuditEvent;
+
+/// Where a request came from.
+#[derive(Clone, Debug, Default)]
+pub struct RequestMeta {
+    /// The client's address.
+    pub source_ip: String,
+    /// The request id (also in the logs and the `X-Request-Id` header).
+    pub request_id: String,
+}
+
+/// What an attempt concerned.
+#[derive(Clone, Debug)]
+pub struct AuditEntry<'a> {
+    /// The action, e.g. `ResyncMFADevice`.
+    pub action: &'a str,
+    /// The account, when known.
+    pub account_id: Option<&'a str>,
+    /// The actor's ARN.
+    pub actor: &'a str,
+    /// The user concerned.
+    pub target_user: Option<&'a str>,
+    /// The device concerned.
+    pub serial_number: Option<&'a str>,
+}
+
+/// Records the attempt's outcome. A failure to write is logged; it does not change the answer.
+pub async fn record<T>(
+    state: &AppState,
+    meta: &RequestMeta,
+    entry: &AuditEntry<'_>,
+    result: &Result<T, Error>,
+) {
+    let (outcome, code) = match result {
+        Ok(_) => (Outcome::Success, None),
+        Err(e) => (Outcome::Failure, Some(e.code().as_str())),
+    };
+    let event = NewAuditEvent {
+        account_id: entry.account_id,
+        event_time: crate::clock::now_ms(),
+        actor: entry.actor,
+        action: entry.action,
+        target_user: entry.target_user,
+        serial_number: entry.serial_number,
+        source_ip: &meta.source_ip,
+        outcome: match outcome {
+            Outcome::Success => "Success",
+            Outcome::Failure => "Failure",
+        },
+        error_code: code,
+        request_id: Some(&meta.request_id),
+    };
+    tracing::info!(
+        action = entry.action,
+        actor = entry.actor,
+        target_user = entry.target_user,
+        serial = entry.serial_number,
+        outcome = event.outcome,
+        error_code = code,
+        "audit"
+    );
+    if let Err(e) = state.storage.insert_audit(&event).await {
+        tracing::error!(error = %e, "audit event not written");
+    }
+}

@@ -1,0 +1,34 @@
+//! Tunable limits of the server, with the documented defaults.
+
+/// Limits that decide what is accepted. The defaults are the documented ones (docs/api.md).
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Resync searches this many TOTP steps each side of now (default ±2880 = ±24 h).
+    pub resync_window: u64,
+    /// HOTP resync looks this many counters ahead of the stored one.
+    pub hotp_lookahead: u64,
+    /// EnableMFADevice accepts a pair whose second code is within this many steps of now.
+    pub enable_window: u64,
+    /// A session unused this long expires (30 min).
+    pub session_idle_ms: i64,
+    /// A session expires this long after sign-in whatever happens (12 h).
+    pub session_absolute_ms: i64,
+    /// A password-only session lives this long (10 min, security rule 12).
+    pub password_only_ms: i64,
+    /// Origins besides the server's own allowed to make state changes (e.g. `trunk serve`'s).
+    pub allowed_origins: Vec<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            resync_window: shared::resync::DEFAULT_TOTP_WINDOW,
+            hotp_lookahead: shared::resync::DEFAULT_HOTP_LOOKAHEAD,
+            enable_window: 2,
+            session_idle_ms: 30 * 60 * 1000,
+            session_absolute_ms: 12 * 60 * 60 * 1000,
+            password_only_ms: 10 * 60 * 1000,
+            allowed_origins: Vec::new(),
+        }
+    }
+}

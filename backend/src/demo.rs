@@ -1,0 +1,375 @@
+//! The demo account (`demo`, 123456789012): a root user, an administrator and two users with the
+//! AWS guide's self-service policy, and devices of every kind — some whose stored state is off by
+//! known amounts, so a correct authenticator's codes fail until the device is resynced.
+//! Idempotent: a second run only prints.
+
+use anyhow::{Context, anyhow};
+use serde::Serialize;
+use shared::api::DeviceKind;
+use shared::code::Digits;
+use shared::otp::{Totp, format_code, hotp};
+use shared::otpauth::{OtpauthKind, OtpauthUri};
+use shared::secret::Secret;
+
+use crate::admin::{ImportArgs, create_account, create_user, insert_device};
+use crate::clock::now_ms;
+use crate::crypto::random_bytes;
+use crate::state::AppState;
+use crate::storage::StoredState;
+
+/// The demo account's id.
+pub const ACCOUNT_ID: &str = "123456789012";
+/// The demo account's alias.
+pub const ALIAS: &str = "demo";
+/// The root user's email.
+pub const ROOT_EMAIL: &str = "root@demo.example";
+/// The root user's password (demo credentials, printed on every run).
+pub const ROOT_PASSWORD: &str = "demo-root-password";
+/// The HOTP token's counter: it was pressed this often without the server seeing it.
+pub const HOTP_TOKEN_COUNTER: u64 = 50;
+
+/// (user name, password, policy) of the demo IAM users.
+pub const USERS: [(&str, &str, &str); 3] = [
+    ("admin", "demo-admin-password", "admin"),
+    ("alice", "demo-alice-password", "self-service"),
+    ("bob", "demo-bob-password", "self-service"),
+];
+
+struct DemoDevice {
+    owner: Option<&'static str>,
+    serial: &'static str,
+    kind: DeviceKind,
+    /// The server's stored drift; the simulated authenticator has none.
+    stored_drift: i64,
+}
+
+const DEVICES: [DemoDevice; 7] = [
+    DemoDevice {
+        owner: None,
+        serial: "arn:aws:iam::123456789012:mfa/root-account-mfa-device",
+        kind: DeviceKind::Virtual,
+        stored_drift: 4,
+    },
+    DemoDevice {
+        owner: Some("admin"),
+        serial: "arn:aws:iam::123456789012:mfa/admin",
+        kind: DeviceKind::Virtual,
+        stored_drift: 0,
+    },
+    DemoDevice {
+        owner: Some("alice"),
+        serial: "arn:aws:iam::123456789012:mfa/alice",
+        kind: DeviceKind::Virtual,
+        stored_drift: 10,
+    },
+    DemoDevice {
+        owner: Some("alice"),
+        serial: "GAHT10000001",
+        kind: DeviceKind::HardwareTotp,
+        stored_drift: -6,
+    },
+    DemoDevice {
+        owner: Some("alice"),
+        serial: "arn:aws:iam::123456789012:u2f/user/alice/fido-alice",
+        kind: DeviceKind::Fido,
+        stored_drift: 0,
+    },
+    DemoDevice {
+        owner: Some("bob"),
+        serial: "arn:aws:iam::123456789012:mfa/bob",
+        kind: DeviceKind::Virtual,
+        stored_drift: 0,
+    },
+    DemoDevice {
+        owner: Some("bob"),
+        serial: "GAKT20000002",
+        kind: DeviceKind::HardwareHotp,
+        stored_drift: 0,
+    },
+];
+
+/// `demo --json`: everything a test or a person needs.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DemoInfo {
+    /// `{"Id","Alias"}`.
+    pub account: DemoAccount,
+    /// `{"Email","Password"}`.
+    pub root: DemoRoot,
+    /// The IAM users.
+    pub users: Vec<DemoUser>,
+    /// Every device with its secret.
+    pub devices: Vec<DemoDeviceInfo>,
+}
+
+/// The account.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DemoAccount {
+    /// 12 digits.
+    pub id: String,
+    /// Alias.
+    pub alias: String,
+}
+
+/// The root user's credentials.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DemoRoot {
+    /// Email.
+    pub email: String,
+    /// Password.
+    pub password: String,
+}
+
+/// An IAM user's credentials.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DemoUser {
+    /// User name.
+    pub user_name: String,
+    /// Password.
+    pub password: String,
+    /// `admin` or `self-service`.
+    pub policy: String,
+}
+
+/// A device and its secret.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DemoDeviceInfo {
+    /// Serial number.
+    pub serial_number: String,
+    /// `virtual`, `hardware-totp`, `hardware-hotp`, `fido`.
+    pub kind: DeviceKind,
+    /// The owner's user name, or `root`.
+    pub owner: String,
+    /// Whether the owner is the root user.
+    pub root: bool,
+    /// Base32 seed (`null` for FIDO).
+    pub base32_seed: Option<String>,
+    /// otpauth URI (`null` for FIDO).
+    pub otpauth_uri: Option<String>,
+    /// Code length.
+    pub digits: u8,
+    /// TOTP step in seconds.
+    pub period: u32,
+    /// The server's stored drift in steps now (the authenticator itself has none).
+    pub drift_steps: i64,
+    /// HOTP: the token's counter (its next press shows HOTP(Counter)).
+    pub counter: Option<u64>,
+    /// HOTP: the server's expected next counter.
+    pub stored_counter: Option<u64>,
+}
+
+/// Creates the demo once, then prints it (text, or JSON with `json`).
+pub async fn run(state: &AppState, json: bool) -> anyhow::Result<()> {
+    let created = ensure(state).await?;
+    let info = describe(state).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&info)?);
+    } else {
+        print_text(&info, created);
+    }
+    Ok(())
+}
+
+async fn ensure(state: &AppState) -> anyhow::Result<bool> {
+    if state.storage.find_account(ALIAS).await?.is_some() {
+        return Ok(false);
+    }
+    create_account(state, Some(ACCOUNT_ID), ALIAS, ROOT_EMAIL, ROOT_PASSWORD).await?;
+    for (name, password, policy) in USERS {
+        create_user(state, ACCOUNT_ID, name, password, Some(policy)).await?;
+        if policy == "admin" {
+            let p = state
+                .storage
+                .find_user(ACCOUNT_ID, name)
+                .await?
+                .context("admin")?;
+            state
+                .storage
+                .put_policy(p.id, "SelfService", crate::policy::SELF_SERVICE_POLICY)
+                .await?;
+        }
+    }
+    for d in &DEVICES {
+        let seed = if d.kind.has_codes() {
+            Some(Secret::from_bytes(random_bytes(20)?).map_err(|e| anyhow!("{e}"))?)
+        } else {
+            None
+        };
+        let args = ImportArgs {
+            account: ACCOUNT_ID.into(),
+            user_name: d.owner.map(str::to_owned),
+            root: d.owner.is_none(),
+            serial: d.serial.into(),
+            kind: d.kind.as_str().into(),
+            digits: 6,
+            step: 30,
+            counter: 0,
+        };
+        let initial = StoredState {
+            drift_steps: d.stored_drift,
+            last_used_step: -1,
+            hotp_counter: 0,
+        };
+        insert_device(state, &args, seed.as_ref(), initial).await?;
+    }
+    Ok(true)
+}
+
+async fn describe(state: &AppState) -> anyhow::Result<DemoInfo> {
+    let mut devices = Vec::new();
+    for d in &DEVICES {
+        let Some(row) = state.storage.device(ACCOUNT_ID, d.serial).await? else {
+            continue; // deactivated or deleted since
+        };
+        let secret = match &row.seed {
+            Some(blob) => Some(
+                Secret::from_bytes(state.cipher.decrypt(d.serial, blob)?.to_vec())
+                    .map_err(|e| anyhow!("{e}"))?,
+            ),
+            None => None,
+        };
+        let owner = d.owner.unwrap_or("root");
+        let hotp_kind = d.kind == DeviceKind::HardwareHotp;
+        devices.push(DemoDeviceInfo {
+            serial_number: d.serial.into(),
+            kind: d.kind,
+            owner: owner.into(),
+            root: d.owner.is_none(),
+            base32_seed: secret.as_ref().map(Secret::to_base32),
+            otpauth_uri: secret.as_ref().map(|s| {
+                OtpauthUri {
+                    issuer: "mfa-resync demo",
+                    account: owner,
+                    secret: s,
+                    digits: Digits::SIX,
+                    kind: if hotp_kind {
+                        OtpauthKind::Hotp {
+                            counter: HOTP_TOKEN_COUNTER,
+                        }
+                    } else {
+                        OtpauthKind::Totp { period: 30 }
+                    },
+                }
+                .to_uri()
+            }),
+            digits: row.digits as u8,
+            period: row.period as u32,
+            drift_steps: row.state.drift_steps,
+            counter: hotp_kind.then_some(HOTP_TOKEN_COUNTER),
+            stored_counter: hotp_kind.then_some(row.state.hotp_counter as u64),
+        });
+    }
+    Ok(DemoInfo {
+        account: DemoAccount {
+            id: ACCOUNT_ID.into(),
+            alias: ALIAS.into(),
+        },
+        root: DemoRoot {
+            email: ROOT_EMAIL.into(),
+            password: ROOT_PASSWORD.into(),
+        },
+        users: USERS
+            .iter()
+            .map(|(n, p, pol)| DemoUser {
+                user_name: (*n).into(),
+                password: (*p).into(),
+                policy: (*pol).into(),
+            })
+            .collect(),
+        devices,
+    })
+}
+
+fn print_text(info: &DemoInfo, created: bool) {
+    println!(
+        "{} demo account {} (alias {}).",
+        if created { "Created the" } else { "The" },
+        info.account.id,
+        info.account.alias
+    );
+    println!(
+        "Sign in as the root user: email {}  password {}",
+        info.root.email, info.root.password
+    );
+    for u in &info.users {
+        println!(
+            "Sign in as an IAM user:  account {}  user {}  password {}  ({})",
+            info.account.alias, u.user_name, u.password, u.policy
+        );
+    }
+    println!(
+        "\nMFA devices (add a seed to any authenticator app; `mfa-resync demo codes SERIAL` shows its codes):"
+    );
+    for d in &info.devices {
+        let state = match (d.kind, d.drift_steps) {
+            (DeviceKind::Fido, _) => "FIDO key: never drifts, cannot be resynced".to_owned(),
+            (DeviceKind::HardwareHotp, _) => format!(
+                "token counter {}, server expects {}: resync needed",
+                d.counter.unwrap_or(0),
+                d.stored_counter.unwrap_or(0)
+            ),
+            (_, 0) => "in sync".to_owned(),
+            (_, n) => format!("server's stored drift {n} steps: codes fail until resynced"),
+        };
+        println!(
+            "  {} [{}] owner {}: {}",
+            d.serial_number,
+            d.kind.as_str(),
+            d.owner,
+            state
+        );
+        if let Some(uri) = &d.otpauth_uri {
+            println!("      {uri}");
+        }
+    }
+}
+
+/// `demo codes SERIAL`: what a correct authenticator (or the demo HOTP token) shows now.
+pub async fn print_codes(state: &AppState, serial: &str) -> anyhow::Result<()> {
+    let account = state
+        .storage
+        .find_account(ALIAS)
+        .await?
+        .context("no demo account: run `demo` first")?;
+    let row = state
+        .storage
+        .device(&account.id, serial)
+        .await?
+        .with_context(|| format!("no device {serial}"))?;
+    let blob = row.seed.as_deref().context("a FIDO key shows no codes")?;
+    let secret = Secret::from_bytes(state.cipher.decrypt(serial, blob)?.to_vec())
+        .map_err(|e| anyhow!("{e}"))?;
+    let digits = Digits::new(row.digits as u8).map_err(|e| anyhow!("{e}"))?;
+    if row.kind == DeviceKind::HardwareHotp.as_str() {
+        let from = HOTP_TOKEN_COUNTER.max(row.state.hotp_counter as u64);
+        for c in from..from + 3 {
+            println!(
+                "press {}: {}",
+                c - from + 1,
+                format_code(hotp(&secret, c, digits), digits)
+            );
+        }
+    } else {
+        let totp = Totp {
+            period: row.period as u32,
+            t0: 0,
+            digits,
+        };
+        let now = (now_ms() / 1000) as u64;
+        let step = totp.step_at(now);
+        let left = totp.period as u64 - (now % totp.period as u64);
+        println!(
+            "now:  {} ({left} s left)",
+            format_code(totp.code_for_step(&secret, step), digits)
+        );
+        println!(
+            "next: {}",
+            format_code(totp.code_for_step(&secret, step + 1), digits)
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,241 @@
+//! Access keys, the credentials of the IAM Query API (issue 6), and the actions on them.
+//!
+//! SigV4 proves possession of the secret by an HMAC the server must recompute, so the server
+//! needs the plain secret: it is sealed with the seed-encryption key (AES-256-GCM with the key id
+//! as associated data, like seeds with their serial) instead of hashed, and shown once, when the
+//! operator creates it on the command line ([`create_access_key`]). `ListAccessKeys` and
+//! `DeleteAccessKey` are actions like every other: policy-checked and audited.
+
+use data_encoding::{BASE32_NOPAD, BASE64};
+use serde::{Deserialize, Serialize};
+use shared::api::EmptyResponse;
+use zeroize::Zeroizing;
+
+use super::devices::{load_target, target_ref};
+use super::{Caller, access_denied, audited, is_allowed};
+use crate::clock::{now_ms, rfc3339};
+use crate::crypto::random_bytes;
+use crate::error::Error;
+use crate::state::AppState;
+use crate::storage::{AccessKeyRow, PrincipalRow};
+
+/// IAM's quota: two access keys per user (and for the root user).
+pub const ACCESS_KEYS_PER_USER: usize = 2;
+/// The status of a usable key.
+const ACTIVE: &str = "Active";
+
+/// `ListAccessKeys`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListAccessKeysRequest {
+    /// Whose keys; the caller's when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+}
+
+/// An access key without its secret, as `ListAccessKeys` shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AccessKeyMetadata {
+    /// The owner's user name (for the root user, the account id).
+    pub user_name: String,
+    /// `AKIA…`.
+    pub access_key_id: String,
+    /// `Active` or `Inactive`.
+    pub status: String,
+    /// When it was created, RFC 3339 UTC.
+    pub create_date: String,
+}
+
+/// The answer to `ListAccessKeys`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListAccessKeysResponse {
+    /// The keys, oldest first.
+    pub access_key_metadata: Vec<AccessKeyMetadata>,
+    /// Always `false`: a user has at most two keys.
+    pub is_truncated: bool,
+}
+
+/// `DeleteAccessKey`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteAccessKeyRequest {
+    /// Whose key; the caller's when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    /// The key.
+    pub access_key_id: String,
+}
+
+/// A key just created, with its secret: shown this once, never again.
+/// (No `Debug`: it would print the secret.)
+pub struct CreatedAccessKey {
+    /// The owner's user name (for the root user, the account id).
+    pub user_name: String,
+    /// `AKIA…`.
+    pub access_key_id: String,
+    /// The secret, 40 characters.
+    pub secret_access_key: Zeroizing<String>,
+    /// `Active`.
+    pub status: String,
+    /// RFC 3339 UTC.
+    pub create_date: String,
+}
+
+/// What a signature is checked with: the key's owner and its plain secret.
+pub struct SigningKey {
+    /// The owner, who becomes the caller.
+    pub principal: PrincipalRow,
+    /// The secret.
+    pub secret: Zeroizing<String>,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("principal", &self.principal.arn())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Creates an access key for `principal` (the command line's `access-key create`): `AKIA` and 16
+/// Base32 characters from 80 random bits, and a 40-character secret from 240 random bits, both
+/// from the OS generator.
+pub async fn create_access_key(
+    state: &AppState,
+    principal: &PrincipalRow,
+) -> Result<CreatedAccessKey, Error> {
+    if state.storage.access_keys_of(principal.id).await?.len() >= ACCESS_KEYS_PER_USER {
+        return Err(Error::InvalidState(format!(
+            "Cannot exceed quota for AccessKeysPerUser: {ACCESS_KEYS_PER_USER}. Delete one first."
+        )));
+    }
+    let random = |n| random_bytes(n).map_err(|e| Error::Internal(e.to_string()));
+    let access_key_id = format!("AKIA{}", BASE32_NOPAD.encode(&random(10)?));
+    let secret = Zeroizing::new(BASE64.encode(&random(30)?));
+    let sealed = state
+        .cipher
+        .encrypt(&access_key_id, secret.as_bytes())
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    let row = AccessKeyRow {
+        access_key_id,
+        principal_id: principal.id,
+        secret: sealed,
+        status: ACTIVE.to_owned(),
+        created_at: now_ms(),
+    };
+    state.storage.insert_access_key(&row).await?;
+    Ok(CreatedAccessKey {
+        user_name: principal.display_name(),
+        access_key_id: row.access_key_id,
+        secret_access_key: secret,
+        status: row.status,
+        create_date: rfc3339(row.created_at),
+    })
+}
+
+/// The owner and plain secret of an active key; `None` for an unknown or inactive key.
+pub async fn signing_key(
+    state: &AppState,
+    access_key_id: &str,
+) -> Result<Option<SigningKey>, Error> {
+    let Some(row) = state.storage.access_key(access_key_id).await? else {
+        return Ok(None);
+    };
+    if row.status != ACTIVE {
+        return Ok(None);
+    }
+    let Some(principal) = state.storage.principal(row.principal_id).await? else {
+        return Ok(None);
+    };
+    let plain = state
+        .cipher
+        .decrypt(&row.access_key_id, &row.secret)
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    let secret = Zeroizing::new(
+        String::from_utf8(plain.to_vec())
+            .map_err(|_| Error::Internal("access key secret".into()))?,
+    );
+    Ok(Some(SigningKey { principal, secret }))
+}
+
+/// `AccessKeyId`: 16–128 of `[\w]` (IAM's `accessKeyIdType`).
+fn validate_access_key_id(id: &str) -> Result<(), Error> {
+    let ok =
+        (16..=128).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Validation(
+            "AccessKeyId must be 16 to 128 letters, digits or _.".into(),
+        ))
+    }
+}
+
+fn no_such_user(user_name: Option<&str>) -> Error {
+    Error::NoSuchEntity(format!(
+        "The user with name {} cannot be found.",
+        user_name.unwrap_or_default()
+    ))
+}
+
+/// `ListAccessKeys`: the target user's keys, without secrets.
+pub async fn list_access_keys(
+    state: &AppState,
+    caller: &Caller,
+    req: ListAccessKeysRequest,
+) -> Result<ListAccessKeysResponse, Error> {
+    let user_name = req.user_name.as_deref();
+    audited(state, caller, "ListAccessKeys", user_name, None, async {
+        let (arn, is_self) = target_ref(caller, user_name)?;
+        if !is_allowed(state, caller, "iam:ListAccessKeys", &arn, is_self).await? {
+            return Err(access_denied(caller, "iam:ListAccessKeys"));
+        }
+        let target = load_target(state, caller, user_name, is_self)
+            .await?
+            .ok_or_else(|| no_such_user(user_name))?;
+        let owner = target.display_name();
+        let keys = state.storage.access_keys_of(target.id).await?;
+        Ok(ListAccessKeysResponse {
+            access_key_metadata: keys
+                .into_iter()
+                .map(|k| AccessKeyMetadata {
+                    user_name: owner.clone(),
+                    access_key_id: k.access_key_id,
+                    status: k.status,
+                    create_date: rfc3339(k.created_at),
+                })
+                .collect(),
+            is_truncated: false,
+        })
+    })
+    .await
+}
+
+/// `DeleteAccessKey`: a key of the target user; any other id is `NoSuchEntity`.
+pub async fn delete_access_key(
+    state: &AppState,
+    caller: &Caller,
+    req: DeleteAccessKeyRequest,
+) -> Result<EmptyResponse, Error> {
+    let user_name = req.user_name.as_deref();
+    let key_id = req.access_key_id.as_str();
+    audited(state, caller, "DeleteAccessKey", user_name, None, async {
+        validate_access_key_id(key_id)?;
+        let (arn, is_self) = target_ref(caller, user_name)?;
+        if !is_allowed(state, caller, "iam:DeleteAccessKey", &arn, is_self).await? {
+            return Err(access_denied(caller, "iam:DeleteAccessKey"));
+        }
+        let target = load_target(state, caller, user_name, is_self)
+            .await?
+            .ok_or_else(|| no_such_user(user_name))?;
+        if !state.storage.delete_access_key(key_id, target.id).await? {
+            return Err(Error::NoSuchEntity(format!(
+                "The Access Key with id {key_id} cannot be found."
+            )));
+        }
+        Ok(EmptyResponse {})
+    })
+    .await
+}

@@ -1,0 +1,261 @@
+//! Codes against a stored device, for every path (sign-in, resync, enable): strict parsing,
+//! the shared throttle checked before any evaluation, `shared`'s decision, and one atomic
+//! compare-and-set of the state; a failure is counted and committed on its own.
+
+use shared::api::DeviceKind;
+use shared::code::{Code, Digits};
+use shared::device::{HotpState, TotpState};
+use shared::otp::Totp;
+use shared::resync::{resync_hotp, resync_totp};
+use shared::secret::Secret;
+use shared::verify::{verify_hotp, verify_totp};
+
+use crate::clock::now_ms;
+use crate::error::Error;
+use crate::state::AppState;
+use crate::storage::{DeviceRow, StoredState};
+use crate::throttle;
+
+/// The device's kind, from its row.
+pub(crate) fn kind(dev: &DeviceRow) -> Result<DeviceKind, Error> {
+    DeviceKind::parse(&dev.kind)
+        .ok_or_else(|| Error::Internal(format!("device kind {:?}", dev.kind)))
+}
+
+/// Refuses FIDO keys, which have no codes (and so never drift).
+fn require_codes(dev: &DeviceRow) -> Result<DeviceKind, Error> {
+    let kind = kind(dev)?;
+    if kind.has_codes() {
+        Ok(kind)
+    } else {
+        Err(Error::InvalidState(format!(
+            "{} is a FIDO security key: it has no clock or counter, so it never drifts and \
+             cannot be resynchronised. If it no longer works, deactivate it \
+             (DeactivateMFADevice) and assign another device.",
+            dev.serial_number
+        )))
+    }
+}
+
+fn digits(dev: &DeviceRow) -> Result<Digits, Error> {
+    Digits::new(dev.digits as u8).map_err(|_| Error::Internal("stored digits".into()))
+}
+
+fn parse(member: &str, input: &str, digits: Digits) -> Result<Code, Error> {
+    Code::parse(input, digits).map_err(|e| Error::Validation(format!("{member}: {e}")))
+}
+
+fn secret(state: &AppState, dev: &DeviceRow) -> Result<Secret, Error> {
+    let blob = dev
+        .seed
+        .as_deref()
+        .ok_or_else(|| Error::Internal("device without seed".into()))?;
+    let bytes = state
+        .cipher
+        .decrypt(&dev.serial_number, blob)
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    Secret::from_bytes(bytes.to_vec()).map_err(|e| Error::Internal(e.to_string()))
+}
+
+fn totp(dev: &DeviceRow, digits: Digits) -> Totp {
+    Totp {
+        period: dev.period as u32,
+        t0: 0,
+        digits,
+    }
+}
+
+fn totp_state(s: StoredState) -> TotpState {
+    TotpState {
+        drift_steps: s.drift_steps,
+        last_used_step: u64::try_from(s.last_used_step).ok(),
+    }
+}
+
+fn stored_totp(t: TotpState, hotp_counter: i64) -> StoredState {
+    StoredState {
+        drift_steps: t.drift_steps,
+        last_used_step: t.last_used_step.map_or(-1, |s| s as i64),
+        hotp_counter,
+    }
+}
+
+fn stored_hotp(h: HotpState, base: StoredState) -> StoredState {
+    StoredState {
+        hotp_counter: h.next_counter as i64,
+        ..base
+    }
+}
+
+/// What a successful pair measured.
+pub(crate) struct PairOutcome {
+    /// Drift in steps (0 for HOTP).
+    pub drift_steps: i64,
+    /// Drift in seconds.
+    pub drift_seconds: i64,
+}
+
+/// How a found state is committed.
+pub(crate) enum Commit {
+    /// Compare-and-set the state (resync, sign-in).
+    State,
+    /// Assign the unassigned device to this principal (EnableMFADevice).
+    Assign(i64),
+}
+
+/// Two consecutive codes: resync (window from the settings) or enable (`Commit::Assign`).
+pub(crate) async fn check_pair(
+    state: &AppState,
+    dev: &DeviceRow,
+    code1: &str,
+    code2: &str,
+    commit: Commit,
+) -> Result<PairOutcome, Error> {
+    let kind = require_codes(dev)?;
+    let digits = digits(dev)?;
+    let (c1, c2) = (
+        parse("AuthenticationCode1", code1, digits)?,
+        parse("AuthenticationCode2", code2, digits)?,
+    );
+    let now = now_ms();
+    dev.throttle().check(now)?;
+    let secret = secret(state, dev)?;
+    let settings = &state.settings;
+    let found = if kind == DeviceKind::HardwareHotp {
+        let hotp = HotpState {
+            next_counter: dev.state.hotp_counter as u64,
+        };
+        resync_hotp(&secret, digits, &c1, &c2, settings.hotp_lookahead, hotp)
+            .ok()
+            .map(|r| {
+                let out = PairOutcome {
+                    drift_steps: 0,
+                    drift_seconds: 0,
+                };
+                (
+                    stored_hotp(r.before, dev.state),
+                    stored_hotp(r.after, dev.state),
+                    out,
+                )
+            })
+    } else {
+        let window = match commit {
+            Commit::State => settings.resync_window,
+            Commit::Assign(_) => settings.enable_window,
+        };
+        let totp = totp(dev, digits);
+        resync_totp(
+            &totp,
+            &secret,
+            &c1,
+            &c2,
+            (now / 1000) as u64,
+            window,
+            totp_state(dev.state),
+        )
+        .ok()
+        .map(|r| {
+            let out = PairOutcome {
+                drift_steps: r.drift.steps,
+                drift_seconds: r.drift.seconds(totp.period),
+            };
+            let counter = dev.state.hotp_counter;
+            (
+                stored_totp(r.before, counter),
+                stored_totp(r.after, counter),
+                out,
+            )
+        })
+    };
+    let Some((before, after, outcome)) = found else {
+        return Err(failure(state, dev, now).await);
+    };
+    let won = match commit {
+        Commit::State => {
+            state
+                .storage
+                .compare_and_set_state(dev.id, before, after)
+                .await?
+        }
+        Commit::Assign(owner) => {
+            state
+                .storage
+                .assign_device(dev.id, owner, now, before, after)
+                .await?
+        }
+    };
+    if won {
+        Ok(outcome)
+    } else {
+        // Another request used these codes first: this one is a replay.
+        Err(failure(state, dev, now).await)
+    }
+}
+
+/// One code at sign-in (stored drift ± 1 step; HOTP a few counters ahead).
+pub(crate) async fn check_single(
+    state: &AppState,
+    dev: &DeviceRow,
+    code: &str,
+) -> Result<(), Error> {
+    let kind = require_codes(dev)?;
+    let digits = digits(dev)?;
+    let code = parse("AuthenticationCode", code, digits)?;
+    let now = now_ms();
+    dev.throttle().check(now)?;
+    let secret = secret(state, dev)?;
+    let found = if kind == DeviceKind::HardwareHotp {
+        let hotp = HotpState {
+            next_counter: dev.state.hotp_counter as u64,
+        };
+        verify_hotp(&secret, digits, &code, hotp).ok().map(|v| {
+            (
+                stored_hotp(v.before, dev.state),
+                stored_hotp(v.after, dev.state),
+            )
+        })
+    } else {
+        let counter = dev.state.hotp_counter;
+        verify_totp(
+            &totp(dev, digits),
+            &secret,
+            &code,
+            (now / 1000) as u64,
+            totp_state(dev.state),
+        )
+        .ok()
+        .map(|v| {
+            (
+                stored_totp(v.before, counter),
+                stored_totp(v.after, counter),
+            )
+        })
+    };
+    match found {
+        Some((before, after))
+            if state
+                .storage
+                .compare_and_set_state(dev.id, before, after)
+                .await? =>
+        {
+            Ok(())
+        }
+        _ => Err(failure(state, dev, now).await),
+    }
+}
+
+/// Counts a failure in its own statement (rule 8), applies the back-off, and returns the
+/// refusal to send.
+async fn failure(state: &AppState, dev: &DeviceRow, now: i64) -> Error {
+    let count = match state.storage.add_device_failure(dev.id).await {
+        Ok(n) => n,
+        Err(e) => return Error::Database(e),
+    };
+    let t = throttle::after_failure(count, now);
+    if (t.throttled_until != 0 || t.locked)
+        && let Err(e) = state.storage.set_device_throttle(dev.id, t).await
+    {
+        return Error::Database(e);
+    }
+    Error::invalid_code()
+}

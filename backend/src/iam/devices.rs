@@ -1,0 +1,226 @@
+//! ListMFADevices, ResyncMFADevice, DeactivateMFADevice and our UnlockMFADevice.
+
+use shared::api::{
+    DeactivateMfaDeviceRequest, EmptyResponse, ListMfaDevicesRequest, ListMfaDevicesResponse,
+    MfaDevice, ResyncMfaDeviceRequest, ResyncMfaDeviceResponse, UnlockMfaDeviceRequest,
+};
+
+use super::codes::{self, Commit};
+use super::validate::{precheck_code, validate_serial, validate_user_name};
+use super::{Caller, access_denied, audited, is_allowed};
+use crate::clock::{now_ms, rfc3339};
+use crate::error::Error;
+use crate::state::AppState;
+use crate::storage::{DeviceRow, PrincipalRow};
+
+/// The ARN of the user named (or the caller), and whether it is the caller; no lookup yet, so
+/// an authorisation refusal cannot reveal whether the user exists.
+pub(crate) fn target_ref(
+    caller: &Caller,
+    user_name: Option<&str>,
+) -> Result<(String, bool), Error> {
+    match user_name {
+        None => Ok((caller.arn(), true)),
+        Some(name) => {
+            validate_user_name(name)?;
+            let own = !caller.principal.is_root
+                && caller
+                    .principal
+                    .user_name
+                    .as_deref()
+                    .is_some_and(|own| own.eq_ignore_ascii_case(name));
+            if own {
+                Ok((caller.arn(), true))
+            } else {
+                Ok((
+                    format!("arn:aws:iam::{}:user/{name}", caller.account()),
+                    false,
+                ))
+            }
+        }
+    }
+}
+
+/// The principal for a target already authorised.
+pub(crate) async fn load_target(
+    state: &AppState,
+    caller: &Caller,
+    user_name: Option<&str>,
+    is_self: bool,
+) -> Result<Option<PrincipalRow>, Error> {
+    match user_name {
+        _ if is_self => Ok(Some(caller.principal.clone())),
+        Some(name) => Ok(state.storage.find_user(caller.account(), name).await?),
+        None => Ok(Some(caller.principal.clone())),
+    }
+}
+
+/// Authorises `action` on the target user's device `serial` and returns the device. Anything the
+/// caller may not see answers exactly like a missing device (security rule 14).
+async fn owned_device(
+    state: &AppState,
+    caller: &Caller,
+    action: &str,
+    user_name: Option<&str>,
+    serial: &str,
+) -> Result<DeviceRow, Error> {
+    let (arn, is_self) = target_ref(caller, user_name)?;
+    if !is_allowed(state, caller, action, &arn, is_self).await? {
+        return Err(if is_self {
+            access_denied(caller, action)
+        } else {
+            Error::no_such_device()
+        });
+    }
+    let target = load_target(state, caller, user_name, is_self)
+        .await?
+        .ok_or_else(Error::no_such_device)?;
+    state
+        .storage
+        .device(caller.account(), serial)
+        .await?
+        .filter(|d| d.owner_id == Some(target.id))
+        .ok_or_else(Error::no_such_device)
+}
+
+/// A device as listed.
+pub(crate) fn describe(dev: &DeviceRow, owner: &str, now: i64) -> Result<MfaDevice, Error> {
+    let kind = codes::kind(dev)?;
+    let retry_after_seconds = (dev.throttled_until > now && !dev.locked)
+        .then(|| ((dev.throttled_until - now) as u64).div_ceil(1000));
+    Ok(MfaDevice {
+        user_name: owner.to_owned(),
+        serial_number: dev.serial_number.clone(),
+        enable_date: rfc3339(dev.enabled_at.unwrap_or(dev.created_at)),
+        kind,
+        drift_steps: dev.state.drift_steps,
+        drift_seconds: dev.state.drift_steps * dev.period,
+        locked: dev.locked,
+        retry_after_seconds,
+    })
+}
+
+/// `ListMFADevices`: the target user's devices with kind, drift and lock state.
+pub async fn list_mfa_devices(
+    state: &AppState,
+    caller: &Caller,
+    req: ListMfaDevicesRequest,
+) -> Result<ListMfaDevicesResponse, Error> {
+    let user_name = req.user_name.as_deref();
+    audited(state, caller, "ListMFADevices", user_name, None, async {
+        let (arn, is_self) = target_ref(caller, user_name)?;
+        if !is_allowed(state, caller, "iam:ListMFADevices", &arn, is_self).await? {
+            return Err(access_denied(caller, "iam:ListMFADevices"));
+        }
+        let target = load_target(state, caller, user_name, is_self)
+            .await?
+            .ok_or_else(|| {
+                Error::NoSuchEntity(format!(
+                    "The user with name {} cannot be found.",
+                    user_name.unwrap_or_default()
+                ))
+            })?;
+        let now = now_ms();
+        let owner = target.display_name();
+        let mfa_devices = state
+            .storage
+            .devices_of(target.id)
+            .await?
+            .iter()
+            .map(|d| describe(d, &owner, now))
+            .collect::<Result<_, _>>()?;
+        Ok(ListMfaDevicesResponse {
+            mfa_devices,
+            is_truncated: false,
+        })
+    })
+    .await
+}
+
+/// `ResyncMFADevice`: two consecutive codes; the measured drift is stored and the codes burned.
+pub async fn resync_mfa_device(
+    state: &AppState,
+    caller: &Caller,
+    req: ResyncMfaDeviceRequest,
+) -> Result<ResyncMfaDeviceResponse, Error> {
+    let user_name = req.user_name.as_deref();
+    let serial = req.serial_number.as_str();
+    audited(
+        state,
+        caller,
+        "ResyncMFADevice",
+        user_name,
+        Some(serial),
+        async {
+            validate_serial(serial)?;
+            precheck_code("AuthenticationCode1", &req.authentication_code1)?;
+            precheck_code("AuthenticationCode2", &req.authentication_code2)?;
+            let dev = owned_device(state, caller, "iam:ResyncMFADevice", user_name, serial).await?;
+            let outcome = codes::check_pair(
+                state,
+                &dev,
+                &req.authentication_code1,
+                &req.authentication_code2,
+                Commit::State,
+            )
+            .await?;
+            Ok(ResyncMfaDeviceResponse {
+                drift_steps: outcome.drift_steps,
+                drift_seconds: outcome.drift_seconds,
+            })
+        },
+    )
+    .await
+}
+
+/// `DeactivateMFADevice`: a virtual device returns to the account's unassigned devices; a
+/// hardware token or FIDO key is removed.
+pub async fn deactivate_mfa_device(
+    state: &AppState,
+    caller: &Caller,
+    req: DeactivateMfaDeviceRequest,
+) -> Result<EmptyResponse, Error> {
+    let user_name = req.user_name.as_deref();
+    let serial = req.serial_number.as_str();
+    audited(
+        state,
+        caller,
+        "DeactivateMFADevice",
+        user_name,
+        Some(serial),
+        async {
+            validate_serial(serial)?;
+            let dev =
+                owned_device(state, caller, "iam:DeactivateMFADevice", user_name, serial).await?;
+            let is_virtual = dev.kind == shared::api::DeviceKind::Virtual.as_str();
+            state.storage.deactivate_device(dev.id, is_virtual).await?;
+            Ok(EmptyResponse {})
+        },
+    )
+    .await
+}
+
+/// `UnlockMFADevice` (ours): clears the failure counter, throttle and lock. Needs two codes for
+/// nothing: it only lets the device's holder try again.
+pub async fn unlock_mfa_device(
+    state: &AppState,
+    caller: &Caller,
+    req: UnlockMfaDeviceRequest,
+) -> Result<EmptyResponse, Error> {
+    let user_name = req.user_name.as_deref();
+    let serial = req.serial_number.as_str();
+    audited(
+        state,
+        caller,
+        "UnlockMFADevice",
+        user_name,
+        Some(serial),
+        async {
+            validate_serial(serial)?;
+            let dev = owned_device(state, caller, "iam:UnlockMFADevice", user_name, serial).await?;
+            state.storage.unlock_device(dev.id).await?;
+            Ok(EmptyResponse {})
+        },
+    )
+    .await
+}

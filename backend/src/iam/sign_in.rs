@@ -1,0 +1,245 @@
+//! Sign-in with a password (IAM user or root), the MFA step, the session's description and
+//! sign-out. Wrong passwords and unknown users are indistinguishable (same answer, same argon2
+//! work); password failures are throttled per user like device failures.
+
+use shared::api::{
+    MfaDeviceChoice, MfaSignInRequest, MfaSignInResponse, RootSignInRequest, SessionResponse,
+    SignInRequest, SignInResponse,
+};
+
+use super::codes::{self, kind};
+use super::validate::{precheck_code, validate_serial};
+use super::{Authentication, Caller};
+use crate::audit::{self, AuditEntry, RequestMeta};
+use crate::clock::now_ms;
+use crate::error::Error;
+use crate::session::{self, NewSession};
+use crate::state::AppState;
+use crate::storage::PrincipalRow;
+use crate::throttle;
+
+/// A successful password or MFA step: the answer and the new session's token for the cookie.
+pub struct SignedIn<T> {
+    /// The JSON answer.
+    pub response: T,
+    /// The new session token (the cookie value).
+    pub token: String,
+}
+
+/// `POST /api/sign-in`: an IAM user's password. `old_token` is the session being replaced.
+pub async fn sign_in_user(
+    state: &AppState,
+    meta: &RequestMeta,
+    req: SignInRequest,
+    old_token: Option<&str>,
+) -> Result<SignedIn<SignInResponse>, Error> {
+    let well_formed = (1..=63).contains(&req.account.len())
+        && req
+            .account
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && super::validate_user_name(&req.user_name).is_ok();
+    let account = if well_formed {
+        state.storage.find_account(&req.account).await?
+    } else {
+        None
+    };
+    let principal = match &account {
+        Some(a) => state.storage.find_user(&a.id, &req.user_name).await?,
+        None => None,
+    };
+    let account_id = account.as_ref().map(|a| a.id.as_str());
+    let actor = match &principal {
+        Some(p) => p.arn(),
+        None if well_formed => format!(
+            "arn:aws:iam::{}:user/{}",
+            account_id.unwrap_or(&req.account),
+            req.user_name
+        ),
+        None => "unknown".to_owned(),
+    };
+    let entry = AuditEntry {
+        action: "SignIn",
+        account_id,
+        actor: &actor,
+        target_user: well_formed.then_some(req.user_name.as_str()),
+        serial_number: None,
+    };
+    let result = password_step(state, principal, &req.password, old_token).await;
+    audit::record(state, meta, &entry, &result).await;
+    result
+}
+
+/// `POST /api/sign-in/root`: the root user's email and password.
+pub async fn sign_in_root(
+    state: &AppState,
+    meta: &RequestMeta,
+    req: RootSignInRequest,
+    old_token: Option<&str>,
+) -> Result<SignedIn<SignInResponse>, Error> {
+    let well_formed = (3..=254).contains(&req.email.len()) && req.email.contains('@');
+    let principal = if well_formed {
+        state.storage.find_root_by_email(&req.email).await?
+    } else {
+        None
+    };
+    let actor = principal
+        .as_ref()
+        .map_or_else(|| "unknown-root".to_owned(), PrincipalRow::arn);
+    let account_id = principal.as_ref().map(|p| p.account_id.clone());
+    let entry = AuditEntry {
+        action: "SignInRoot",
+        account_id: account_id.as_deref(),
+        actor: &actor,
+        target_user: None,
+        serial_number: None,
+    };
+    let result = password_step(state, principal, &req.password, old_token).await;
+    audit::record(state, meta, &entry, &result).await;
+    result
+}
+
+async fn password_step(
+    state: &AppState,
+    principal: Option<PrincipalRow>,
+    password: &str,
+    old_token: Option<&str>,
+) -> Result<SignedIn<SignInResponse>, Error> {
+    let now = now_ms();
+    if let Some(p) = &principal {
+        p.throttle().check(now)?;
+    }
+    let hash = principal.as_ref().map(|p| p.password_hash.as_str());
+    let ok = state.passwords.verify(password, hash).await?;
+    let p = match principal {
+        Some(p) if ok => p,
+        Some(p) => {
+            password_failure(state, &p).await?;
+            return Err(Error::SignInFailed);
+        }
+        None => return Err(Error::SignInFailed),
+    };
+    state.storage.reset_principal_failures(p.id).await?;
+    let devices = state.storage.devices_of(p.id).await?;
+    let mfa_devices: Vec<MfaDeviceChoice> = devices
+        .iter()
+        .map(|d| {
+            Ok(MfaDeviceChoice {
+                serial_number: d.serial_number.clone(),
+                kind: kind(d)?,
+            })
+        })
+        .collect::<Result<_, Error>>()?;
+    let mfa_required = !mfa_devices.is_empty();
+    if let Some(old) = old_token {
+        state
+            .storage
+            .delete_session(&session::token_hash(old))
+            .await?;
+    }
+    let NewSession { token, .. } =
+        session::create(state, p.id, false, mfa_required, now, now).await?;
+    Ok(SignedIn {
+        response: SignInResponse {
+            mfa_required,
+            mfa_devices,
+        },
+        token,
+    })
+}
+
+/// Counts a password failure for an existing user (own statement, rule 8).
+async fn password_failure(state: &AppState, p: &PrincipalRow) -> Result<(), Error> {
+    let count = state.storage.add_principal_failure(p.id).await?;
+    let t = throttle::after_failure(count, now_ms());
+    if t.throttled_until != 0 || t.locked {
+        state.storage.set_principal_throttle(p.id, t).await?;
+    }
+    Ok(())
+}
+
+/// `POST /api/sign-in/mfa`: the code of one of the caller's devices; on success the session is
+/// replaced by one with MFA (a new id), keeping the time of sign-in for the absolute limit.
+pub async fn sign_in_mfa(
+    state: &AppState,
+    caller: &Caller,
+    token: &str,
+    req: MfaSignInRequest,
+) -> Result<SignedIn<MfaSignInResponse>, Error> {
+    let serial = req.serial_number.clone();
+    super::audited(state, caller, "SignInMFA", None, serial.as_deref(), async {
+        if caller.authentication != Authentication::PasswordOnly {
+            return Err(Error::InvalidState(
+                "This session does not need an MFA code.".into(),
+            ));
+        }
+        precheck_code("AuthenticationCode", &req.authentication_code)?;
+        let devices = state.storage.devices_of(caller.principal.id).await?;
+        let dev = match serial.as_deref() {
+            Some(s) => {
+                validate_serial(s)?;
+                devices
+                    .into_iter()
+                    .find(|d| d.serial_number == s)
+                    .ok_or_else(Error::no_such_device)?
+            }
+            None => {
+                let mut with_codes: Vec<_> = devices
+                    .into_iter()
+                    .filter(|d| kind(d).is_ok_and(|k| k.has_codes()))
+                    .collect();
+                if with_codes.len() != 1 {
+                    return Err(Error::Validation(
+                        "SerialNumber is required: choose one of your MFA devices.".into(),
+                    ));
+                }
+                with_codes.remove(0)
+            }
+        };
+        codes::check_single(state, &dev, &req.authentication_code).await?;
+        let hash = session::token_hash(token);
+        let Some(old) = state.storage.session(&hash).await? else {
+            return Err(Error::NotSignedIn);
+        };
+        if !state.storage.delete_session(&hash).await? {
+            return Err(Error::NotSignedIn);
+        }
+        let new = session::create(
+            state,
+            caller.principal.id,
+            true,
+            false,
+            old.signed_in_at,
+            now_ms(),
+        )
+        .await?;
+        Ok(SignedIn {
+            response: MfaSignInResponse { mfa_present: true },
+            token: new.token,
+        })
+    })
+    .await
+}
+
+/// `GET /api/session`.
+pub fn session_info(caller: &Caller) -> SessionResponse {
+    let p = &caller.principal;
+    SessionResponse {
+        account: p.account_id.clone(),
+        arn: p.arn(),
+        user_name: if p.is_root { None } else { p.user_name.clone() },
+        root: p.is_root,
+        mfa_present: caller.authentication == Authentication::Mfa,
+    }
+}
+
+/// `POST /api/sign-out`: ends the session.
+pub async fn sign_out(state: &AppState, token: Option<&str>) -> Result<(), Error> {
+    if let Some(t) = token {
+        state
+            .storage
+            .delete_session(&session::token_hash(t))
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,107 @@
+//! ListUsers and the audit trail's LookupEvents.
+
+use shared::api::{
+    AuditEvent, ListUsersRequest, ListUsersResponse, LookupEventsRequest, LookupEventsResponse,
+    Outcome, User,
+};
+
+use super::{Caller, access_denied, audited, is_allowed};
+use crate::clock::{rfc3339, rfc3339_ms};
+use crate::error::Error;
+use crate::state::AppState;
+use crate::storage::PrincipalRow;
+
+/// A principal as IAM's `User`.
+pub(crate) fn user_of(p: &PrincipalRow) -> User {
+    User {
+        path: "/".into(),
+        user_name: p.display_name(),
+        user_id: p.user_id.clone(),
+        arn: p.arn(),
+        create_date: rfc3339(p.created_at),
+    }
+}
+
+/// `ListUsers`: the account's IAM users by name.
+pub async fn list_users(
+    state: &AppState,
+    caller: &Caller,
+    _req: ListUsersRequest,
+) -> Result<ListUsersResponse, Error> {
+    audited(state, caller, "ListUsers", None, None, async {
+        let resource = format!("arn:aws:iam::{}:user/", caller.account());
+        if !is_allowed(state, caller, "iam:ListUsers", &resource, false).await? {
+            return Err(access_denied(caller, "iam:ListUsers"));
+        }
+        let users = state.storage.list_users(caller.account()).await?;
+        Ok(ListUsersResponse {
+            users: users.iter().map(user_of).collect(),
+            is_truncated: false,
+        })
+    })
+    .await
+}
+
+/// `LookupEvents`: the account's audit trail, newest first, paged by `NextToken`.
+pub async fn lookup_events(
+    state: &AppState,
+    caller: &Caller,
+    req: LookupEventsRequest,
+) -> Result<LookupEventsResponse, Error> {
+    audited(state, caller, "LookupEvents", None, None, async {
+        if !is_allowed(state, caller, "iam:LookupEvents", "*", false).await? {
+            return Err(access_denied(caller, "iam:LookupEvents"));
+        }
+        let limit = i64::from(req.max_results.unwrap_or(50));
+        if !(1..=1000).contains(&limit) {
+            return Err(Error::Validation("MaxResults must be 1 to 1000.".into()));
+        }
+        let before = match req.next_token.as_deref() {
+            None => i64::MAX,
+            Some(t) => t
+                .parse::<i64>()
+                .map_err(|_| Error::Validation("NextToken is not valid.".into()))?,
+        };
+        if let Some(name) = req.user_name.as_deref() {
+            super::validate_user_name(name)?;
+        }
+        let rows = state
+            .storage
+            .audit_events(
+                caller.account(),
+                req.user_name.as_deref(),
+                before,
+                limit + 1,
+            )
+            .await?;
+        let more = rows.len() as i64 > limit;
+        let rows = &rows[..rows.len().min(limit as usize)];
+        let next_token = if more {
+            rows.last().map(|r| r.id.to_string())
+        } else {
+            None
+        };
+        Ok(LookupEventsResponse {
+            events: rows
+                .iter()
+                .map(|r| AuditEvent {
+                    event_id: r.id.to_string(),
+                    event_time: rfc3339_ms(r.event_time),
+                    actor: r.actor.clone(),
+                    action: r.action.clone(),
+                    target_user: r.target_user.clone(),
+                    serial_number: r.serial_number.clone(),
+                    source_ip: r.source_ip.clone(),
+                    outcome: if r.outcome == "Success" {
+                        Outcome::Success
+                    } else {
+                        Outcome::Failure
+                    },
+                    error_code: r.error_code.clone(),
+                })
+                .collect(),
+            next_token,
+        })
+    })
+    .await
+}

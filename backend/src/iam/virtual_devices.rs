@@ -1,0 +1,257 @@
+//! CreateVirtualMFADevice, EnableMFADevice, DeleteVirtualMFADevice, ListVirtualMFADevices.
+
+use qrcode::QrCode;
+use qrcode::render::svg;
+use shared::api::{
+    AssignmentStatus, CreateVirtualMfaDeviceRequest, CreateVirtualMfaDeviceResponse,
+    CreatedVirtualMfaDevice, DeleteVirtualMfaDeviceRequest, DeviceKind, EmptyResponse,
+    EnableMfaDeviceRequest, ListVirtualMfaDevicesRequest, ListVirtualMfaDevicesResponse, User,
+    VirtualMfaDevice,
+};
+use shared::code::Digits;
+use shared::otpauth::{OtpauthKind, OtpauthUri};
+use shared::secret::Secret;
+
+use super::codes::{self, Commit};
+use super::devices::{load_target, target_ref};
+use super::users::user_of;
+use super::validate::{precheck_code, validate_device_name, validate_path, validate_serial};
+use super::{Caller, access_denied, audited, is_allowed};
+use crate::clock::{now_ms, rfc3339};
+use crate::crypto::random_bytes;
+use crate::error::Error;
+use crate::state::AppState;
+use crate::storage::{NewDevice, StoredState};
+
+/// Seeds are 160 bits (RFC 4226 §4 recommends 160) from the OS generator.
+pub const SEED_BYTES: usize = 20;
+/// A user may have at most eight MFA devices, as in AWS.
+const MAX_DEVICES_PER_USER: usize = 8;
+
+/// The state of a device nobody has used yet.
+pub const FRESH_STATE: StoredState = StoredState {
+    drift_steps: 0,
+    last_used_step: -1,
+    hotp_counter: 0,
+};
+
+/// `CreateVirtualMFADevice`: a new unassigned virtual device; its seed is returned this once.
+pub async fn create_virtual_mfa_device(
+    state: &AppState,
+    caller: &Caller,
+    req: CreateVirtualMfaDeviceRequest,
+) -> Result<CreateVirtualMfaDeviceResponse, Error> {
+    let path = req.path.clone().unwrap_or_else(|| "/".to_owned());
+    let name = req.virtual_mfa_device_name.as_str();
+    let serial = format!("arn:aws:iam::{}:mfa{path}{name}", caller.account());
+    audited(
+        state,
+        caller,
+        "CreateVirtualMFADevice",
+        None,
+        Some(&serial),
+        async {
+            validate_device_name(name)?;
+            validate_path(&path)?;
+            if !is_allowed(state, caller, "iam:CreateVirtualMFADevice", &serial, false).await? {
+                return Err(access_denied(caller, "iam:CreateVirtualMFADevice"));
+            }
+            if state
+                .storage
+                .device(caller.account(), &serial)
+                .await?
+                .is_some()
+            {
+                return Err(Error::EntityAlreadyExists(format!(
+                    "MFADevice entity at the same path and name already exists: {serial}"
+                )));
+            }
+            let bytes = random_bytes(SEED_BYTES).map_err(|e| Error::Internal(e.to_string()))?;
+            let sealed = state
+                .cipher
+                .encrypt(&serial, &bytes)
+                .map_err(|e| Error::Internal(e.to_string()))?;
+            let secret = Secret::from_bytes(bytes).map_err(|e| Error::Internal(e.to_string()))?;
+            state
+                .storage
+                .insert_device(NewDevice {
+                    account_id: caller.account(),
+                    serial_number: &serial,
+                    kind: DeviceKind::Virtual.as_str(),
+                    owner_id: None,
+                    seed: Some(&sealed),
+                    digits: 6,
+                    period: 30,
+                    state: FRESH_STATE,
+                    enabled_at: None,
+                    now_ms: now_ms(),
+                })
+                .await?;
+            let alias = state
+                .storage
+                .find_account(caller.account())
+                .await?
+                .map_or_else(|| caller.account().to_owned(), |a| a.alias);
+            let otpauth_uri = OtpauthUri {
+                issuer: &format!("mfa-resync {alias}"),
+                account: name,
+                secret: &secret,
+                digits: Digits::SIX,
+                kind: OtpauthKind::Totp { period: 30 },
+            }
+            .to_uri();
+            let qr_code_svg = QrCode::new(otpauth_uri.as_bytes())
+                .map_err(|e| Error::Internal(e.to_string()))?
+                .render::<svg::Color>()
+                .min_dimensions(200, 200)
+                .build();
+            Ok(CreateVirtualMfaDeviceResponse {
+                virtual_mfa_device: CreatedVirtualMfaDevice {
+                    serial_number: serial.clone(),
+                    base32_string_seed: secret.to_base32(),
+                    otpauth_uri,
+                    qr_code_svg,
+                },
+            })
+        },
+    )
+    .await
+}
+
+/// `EnableMFADevice`: assigns an unassigned virtual device with two consecutive codes showing
+/// now (window: the settings' `enable_window` steps).
+pub async fn enable_mfa_device(
+    state: &AppState,
+    caller: &Caller,
+    req: EnableMfaDeviceRequest,
+) -> Result<EmptyResponse, Error> {
+    let user_name = req.user_name.as_deref();
+    let serial = req.serial_number.as_str();
+    audited(
+        state,
+        caller,
+        "EnableMFADevice",
+        user_name,
+        Some(serial),
+        async {
+            validate_serial(serial)?;
+            precheck_code("AuthenticationCode1", &req.authentication_code1)?;
+            precheck_code("AuthenticationCode2", &req.authentication_code2)?;
+            let (arn, is_self) = target_ref(caller, user_name)?;
+            if !is_allowed(state, caller, "iam:EnableMFADevice", &arn, is_self).await? {
+                return Err(access_denied(caller, "iam:EnableMFADevice"));
+            }
+            let target = load_target(state, caller, user_name, is_self)
+                .await?
+                .ok_or_else(|| Error::NoSuchEntity("The user cannot be found.".into()))?;
+            let dev = state
+                .storage
+                .device(caller.account(), serial)
+                .await?
+                .filter(|d| d.kind == DeviceKind::Virtual.as_str())
+                .ok_or_else(Error::no_such_device)?;
+            if dev.owner_id.is_some() {
+                return Err(Error::EntityAlreadyExists(
+                    "This MFA device is already in use.".into(),
+                ));
+            }
+            let existing = state.storage.devices_of(target.id).await?.len();
+            if target.is_root && existing >= 1 {
+                return Err(Error::InvalidState(
+                    "The root user can have one MFA device here; deactivate it first.".into(),
+                ));
+            }
+            if existing >= MAX_DEVICES_PER_USER {
+                return Err(Error::InvalidState(
+                    "A user can have at most eight MFA devices.".into(),
+                ));
+            }
+            codes::check_pair(
+                state,
+                &dev,
+                &req.authentication_code1,
+                &req.authentication_code2,
+                Commit::Assign(target.id),
+            )
+            .await?;
+            Ok(EmptyResponse {})
+        },
+    )
+    .await
+}
+
+/// `DeleteVirtualMFADevice`: refused with `DeleteConflict` while assigned.
+pub async fn delete_virtual_mfa_device(
+    state: &AppState,
+    caller: &Caller,
+    req: DeleteVirtualMfaDeviceRequest,
+) -> Result<EmptyResponse, Error> {
+    let serial = req.serial_number.as_str();
+    audited(
+        state,
+        caller,
+        "DeleteVirtualMFADevice",
+        None,
+        Some(serial),
+        async {
+            validate_serial(serial)?;
+            if !is_allowed(state, caller, "iam:DeleteVirtualMFADevice", serial, false).await? {
+                return Err(access_denied(caller, "iam:DeleteVirtualMFADevice"));
+            }
+            let dev = state
+                .storage
+                .device(caller.account(), serial)
+                .await?
+                .filter(|d| d.kind == DeviceKind::Virtual.as_str())
+                .ok_or_else(Error::no_such_device)?;
+            if dev.owner_id.is_some() {
+                return Err(Error::DeleteConflict(
+                    "The MFA device is assigned to a user: deactivate it first.".into(),
+                ));
+            }
+            state.storage.delete_device(dev.id).await?;
+            Ok(EmptyResponse {})
+        },
+    )
+    .await
+}
+
+/// `ListVirtualMFADevices`.
+pub async fn list_virtual_mfa_devices(
+    state: &AppState,
+    caller: &Caller,
+    req: ListVirtualMfaDevicesRequest,
+) -> Result<ListVirtualMfaDevicesResponse, Error> {
+    audited(state, caller, "ListVirtualMFADevices", None, None, async {
+        if !is_allowed(state, caller, "iam:ListVirtualMFADevices", "*", false).await? {
+            return Err(access_denied(caller, "iam:ListVirtualMFADevices"));
+        }
+        let wanted = req.assignment_status.unwrap_or_default();
+        let mut out = Vec::new();
+        for dev in state.storage.virtual_devices(caller.account()).await? {
+            let assigned = dev.owner_id.is_some();
+            let keep = match wanted {
+                AssignmentStatus::Any => true,
+                AssignmentStatus::Assigned => assigned,
+                AssignmentStatus::Unassigned => !assigned,
+            };
+            if !keep {
+                continue;
+            }
+            let user: Option<User> = match dev.owner_id {
+                Some(id) => state.storage.principal(id).await?.map(|p| user_of(&p)),
+                None => None,
+            };
+            out.push(VirtualMfaDevice {
+                serial_number: dev.serial_number.clone(),
+                user,
+                enable_date: dev.enabled_at.map(rfc3339),
+            });
+        }
+        Ok(ListVirtualMfaDevicesResponse {
+            virtual_mfa_devices: out,
+            is_truncated: false,
+        })
+    })
+    .await
+}

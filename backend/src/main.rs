@@ -1,0 +1,5 @@
+//! `mfa-resync`: see `backend::cli`.
+
+fn main() -> std::process::ExitCode {
+    backend::cli::main()
+}

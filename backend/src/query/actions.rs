@@ -1,0 +1,177 @@
+//! Each Query action: its input from the parameters, the one implementation in [`crate::iam`],
+//! and its output as the members of IAM's service model (botocore's `iam/2010-05-08`): lists as
+//! `<Name><member>…</member></Name>`, timestamps in ISO 8601, blobs in base64. Our own extras in
+//! the JSON API's answers (drift, kind, lock) are not IAM members and are left out.
+
+use data_encoding::BASE64;
+use shared::api::{CreateVirtualMfaDeviceResponse, User, action as names};
+
+use super::xml::Xml;
+use super::{Failure, params::Params, qr_png};
+use crate::error::Error;
+use crate::iam::{self, Caller};
+use crate::state::AppState;
+
+/// The actions this endpoint serves.
+const ACTIONS: [&str; 11] = [
+    names::RESYNC_MFA_DEVICE,
+    names::LIST_MFA_DEVICES,
+    names::LIST_VIRTUAL_MFA_DEVICES,
+    names::ENABLE_MFA_DEVICE,
+    names::DEACTIVATE_MFA_DEVICE,
+    names::CREATE_VIRTUAL_MFA_DEVICE,
+    names::DELETE_VIRTUAL_MFA_DEVICE,
+    GET_USER,
+    names::LIST_USERS,
+    LIST_ACCESS_KEYS,
+    DELETE_ACCESS_KEY,
+];
+const GET_USER: &str = "GetUser";
+const LIST_ACCESS_KEYS: &str = "ListAccessKeys";
+const DELETE_ACCESS_KEY: &str = "DeleteAccessKey";
+
+/// The action's name if this endpoint serves it (exact spelling, as AWS requires).
+pub fn known(action: &str) -> Option<&'static str> {
+    ACTIONS.into_iter().find(|a| *a == action)
+}
+
+/// Runs `action` (one of [`ACTIONS`]); the `Result` element's members, or `None` for actions
+/// whose output IAM's model leaves empty.
+pub async fn run(
+    state: &AppState,
+    caller: &Caller,
+    action: &'static str,
+    p: &Params,
+) -> Result<Option<Xml>, Failure> {
+    let (s, c) = (state, caller);
+    let mut x = Xml::new();
+    match action {
+        names::RESYNC_MFA_DEVICE => {
+            iam::resync_mfa_device(s, c, p.input()?).await?;
+            return Ok(None);
+        }
+        names::ENABLE_MFA_DEVICE => {
+            iam::enable_mfa_device(s, c, p.input()?).await?;
+            return Ok(None);
+        }
+        names::DEACTIVATE_MFA_DEVICE => {
+            iam::deactivate_mfa_device(s, c, p.input()?).await?;
+            return Ok(None);
+        }
+        names::DELETE_VIRTUAL_MFA_DEVICE => {
+            iam::delete_virtual_mfa_device(s, c, p.input()?).await?;
+            return Ok(None);
+        }
+        DELETE_ACCESS_KEY => {
+            iam::delete_access_key(s, c, p.input()?).await?;
+            return Ok(None);
+        }
+        names::LIST_MFA_DEVICES => {
+            p.check_paging()?;
+            let out = iam::list_mfa_devices(s, c, p.input()?).await?;
+            x.element("MFADevices", |x| {
+                for d in &out.mfa_devices {
+                    x.element("member", |x| {
+                        x.leaf("UserName", &d.user_name)
+                            .leaf("SerialNumber", &d.serial_number)
+                            .leaf("EnableDate", &d.enable_date);
+                    });
+                }
+            });
+            x.leaf("IsTruncated", "false");
+        }
+        names::LIST_VIRTUAL_MFA_DEVICES => {
+            p.check_paging()?;
+            let out = iam::list_virtual_mfa_devices(s, c, p.input()?).await?;
+            x.element("VirtualMFADevices", |x| {
+                for d in &out.virtual_mfa_devices {
+                    x.element("member", |x| {
+                        x.leaf("SerialNumber", &d.serial_number);
+                        if let Some(u) = &d.user {
+                            user(x, u);
+                        }
+                        x.optional("EnableDate", d.enable_date.as_deref());
+                    });
+                }
+            });
+            x.leaf("IsTruncated", "false");
+        }
+        names::CREATE_VIRTUAL_MFA_DEVICE => {
+            let out = iam::create_virtual_mfa_device(s, c, p.input()?).await?;
+            created_device(&mut x, &out)?;
+        }
+        GET_USER => {
+            let out = iam::get_user(s, c, p.input()?).await?;
+            user(&mut x, &out.user);
+        }
+        names::LIST_USERS => {
+            p.check_paging()?;
+            let prefix = p.get("PathPrefix").unwrap_or("/").to_owned();
+            // IAM's pathPrefixType: `/` then printable ASCII, at most 512.
+            let ok = prefix.starts_with('/')
+                && prefix.len() <= 512
+                && prefix.bytes().all(|b| (0x21..=0x7f).contains(&b));
+            if !ok {
+                return Err(Error::Validation(
+                    "PathPrefix must begin with / and hold printable ASCII.".into(),
+                )
+                .into());
+            }
+            let out = iam::list_users(s, c, p.input()?).await?;
+            x.element("Users", |x| {
+                for u in out.users.iter().filter(|u| u.path.starts_with(&prefix)) {
+                    x.element("member", |x| user_members(x, u));
+                }
+            });
+            x.leaf("IsTruncated", "false");
+        }
+        LIST_ACCESS_KEYS => {
+            p.check_paging()?;
+            let out = iam::list_access_keys(s, c, p.input()?).await?;
+            x.element("AccessKeyMetadata", |x| {
+                for k in &out.access_key_metadata {
+                    x.element("member", |x| {
+                        x.leaf("UserName", &k.user_name)
+                            .leaf("AccessKeyId", &k.access_key_id)
+                            .leaf("Status", &k.status)
+                            .leaf("CreateDate", &k.create_date);
+                    });
+                }
+            });
+            x.leaf("IsTruncated", "false");
+        }
+        other => return Err(super::Refusal::invalid_action(other).into()),
+    }
+    Ok(Some(x))
+}
+
+/// `<User>` with IAM's `User` members.
+fn user(x: &mut Xml, u: &User) {
+    x.element("User", |x| user_members(x, u));
+}
+
+fn user_members(x: &mut Xml, u: &User) {
+    x.leaf("Path", &u.path)
+        .leaf("UserName", &u.user_name)
+        .leaf("UserId", &u.user_id)
+        .leaf("Arn", &u.arn)
+        .leaf("CreateDate", &u.create_date);
+}
+
+/// `VirtualMFADevice/{SerialNumber,Base32StringSeed,QRCodePNG}`. Both secrets are blobs in IAM's
+/// model, so base64 on the wire: `Base32StringSeed` is base64 of the Base32 text (the CLI's
+/// `--bootstrap-method Base32StringSeed --outfile F` writes that text to F), `QRCodePNG` base64
+/// of a PNG of the `otpauth://` URI.
+fn created_device(x: &mut Xml, out: &CreateVirtualMfaDeviceResponse) -> Result<(), Failure> {
+    let d = &out.virtual_mfa_device;
+    let png = qr_png::render(&d.otpauth_uri)?;
+    x.element("VirtualMFADevice", |x| {
+        x.leaf("SerialNumber", &d.serial_number)
+            .leaf(
+                "Base32StringSeed",
+                &BASE64.encode(d.base32_string_seed.as_bytes()),
+            )
+            .leaf("QRCodePNG", &BASE64.encode(&png));
+    });
+    Ok(())
+}

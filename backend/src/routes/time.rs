@@ -1,0 +1,19 @@
+//! `GET /api/time`: the server clock the browser's timer runs on.
+
+use axum::routing::get;
+use axum::{Json, Router};
+use shared::api::TimeResponse;
+
+use crate::state::AppState;
+
+/// The route.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/time", get(time))
+}
+
+async fn time() -> Json<TimeResponse> {
+    Json(TimeResponse {
+        now_ms: crate::clock::now_ms() as u64,
+        step_seconds: 30,
+    })
+}

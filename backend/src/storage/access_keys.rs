@@ -1,0 +1,80 @@
+//! SQL for access keys (the IAM Query API's credentials). The secret column holds only the
+//! sealed secret; sealing and unsealing happen in `iam::access_keys`.
+
+use super::Storage;
+
+/// A stored access key.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct AccessKeyRow {
+    /// `AKIA…`.
+    pub access_key_id: String,
+    /// The root user or IAM user it belongs to.
+    pub principal_id: i64,
+    /// nonce || AES-256-GCM ciphertext of the secret, the key id as associated data.
+    pub secret: Vec<u8>,
+    /// `Active` or `Inactive`.
+    pub status: String,
+    /// Unix ms.
+    pub created_at: i64,
+}
+
+impl Storage {
+    /// Stores a new access key.
+    pub async fn insert_access_key(&self, key: &AccessKeyRow) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO access_keys (access_key_id, principal_id, secret, status, created_at) \
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&key.access_key_id)
+        .bind(key.principal_id)
+        .bind(&key.secret)
+        .bind(&key.status)
+        .bind(key.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The access key with this id.
+    pub async fn access_key(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<AccessKeyRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT access_key_id, principal_id, secret, status, created_at FROM access_keys \
+             WHERE access_key_id = ?",
+        )
+        .bind(access_key_id)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// A principal's access keys, oldest first.
+    pub async fn access_keys_of(
+        &self,
+        principal_id: i64,
+    ) -> Result<Vec<AccessKeyRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT access_key_id, principal_id, secret, status, created_at FROM access_keys \
+             WHERE principal_id = ? ORDER BY created_at, access_key_id",
+        )
+        .bind(principal_id)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// Deletes a principal's access key; `false` when it has no key with this id.
+    pub async fn delete_access_key(
+        &self,
+        access_key_id: &str,
+        principal_id: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let done =
+            sqlx::query("DELETE FROM access_keys WHERE access_key_id = ? AND principal_id = ?")
+                .bind(access_key_id)
+                .bind(principal_id)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

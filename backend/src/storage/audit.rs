@@ -1,0 +1,99 @@
+//! SQL for audit events (security rule 21).
+
+use super::Storage;
+
+/// An event to record. Holds no code, seed or password by construction.
+#[derive(Clone, Debug)]
+pub struct NewAuditEvent<'a> {
+    /// The account concerned, when known.
+    pub account_id: Option<&'a str>,
+    /// Unix ms.
+    pub event_time: i64,
+    /// The actor's ARN (for a failed sign-in, the one named).
+    pub actor: &'a str,
+    /// The action.
+    pub action: &'a str,
+    /// The user concerned.
+    pub target_user: Option<&'a str>,
+    /// The device concerned.
+    pub serial_number: Option<&'a str>,
+    /// The client's address.
+    pub source_ip: &'a str,
+    /// `Success` or `Failure`.
+    pub outcome: &'a str,
+    /// The error code of a failure.
+    pub error_code: Option<&'a str>,
+    /// The request id, to match the logs.
+    pub request_id: Option<&'a str>,
+}
+
+/// A stored event.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct AuditRow {
+    /// Row id.
+    pub id: i64,
+    /// Unix ms.
+    pub event_time: i64,
+    /// ARN.
+    pub actor: String,
+    /// The action.
+    pub action: String,
+    /// The user concerned.
+    pub target_user: Option<String>,
+    /// The device concerned.
+    pub serial_number: Option<String>,
+    /// Client address.
+    pub source_ip: String,
+    /// `Success` or `Failure`.
+    pub outcome: String,
+    /// The error code.
+    pub error_code: Option<String>,
+}
+
+impl Storage {
+    /// Appends an event.
+    pub async fn insert_audit(&self, e: &NewAuditEvent<'_>) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO audit_events (account_id, event_time, actor, action, target_user, \
+             serial_number, source_ip, outcome, error_code, request_id) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(e.account_id)
+        .bind(e.event_time)
+        .bind(e.actor)
+        .bind(e.action)
+        .bind(e.target_user)
+        .bind(e.serial_number)
+        .bind(e.source_ip)
+        .bind(e.outcome)
+        .bind(e.error_code)
+        .bind(e.request_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Events of an account with id below `before_id`, newest first, optionally only those
+    /// concerning `target_user` (without regard to case).
+    pub async fn audit_events(
+        &self,
+        account_id: &str,
+        target_user: Option<&str>,
+        before_id: i64,
+        limit: i64,
+    ) -> Result<Vec<AuditRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT id, event_time, actor, action, target_user, serial_number, source_ip, \
+             outcome, error_code FROM audit_events \
+             WHERE account_id = ? AND id < ? AND (? IS NULL OR LOWER(target_user) = LOWER(?)) \
+             ORDER BY id DESC LIMIT ?",
+        )
+        .bind(account_id)
+        .bind(before_id)
+        .bind(target_user)
+        .bind(target_user)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+    }
+}

@@ -1,0 +1,273 @@
+//! SQL for MFA devices: lookups, the state compare-and-set, the failure counter.
+
+use super::Storage;
+use crate::throttle::ThrottleState;
+
+/// A device row, with its owner's name when assigned.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct DeviceRow {
+    /// Row id.
+    pub id: i64,
+    /// The account.
+    pub account_id: String,
+    /// The serial number.
+    pub serial_number: String,
+    /// `virtual`, `hardware-totp`, `hardware-hotp`, `fido`.
+    pub kind: String,
+    /// The owner's principal id; `None` for an unassigned virtual device.
+    pub owner_id: Option<i64>,
+    /// The owner's user name (`None` for the root user or unassigned).
+    pub owner_name: Option<String>,
+    /// Whether the owner is the root user.
+    pub owner_is_root: Option<bool>,
+    /// nonce || AES-256-GCM ciphertext; `None` for FIDO keys.
+    pub seed: Option<Vec<u8>>,
+    /// Code length.
+    pub digits: i64,
+    /// TOTP step in seconds.
+    pub period: i64,
+    /// The stored state.
+    #[sqlx(flatten)]
+    pub state: StoredState,
+    /// Unix ms; `None` while unassigned.
+    pub enabled_at: Option<i64>,
+    /// Consecutive failures.
+    pub failures: i64,
+    /// Unix ms.
+    pub throttled_until: i64,
+    /// Locked until an administrator unlocks.
+    pub locked: bool,
+    /// Unix ms.
+    pub created_at: i64,
+}
+
+impl DeviceRow {
+    /// The device's throttle.
+    pub fn throttle(&self) -> ThrottleState {
+        ThrottleState {
+            failures: self.failures,
+            throttled_until: self.throttled_until,
+            locked: self.locked,
+        }
+    }
+}
+
+/// The code state that is compared-and-set as one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredState {
+    /// TOTP drift in steps.
+    pub drift_steps: i64,
+    /// TOTP: last accepted step, -1 for none.
+    pub last_used_step: i64,
+    /// HOTP: the next counter expected.
+    pub hotp_counter: i64,
+}
+
+/// A device to insert.
+pub struct NewDevice<'a> {
+    /// The account.
+    pub account_id: &'a str,
+    /// The serial number.
+    pub serial_number: &'a str,
+    /// The kind's name.
+    pub kind: &'a str,
+    /// The owner; `None` for an unassigned virtual device.
+    pub owner_id: Option<i64>,
+    /// Encrypted seed.
+    pub seed: Option<&'a [u8]>,
+    /// Code length.
+    pub digits: i64,
+    /// TOTP step.
+    pub period: i64,
+    /// The initial state.
+    pub state: StoredState,
+    /// Unix ms, when assigned.
+    pub enabled_at: Option<i64>,
+    /// Unix ms.
+    pub now_ms: i64,
+}
+
+const DEVICE_SELECT: &str = "SELECT d.id, d.account_id, d.serial_number, d.kind, d.owner_id, \
+     p.user_name AS owner_name, p.is_root AS owner_is_root, d.seed, d.digits, d.period, \
+     d.drift_steps, d.last_used_step, d.hotp_counter, d.enabled_at, d.failures, \
+     d.throttled_until, d.locked, d.created_at \
+     FROM mfa_devices d LEFT JOIN principals p ON p.id = d.owner_id";
+
+impl Storage {
+    /// Inserts a device; returns its row id.
+    pub async fn insert_device(&self, d: NewDevice<'_>) -> Result<i64, sqlx::Error> {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO mfa_devices (account_id, serial_number, kind, owner_id, seed, digits, \
+             period, drift_steps, last_used_step, hotp_counter, enabled_at, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(d.account_id)
+        .bind(d.serial_number)
+        .bind(d.kind)
+        .bind(d.owner_id)
+        .bind(d.seed)
+        .bind(d.digits)
+        .bind(d.period)
+        .bind(d.state.drift_steps)
+        .bind(d.state.last_used_step)
+        .bind(d.state.hotp_counter)
+        .bind(d.enabled_at)
+        .bind(d.now_ms)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    /// The device of `account_id` with this serial number.
+    pub async fn device(
+        &self,
+        account_id: &str,
+        serial: &str,
+    ) -> Result<Option<DeviceRow>, sqlx::Error> {
+        let sql = format!("{DEVICE_SELECT} WHERE d.account_id = ? AND d.serial_number = ?");
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(account_id)
+            .bind(serial)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// The devices assigned to a principal, oldest first.
+    pub async fn devices_of(&self, owner_id: i64) -> Result<Vec<DeviceRow>, sqlx::Error> {
+        let sql = format!("{DEVICE_SELECT} WHERE d.owner_id = ? ORDER BY d.enabled_at, d.id");
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(owner_id)
+            .fetch_all(&self.pool)
+            .await
+    }
+
+    /// The virtual devices of an account.
+    pub async fn virtual_devices(&self, account_id: &str) -> Result<Vec<DeviceRow>, sqlx::Error> {
+        let sql = format!(
+            "{DEVICE_SELECT} WHERE d.account_id = ? AND d.kind = 'virtual' ORDER BY d.serial_number"
+        );
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(account_id)
+            .fetch_all(&self.pool)
+            .await
+    }
+
+    /// The atomic compare-and-set of security rule 6: writes `after` and clears the failure
+    /// counter only if the stored state still equals `before` and the device is not locked.
+    /// Returns whether this request won.
+    pub async fn compare_and_set_state(
+        &self,
+        id: i64,
+        before: StoredState,
+        after: StoredState,
+    ) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "UPDATE mfa_devices SET drift_steps = ?, last_used_step = ?, hotp_counter = ?, \
+             failures = 0, throttled_until = 0 \
+             WHERE id = ? AND drift_steps = ? AND last_used_step = ? AND hotp_counter = ? \
+             AND locked = 0",
+        )
+        .bind(after.drift_steps)
+        .bind(after.last_used_step)
+        .bind(after.hotp_counter)
+        .bind(id)
+        .bind(before.drift_steps)
+        .bind(before.last_used_step)
+        .bind(before.hotp_counter)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Assigns an unassigned virtual device (EnableMFADevice), compare-and-set like
+    /// [`Storage::compare_and_set_state`].
+    pub async fn assign_device(
+        &self,
+        id: i64,
+        owner_id: i64,
+        now_ms: i64,
+        before: StoredState,
+        after: StoredState,
+    ) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "UPDATE mfa_devices SET owner_id = ?, enabled_at = ?, drift_steps = ?, \
+             last_used_step = ?, hotp_counter = ?, failures = 0, throttled_until = 0 \
+             WHERE id = ? AND owner_id IS NULL AND drift_steps = ? AND last_used_step = ? \
+             AND hotp_counter = ? AND locked = 0",
+        )
+        .bind(owner_id)
+        .bind(now_ms)
+        .bind(after.drift_steps)
+        .bind(after.last_used_step)
+        .bind(after.hotp_counter)
+        .bind(id)
+        .bind(before.drift_steps)
+        .bind(before.last_used_step)
+        .bind(before.hotp_counter)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Counts one more failure, committed on its own (security rule 8); returns the new count.
+    pub async fn add_device_failure(&self, id: i64) -> Result<i64, sqlx::Error> {
+        let (n,): (i64,) = sqlx::query_as(
+            "UPDATE mfa_devices SET failures = failures + 1 WHERE id = ? RETURNING failures",
+        )
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n)
+    }
+
+    /// Stores the throttle computed for failure number `t.failures` (unless more came since).
+    pub async fn set_device_throttle(&self, id: i64, t: ThrottleState) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE mfa_devices SET throttled_until = ?, locked = ? WHERE id = ? AND failures = ?",
+        )
+        .bind(t.throttled_until)
+        .bind(t.locked)
+        .bind(id)
+        .bind(t.failures)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Clears failures, throttle and lock.
+    pub async fn unlock_device(&self, id: i64) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE mfa_devices SET failures = 0, throttled_until = 0, locked = 0 WHERE id = ?",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Deactivates: a virtual device returns to the unassigned pool (its last used step is kept,
+    /// so codes already used can never enable it again); a hardware token or FIDO key is removed.
+    pub async fn deactivate_device(&self, id: i64, is_virtual: bool) -> Result<(), sqlx::Error> {
+        if is_virtual {
+            sqlx::query(
+                "UPDATE mfa_devices SET owner_id = NULL, enabled_at = NULL, drift_steps = 0, \
+                 failures = 0, throttled_until = 0, locked = 0 WHERE id = ?",
+            )
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        } else {
+            self.delete_device(id).await?;
+        }
+        Ok(())
+    }
+
+    /// Deletes a device row.
+    pub async fn delete_device(&self, id: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM mfa_devices WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,83 @@
+//! SQL for server-side sessions. Only a SHA-256 of each token is stored.
+
+use super::Storage;
+
+/// A session row.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SessionRow {
+    /// Hex SHA-256 of the token.
+    pub token_hash: String,
+    /// Who.
+    pub principal_id: i64,
+    /// Passed MFA.
+    pub mfa_present: bool,
+    /// Password-only: MFA enrolled but not yet passed.
+    pub mfa_pending: bool,
+    /// Unix ms of the password check (the absolute limit counts from here).
+    pub signed_in_at: i64,
+    /// Unix ms of the last use (the idle limit counts from here).
+    pub last_seen_at: i64,
+}
+
+impl Storage {
+    /// Stores a session.
+    pub async fn insert_session(&self, s: &SessionRow) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, principal_id, mfa_present, mfa_pending, \
+             signed_in_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&s.token_hash)
+        .bind(s.principal_id)
+        .bind(s.mfa_present)
+        .bind(s.mfa_pending)
+        .bind(s.signed_in_at)
+        .bind(s.last_seen_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The session with this token hash.
+    pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT token_hash, principal_id, mfa_present, mfa_pending, signed_in_at, \
+             last_seen_at FROM sessions WHERE token_hash = ?",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// Ends a session; returns whether it existed (so a rotation happens once).
+    pub async fn delete_session(&self, token_hash: &str) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records a use of the session.
+    pub async fn touch_session(&self, token_hash: &str, now_ms: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?")
+            .bind(now_ms)
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes sessions idle since `idle_before` or signed in before `signed_in_before`.
+    pub async fn delete_expired_sessions(
+        &self,
+        idle_before: i64,
+        signed_in_before: i64,
+    ) -> Result<u64, sqlx::Error> {
+        let done = sqlx::query("DELETE FROM sessions WHERE last_seen_at < ? OR signed_in_at < ?")
+            .bind(idle_before)
+            .bind(signed_in_before)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}

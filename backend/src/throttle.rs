@@ -1,0 +1,92 @@
+//! One throttle scheme for devices and passwords (security rules 7–10): after 5 consecutive
+//! failures, wait 30 s, doubling with each further failure up to 1 h; after 100, locked until an
+//! administrator unlocks. Pure functions: the storage layer persists the result.
+
+use crate::error::Error;
+
+/// Failures before the first wait.
+pub const FREE_FAILURES: i64 = 5;
+/// Failures that lock until an administrator unlocks.
+pub const LOCK_AFTER: i64 = 100;
+/// The first wait.
+pub const BASE_WAIT_SECONDS: i64 = 30;
+/// The longest wait.
+pub const MAX_WAIT_SECONDS: i64 = 3600;
+/// What a locked device or user answers in `Retry-After`.
+pub const LOCKED_RETRY_AFTER: u64 = 3600;
+
+/// The persisted throttle of a device or a user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ThrottleState {
+    /// Consecutive failures.
+    pub failures: i64,
+    /// Unix ms before which nothing is evaluated.
+    pub throttled_until: i64,
+    /// Locked until an administrator unlocks.
+    pub locked: bool,
+}
+
+impl ThrottleState {
+    /// `Ok` when an attempt may be evaluated now; otherwise the `LimitExceeded` to answer,
+    /// identical whatever the attempt holds (no oracle, rule 10).
+    pub fn check(&self, now_ms: i64) -> Result<(), Error> {
+        if self.locked {
+            return Err(Error::LimitExceeded {
+                retry_after: LOCKED_RETRY_AFTER,
+                locked: true,
+            });
+        }
+        if self.throttled_until > now_ms {
+            let wait_ms = self.throttled_until - now_ms;
+            return Err(Error::LimitExceeded {
+                retry_after: (wait_ms as u64).div_ceil(1000),
+                locked: false,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The throttle after the `failures`-th consecutive failure at `now_ms`.
+pub fn after_failure(failures: i64, now_ms: i64) -> ThrottleState {
+    let locked = failures >= LOCK_AFTER;
+    let throttled_until = if failures >= FREE_FAILURES && !locked {
+        let doublings = (failures - FREE_FAILURES).min(16) as u32;
+        let wait = (BASE_WAIT_SECONDS << doublings).min(MAX_WAIT_SECONDS);
+        now_ms + wait * 1000
+    } else {
+        0
+    };
+    ThrottleState {
+        failures,
+        throttled_until,
+        locked,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backs_off_from_30_s_doubling_to_1_h_then_locks() {
+        for f in 1..5 {
+            assert_eq!(after_failure(f, 0).throttled_until, 0);
+        }
+        let waits: Vec<i64> = (5..=13)
+            .map(|f| after_failure(f, 0).throttled_until / 1000)
+            .collect();
+        assert_eq!(waits, [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]);
+        assert!(!after_failure(99, 0).locked);
+        assert!(after_failure(100, 0).locked);
+        let t = after_failure(5, 1_000);
+        assert!(matches!(
+            t.check(1_000),
+            Err(Error::LimitExceeded {
+                retry_after: 30,
+                locked: false
+            })
+        ));
+        assert!(t.check(31_000).is_ok());
+    }
+}

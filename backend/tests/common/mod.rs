@@ -1,0 +1,454 @@
+//! The black-box harness: the real `mfa-resync` binary on a fresh SQLite file in a temporary
+//! folder, on a free loopback port, driven over real HTTP. Device codes are computed here from
+//! the seeds `demo --json` prints, with the `shared` crate.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+use shared::code::Digits;
+use shared::otp::{Totp, format_code, hotp};
+use shared::secret::Secret;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_mfa-resync");
+
+/// A running server with its own database.
+pub struct Server {
+    child: Option<Child>,
+    pub base: String,
+    pub dir: tempfile::TempDir,
+    pub demo: Value,
+    /// Every code sent by any client of this server (the logs must hold none of them).
+    pub sent: Arc<Mutex<Vec<String>>>,
+    extra_args: Vec<String>,
+    starts: usize,
+}
+
+impl Server {
+    /// A fresh database with the demo account, and the server on it.
+    pub fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    /// The same with extra `serve` arguments.
+    pub fn start_with(extra: &[&str]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Server {
+            child: None,
+            base: String::new(),
+            dir,
+            demo: Value::Null,
+            sent: Arc::default(),
+            extra_args: extra.iter().map(|s| s.to_string()).collect(),
+            starts: 0,
+        };
+        let out = s.cli(&["demo", "--json"], None);
+        s.demo = serde_json::from_str(&out).expect("demo --json prints JSON");
+        s.spawn();
+        s
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("db.sqlite")
+    }
+
+    fn log(&self, n: usize) -> PathBuf {
+        self.dir.path().join(format!("server-{n}.log"))
+    }
+
+    /// Runs a command of the binary on this database; returns stdout, panics on failure.
+    pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let (ok, out, err) = self.cli_status(args, stdin);
+        assert!(ok, "mfa-resync {args:?} failed: {err}");
+        out
+    }
+
+    /// Runs a command; returns (success, stdout, stderr).
+    pub fn cli_status(&self, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+        let mut child = Command::new(BIN)
+            .arg("--db")
+            .arg(self.db())
+            .args(args)
+            .env("RUST_LOG", "debug")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(input) = stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        }
+        drop(child.stdin.take());
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn spawn(&mut self) {
+        self.starts += 1;
+        let log = std::fs::File::create(self.log(self.starts)).unwrap();
+        let mut child = Command::new(BIN)
+            .arg("--db")
+            .arg(self.db())
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(&self.extra_args)
+            .env("RUST_LOG", "debug")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("no ready line: {line:?}, log: {}", self.logs()));
+        self.base = addr.to_owned();
+        self.child = Some(child);
+    }
+
+    /// SIGTERM; asserts a clean exit.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let status = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status()
+                .unwrap();
+            assert!(status.success());
+            let exit = child.wait().unwrap();
+            assert!(exit.success(), "server exit: {exit:?}");
+        }
+    }
+
+    /// Stops and starts again on the same database.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    /// All server logs so far.
+    pub fn logs(&self) -> String {
+        (1..=self.starts)
+            .map(|n| std::fs::read_to_string(self.log(n)).unwrap_or_default())
+            .collect()
+    }
+
+    /// Stops the server and checks its logs hold no code sent and no seed (security rule 15).
+    pub fn finish(mut self) {
+        self.stop();
+        let logs = self.logs();
+        assert!(logs.contains("response"), "the server logged requests");
+        let sent = self.sent.lock().unwrap();
+        let codes = sent
+            .iter()
+            .filter(|c| c.len() >= 6 && c.bytes().all(|b| b.is_ascii_digit()));
+        for code in codes {
+            assert!(
+                !contains_number(&logs, code),
+                "a code {code} is in the logs"
+            );
+        }
+        for d in self.demo["Devices"].as_array().unwrap() {
+            if let Some(seed) = d["Base32Seed"].as_str() {
+                assert!(!logs.contains(seed), "a seed is in the logs");
+                assert!(!logs.to_lowercase().contains(&seed.to_lowercase()));
+            }
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        Client {
+            http: reqwest::Client::new(),
+            base: self.base.clone(),
+            cookie: None,
+            sent: self.sent.clone(),
+        }
+    }
+
+    /// A demo device by serial number.
+    pub fn device(&self, serial: &str) -> Device {
+        let d = self.demo["Devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["SerialNumber"] == serial)
+            .unwrap_or_else(|| panic!("no demo device {serial}"));
+        Device {
+            serial: serial.to_owned(),
+            secret: d["Base32Seed"]
+                .as_str()
+                .map(|s| Secret::from_base32(s).unwrap()),
+            digits: Digits::new(d["Digits"].as_u64().unwrap() as u8).unwrap(),
+            period: d["Period"].as_u64().unwrap() as u32,
+            counter: d["Counter"].as_u64(),
+        }
+    }
+
+    /// Runs SQL against the server's database file (to expire throttles, read rows).
+    pub async fn sql(&self) -> sqlx::SqlitePool {
+        let url = format!("sqlite://{}", self.db().display());
+        sqlx::SqlitePool::connect(&url).await.unwrap()
+    }
+
+    /// The stored row of a device, as text, every column.
+    pub async fn device_row(&self, serial: &str) -> DeviceRow {
+        let pool = self.sql().await;
+        let row: DeviceRow = sqlx::query_as(
+            "SELECT drift_steps, last_used_step, hotp_counter, seed, failures, throttled_until, \
+             locked, owner_id FROM mfa_devices WHERE serial_number = ?",
+        )
+        .bind(serial)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        row
+    }
+
+    /// Runs one statement.
+    pub async fn exec(&self, sql: &'static str, serial: &str) {
+        let pool = self.sql().await;
+        sqlx::query(sql).bind(serial).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct DeviceRow {
+    pub drift_steps: i64,
+    pub last_used_step: i64,
+    pub hotp_counter: i64,
+    pub seed: Option<Vec<u8>>,
+    pub failures: i64,
+    pub throttled_until: i64,
+    pub locked: bool,
+    pub owner_id: Option<i64>,
+}
+
+/// Whether `text` holds `number` not adjacent to other digits.
+pub fn contains_number(text: &str, number: &str) -> bool {
+    let bytes = text.as_bytes();
+    text.match_indices(number).any(|(i, _)| {
+        let before = i
+            .checked_sub(1)
+            .map(|j| bytes[j].is_ascii_digit())
+            .unwrap_or(false);
+        let after = bytes.get(i + number.len()).is_some_and(u8::is_ascii_digit);
+        !before && !after
+    })
+}
+
+/// A device as the test holds it: computes what it shows.
+pub struct Device {
+    pub serial: String,
+    pub secret: Option<Secret>,
+    pub digits: Digits,
+    pub period: u32,
+    pub counter: Option<u64>,
+}
+
+pub fn now_step() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / 30
+}
+
+impl Device {
+    /// The TOTP code of `step`.
+    pub fn at(&self, step: u64) -> String {
+        let totp = Totp {
+            period: self.period,
+            t0: 0,
+            digits: self.digits,
+        };
+        format_code(
+            totp.code_for_step(self.secret.as_ref().unwrap(), step),
+            self.digits,
+        )
+    }
+
+    /// The code `offset` steps from now.
+    pub fn now(&self, offset: i64) -> String {
+        self.at((now_step() as i64 + offset) as u64)
+    }
+
+    /// The HOTP code of counter `c`.
+    pub fn hotp(&self, c: u64) -> String {
+        format_code(
+            hotp(self.secret.as_ref().unwrap(), c, self.digits),
+            self.digits,
+        )
+    }
+}
+
+/// An HTTP client carrying its own session cookie.
+pub struct Client {
+    http: reqwest::Client,
+    pub base: String,
+    pub cookie: Option<String>,
+    sent: Arc<Mutex<Vec<String>>>,
+}
+
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Resp {
+    pub fn code(&self) -> &str {
+        self.body["Error"]["Code"].as_str().unwrap_or("")
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl Client {
+    fn remember_codes(&self, body: &Value) {
+        if let Some(map) = body.as_object() {
+            for (k, v) in map {
+                if k.starts_with("AuthenticationCode")
+                    && let Some(s) = v.as_str()
+                {
+                    self.sent.lock().unwrap().push(s.to_owned());
+                }
+            }
+        }
+    }
+
+    async fn finish(&mut self, res: reqwest::Response) -> Resp {
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        if let Some(c) = headers.get("set-cookie").and_then(|v| v.to_str().ok()) {
+            let pair = c.split(';').next().unwrap();
+            self.cookie = (!pair.ends_with('=')).then(|| pair.to_owned());
+        }
+        let text = res.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// A state change as the browser app sends it.
+    pub async fn post(&mut self, path: &str, body: Value) -> Resp {
+        self.remember_codes(&body);
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .header("x-requested-with", "mfa-resync")
+            .body(body.to_string());
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c);
+        }
+        let res = req.send().await.unwrap();
+        self.finish(res).await
+    }
+
+    /// A raw request, for the CSRF tests.
+    pub async fn raw(&mut self, req: reqwest::RequestBuilder) -> Resp {
+        let res = req.send().await.unwrap();
+        self.finish(res).await
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub async fn get(&mut self, path: &str) -> Resp {
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c);
+        }
+        let res = req.send().await.unwrap();
+        self.finish(res).await
+    }
+
+    pub async fn sign_in(&mut self, user: &str) -> Resp {
+        let password = format!("demo-{user}-password");
+        self.post(
+            "/api/sign-in",
+            json!({"Account": "demo", "UserName": user, "Password": password}),
+        )
+        .await
+    }
+
+    pub async fn sign_in_root(&mut self) -> Resp {
+        self.post(
+            "/api/sign-in/root",
+            json!({"Email": "root@demo.example", "Password": "demo-root-password"}),
+        )
+        .await
+    }
+
+    pub async fn mfa(&mut self, serial: &str, code: &str) -> Resp {
+        self.post(
+            "/api/sign-in/mfa",
+            json!({"AuthenticationCode": code, "SerialNumber": serial}),
+        )
+        .await
+    }
+
+    /// Signs in with password and the device's current code.
+    pub async fn sign_in_with_mfa(&mut self, user: &str, dev: &Device) {
+        let r = self.sign_in(user).await;
+        assert_eq!(r.status, 200, "{r:?}");
+        let r = self.mfa(&dev.serial, &dev.now(0)).await;
+        assert_eq!(r.status, 200, "{r:?}");
+    }
+
+    pub async fn resync(&mut self, user: Option<&str>, serial: &str, c1: &str, c2: &str) -> Resp {
+        let mut body = json!({
+            "SerialNumber": serial, "AuthenticationCode1": c1, "AuthenticationCode2": c2
+        });
+        if let Some(u) = user {
+            body["UserName"] = json!(u);
+        }
+        self.post("/api/iam/ResyncMFADevice", body).await
+    }
+
+    pub async fn list(&mut self, user: Option<&str>) -> Resp {
+        let body = match user {
+            Some(u) => json!({"UserName": u}),
+            None => json!({}),
+        };
+        self.post("/api/iam/ListMFADevices", body).await
+    }
+}
+
+pub const ALICE_VIRTUAL: &str = "arn:aws:iam::123456789012:mfa/alice";
+pub const ALICE_FOB: &str = "GAHT10000001";
+pub const ALICE_FIDO: &str = "arn:aws:iam::123456789012:u2f/user/alice/fido-alice";
+pub const BOB_VIRTUAL: &str = "arn:aws:iam::123456789012:mfa/bob";
+pub const BOB_HOTP: &str = "GAKT20000002";
+pub const ADMIN_VIRTUAL: &str = "arn:aws:iam::123456789012:mfa/admin";
+pub const ROOT_VIRTUAL: &str = "arn:aws:iam::123456789012:mfa/root-account-mfa-device";

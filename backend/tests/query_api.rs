@@ -1,0 +1,366 @@
+//! The IAM Query API (issue 6), black box: SigV4 refusals with IAM's codes and statuses, the XML
+//! envelopes, the CSRF exemption with the security headers kept, and no secret at rest or in the
+//! logs. Requests are signed with `aws-sigv4` here; the real `aws` CLI and boto3 are driven by
+//! `end2end/aws`.
+
+mod common;
+
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use aws_sigv4::sign::v4;
+use common::*;
+use serde_json::Value;
+
+const NS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
+const FORM: &str = "application/x-www-form-urlencoded; charset=utf-8";
+
+/// An access key as `access-key create --json` prints it.
+struct Key {
+    id: String,
+    secret: String,
+}
+
+fn create_key(server: &Server, who: &[&str]) -> Key {
+    let mut args = vec!["access-key", "create", "--account", "demo", "--json"];
+    args.extend_from_slice(who);
+    let out: Value = serde_json::from_str(&server.cli(&args, None)).unwrap();
+    let k = &out["AccessKey"];
+    Key {
+        id: k["AccessKeyId"].as_str().unwrap().to_owned(),
+        secret: k["SecretAccessKey"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// How a test request is signed.
+struct Signing<'a> {
+    key: &'a Key,
+    secret: Option<&'a str>,
+    region: &'a str,
+    service: &'a str,
+    time: SystemTime,
+}
+
+impl<'a> Signing<'a> {
+    fn new(key: &'a Key) -> Signing<'a> {
+        Signing {
+            key,
+            secret: None,
+            region: "us-east-1",
+            service: "iam",
+            time: SystemTime::now(),
+        }
+    }
+}
+
+/// A signed `POST /` with `body`; (status, headers, text).
+async fn post(
+    server: &Server,
+    s: &Signing<'_>,
+    body: &str,
+) -> (u16, reqwest::header::HeaderMap, String) {
+    let host = server.base.strip_prefix("http://").unwrap().to_owned();
+    let secret = s.secret.unwrap_or(&s.key.secret);
+    let identity = Credentials::new(&s.key.id, secret, None, None, "test").into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(s.region)
+        .name(s.service)
+        .time(s.time)
+        .settings(SigningSettings::default())
+        .build()
+        .unwrap()
+        .into();
+    let headers = [("host", host.as_str()), ("content-type", FORM)];
+    let request = SignableRequest::new(
+        "POST",
+        format!("{}/", server.base),
+        headers.into_iter(),
+        SignableBody::Bytes(body.as_bytes()),
+    )
+    .unwrap();
+    let (instructions, _) = sign(request, &params).unwrap().into_parts();
+    let mut req = reqwest::Client::new()
+        .post(format!("{}/", server.base))
+        .header("content-type", FORM)
+        .body(body.to_owned());
+    for (name, value) in instructions.headers() {
+        req = req.header(name, value);
+    }
+    send(req).await
+}
+
+async fn send(req: reqwest::RequestBuilder) -> (u16, reqwest::header::HeaderMap, String) {
+    let res = req.send().await.unwrap();
+    (
+        res.status().as_u16(),
+        res.headers().clone(),
+        res.text().await.unwrap(),
+    )
+}
+
+/// The `<Code>` of an `ErrorResponse`, after checking the envelope's shape.
+fn error_code(xml: &str) -> &str {
+    let start = format!("<ErrorResponse xmlns=\"{NS}\"><Error><Type>");
+    assert!(xml.contains(&start), "{xml}");
+    assert!(
+        xml.contains("</Message></Error><RequestId>")
+            && xml.ends_with("</RequestId></ErrorResponse>"),
+        "{xml}"
+    );
+    let from = xml.find("<Code>").unwrap() + "<Code>".len();
+    &xml[from..from + xml[from..].find("</Code>").unwrap()]
+}
+
+const LIST: &str = "Action=ListMFADevices&Version=2010-05-08";
+
+#[tokio::test]
+async fn signed_calls_answer_iams_xml_and_refusals_have_iams_codes() {
+    let server = Server::start();
+    let alice = create_key(&server, &["--user-name", "alice"]);
+
+    let (status, headers, xml) = post(&server, &Signing::new(&alice), LIST).await;
+    assert_eq!(status, 200, "{xml}");
+    assert!(xml.contains(&format!("<ListMFADevicesResponse xmlns=\"{NS}\"><ListMFADevicesResult><MFADevices><member><UserName>alice</UserName><SerialNumber>{ALICE_VIRTUAL}</SerialNumber><EnableDate>")), "{xml}");
+    assert!(xml.contains("</MFADevices><IsTruncated>false</IsTruncated></ListMFADevicesResult><ResponseMetadata><RequestId>"), "{xml}");
+    assert!(
+        xml.ends_with("</RequestId></ResponseMetadata></ListMFADevicesResponse>"),
+        "{xml}"
+    );
+    assert!(!xml.contains("Drift"), "only IAM's members: {xml}");
+    assert_eq!(headers["content-type"], "text/xml");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+
+    let other_region = Signing {
+        region: "sa-east-1",
+        ..Signing::new(&alice)
+    };
+    assert_eq!(post(&server, &other_region, LIST).await.0, 200);
+
+    let wrong = "x".repeat(40);
+    let wrong_secret = Signing {
+        secret: Some(&wrong),
+        ..Signing::new(&alice)
+    };
+    let (status, _, xml) = post(&server, &wrong_secret, LIST).await;
+    assert_eq!((status, error_code(&xml)), (403, "SignatureDoesNotMatch"));
+
+    let unknown = Key {
+        id: "AKIAAAAAAAAAAAAAAAAA".into(),
+        secret: alice.secret.clone(),
+    };
+    let (status, _, xml) = post(&server, &Signing::new(&unknown), LIST).await;
+    assert_eq!((status, error_code(&xml)), (403, "InvalidClientTokenId"));
+
+    let sts = Signing {
+        service: "sts",
+        ..Signing::new(&alice)
+    };
+    let (status, _, xml) = post(&server, &sts, LIST).await;
+    assert_eq!((status, error_code(&xml)), (403, "SignatureDoesNotMatch"));
+
+    let minutes = |m: u64| Duration::from_secs(60 * m);
+    for time in [
+        SystemTime::now() - minutes(16),
+        SystemTime::now() + minutes(16),
+    ] {
+        let (status, _, xml) = post(
+            &server,
+            &Signing {
+                time,
+                ..Signing::new(&alice)
+            },
+            LIST,
+        )
+        .await;
+        assert_eq!((status, error_code(&xml)), (400, "RequestExpired"));
+    }
+    let late = Signing {
+        time: SystemTime::now() - minutes(14),
+        ..Signing::new(&alice)
+    };
+    assert_eq!(post(&server, &late, LIST).await.0, 200);
+
+    let (status, _, xml) = post(&server, &Signing::new(&alice), "Action=ListMFADevices").await;
+    assert_eq!((status, error_code(&xml)), (400, "MissingParameter"));
+    let (status, _, xml) = post(
+        &server,
+        &Signing::new(&alice),
+        "Action=CreateUser&Version=2010-05-08",
+    )
+    .await;
+    assert_eq!((status, error_code(&xml)), (400, "InvalidAction"));
+    server.finish();
+}
+
+#[tokio::test]
+async fn unsigned_requests_are_refused_without_the_csrf_rules() {
+    let server = Server::start();
+    let http = reqwest::Client::new();
+    let url = format!("{}/", server.base);
+    // A form POST has no JSON content type and no X-Requested-With: the JSON API would answer
+    // 415; here the signature decides.
+    let (status, headers, xml) =
+        send(http.post(&url).header("content-type", FORM).body(LIST)).await;
+    assert_eq!(
+        (status, error_code(&xml)),
+        (403, "MissingAuthenticationToken")
+    );
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    let (status, _, xml) = send(http.get(format!("{url}?{LIST}"))).await;
+    assert_eq!(
+        (status, error_code(&xml)),
+        (403, "MissingAuthenticationToken")
+    );
+    let bad =
+        "AWS4-HMAC-SHA256 Credential=AKIAAAAAAAAAAAAAAAAA/20261129/us-east-1/iam/aws4_request";
+    let (status, _, xml) = send(
+        http.post(&url)
+            .header("content-type", FORM)
+            .header("authorization", bad)
+            .body(LIST),
+    )
+    .await;
+    assert_eq!((status, error_code(&xml)), (400, "IncompleteSignature"));
+    let (status, _, xml) = send(
+        http.post(&url)
+            .header("content-type", "application/json")
+            .body("{}"),
+    )
+    .await;
+    assert_eq!((status, error_code(&xml)), (400, "InvalidParameterValue"));
+    // `GET /` without an Action is still the app's (here: no app, the JSON 404).
+    let (status, _, body) = send(http.get(&url)).await;
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("NoSuchEntity"));
+    server.finish();
+}
+
+#[tokio::test]
+async fn wrong_codes_are_iams_invalid_authentication_code_and_throttle_is_409() {
+    let server = Server::start();
+    let bob = create_key(&server, &["--user-name", "bob"]);
+    let phone = server.device(BOB_VIRTUAL);
+    let serial = BOB_VIRTUAL.replace(':', "%3A").replace('/', "%2F");
+    let resync = |c1: &str, c2: &str| {
+        server
+            .sent
+            .lock()
+            .unwrap()
+            .extend([c1.to_owned(), c2.to_owned()]);
+        format!(
+            "Action=ResyncMFADevice&Version=2010-05-08&UserName=bob&SerialNumber={serial}&AuthenticationCode1={c1}&AuthenticationCode2={c2}"
+        )
+    };
+    for _ in 0..5 {
+        let (status, _, xml) =
+            post(&server, &Signing::new(&bob), &resync("000000", "000000")).await;
+        assert_eq!(
+            (status, error_code(&xml)),
+            (403, "InvalidAuthenticationCode")
+        );
+        assert!(xml.contains("<Type>Sender</Type>"));
+    }
+    let step = now_step();
+    let (status, headers, xml) = post(
+        &server,
+        &Signing::new(&bob),
+        &resync(&phone.at(step), &phone.at(step + 1)),
+    )
+    .await;
+    assert_eq!((status, error_code(&xml)), (409, "LimitExceeded"));
+    assert!(headers.contains_key("retry-after"));
+    server.cli(
+        &[
+            "device",
+            "unlock",
+            "--account",
+            "demo",
+            "--serial",
+            BOB_VIRTUAL,
+        ],
+        None,
+    );
+    let (status, _, xml) = post(
+        &server,
+        &Signing::new(&bob),
+        &resync(&phone.at(step), &phone.at(step + 1)),
+    )
+    .await;
+    assert_eq!(status, 200, "{xml}");
+    assert!(
+        xml.contains(&format!(
+            "<ResyncMFADeviceResponse xmlns=\"{NS}\"><ResponseMetadata><RequestId>"
+        )),
+        "{xml}"
+    );
+    server.finish();
+}
+
+#[tokio::test]
+async fn access_key_secrets_are_sealed_at_rest_and_shown_once() {
+    let server = Server::start();
+    let root = create_key(&server, &["--root"]);
+    assert!(root.id.starts_with("AKIA") && root.id.len() == 20);
+    assert!(
+        root.id[4..]
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b))
+    );
+    assert_eq!(root.secret.len(), 40);
+    let plain = server.cli(
+        &["access-key", "create", "--account", "demo", "--root"],
+        None,
+    );
+    assert!(
+        plain.contains("AccessKeyId:") && plain.contains("SecretAccessKey:"),
+        "{plain}"
+    );
+    // IAM's quota: two keys per user.
+    let (ok, _, err) = server.cli_status(
+        &["access-key", "create", "--account", "demo", "--root"],
+        None,
+    );
+    assert!(!ok && err.contains("AccessKeysPerUser"), "{err}");
+
+    let (status, _, xml) = post(
+        &server,
+        &Signing::new(&root),
+        "Action=ListAccessKeys&Version=2010-05-08",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        xml.contains(&format!(
+            "<AccessKeyId>{}</AccessKeyId><Status>Active</Status>",
+            root.id
+        )),
+        "{xml}"
+    );
+    assert!(!xml.contains(&root.secret));
+
+    let mut db = Vec::new();
+    for suffix in ["", "-wal"] {
+        let path = format!("{}{suffix}", server.db().display());
+        db.extend(std::fs::read(path).unwrap_or_default());
+    }
+    assert!(
+        !db.windows(root.secret.len())
+            .any(|w| w == root.secret.as_bytes()),
+        "a secret in the database"
+    );
+    let mut server = server;
+    server.stop();
+    assert!(
+        !server.logs().contains(&root.secret),
+        "a secret in the logs"
+    );
+}

@@ -1,0 +1,748 @@
+//! The security rules that concern the server, each with its proof, black box.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+/// Rules 1–4: malformed codes get 400 before any lookup with the row untouched; wrong, stale,
+/// swapped and non-consecutive pairs are refused with nothing but the failure counter changed;
+/// the window boundary holds (±2880 steps).
+#[tokio::test]
+async fn bad_codes_are_refused_and_change_nothing() {
+    let server = Server::start();
+    let phone = server.device(BOB_VIRTUAL);
+    let mut bob = server.client();
+    bob.sign_in_with_mfa("bob", &phone).await;
+    let step = now_step();
+    for (c1, c2) in [
+        (" 123456", "123456"),
+        ("123456 ", "123456"),
+        ("１２３４５６", "123456"),
+        ("1234567", "123456"),
+        ("12345", "123456"),
+        ("12a456", "123456"),
+        ("", "123456"),
+    ] {
+        let before = server.device_row(BOB_VIRTUAL).await;
+        let r = bob.resync(None, BOB_VIRTUAL, c1, c2).await;
+        assert_eq!((r.status, r.code()), (400, "ValidationError"), "{c1:?}");
+        assert_eq!(server.device_row(BOB_VIRTUAL).await, before, "{c1:?}");
+    }
+    let cases = [
+        ("wrong", "000000".to_owned(), "999999".to_owned()),
+        ("swapped", phone.at(step + 1), phone.at(step)),
+        ("not consecutive", phone.at(step), phone.at(step + 2)),
+        ("stale", phone.at(step - 2882), phone.at(step - 2881)),
+    ];
+    for (what, c1, c2) in cases {
+        let before = server.device_row(BOB_VIRTUAL).await;
+        let r = bob.resync(None, BOB_VIRTUAL, &c1, &c2).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (403, "InvalidAuthenticationCode"),
+            "{what}"
+        );
+        let after = server.device_row(BOB_VIRTUAL).await;
+        assert_eq!(after.failures, before.failures + 1, "{what}");
+        assert_eq!(
+            (
+                after.drift_steps,
+                after.last_used_step,
+                after.hotp_counter,
+                &after.seed
+            ),
+            (
+                before.drift_steps,
+                before.last_used_step,
+                before.hotp_counter,
+                &before.seed
+            ),
+            "{what}"
+        );
+    }
+    // The far edge of the window (+2880 steps = 24 h ahead) succeeds.
+    let r = bob
+        .resync(
+            None,
+            BOB_VIRTUAL,
+            &phone.at(step + 2879),
+            &phone.at(step + 2880),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(
+        server.device_row(BOB_VIRTUAL).await.failures,
+        0,
+        "success resets"
+    );
+    server.finish();
+}
+
+/// Rule 5 on every path: the pair of a resync is burned for resync and sign-in; a code used at
+/// sign-in cannot be used again.
+#[tokio::test]
+async fn replay_is_refused_on_every_path() {
+    let server = Server::start();
+    let phone = server.device(ALICE_VIRTUAL);
+    let mut alice = server.client();
+    alice.sign_in("alice").await;
+    let step = now_step();
+    let (c1, c2) = (phone.at(step), phone.at(step + 1));
+    assert_eq!(
+        alice.resync(None, ALICE_VIRTUAL, &c1, &c2).await.status,
+        200
+    );
+    assert_eq!(
+        alice.resync(None, ALICE_VIRTUAL, &c1, &c2).await.code(),
+        "InvalidAuthenticationCode"
+    );
+    assert_eq!(
+        alice.mfa(ALICE_VIRTUAL, &c2).await.code(),
+        "InvalidAuthenticationCode"
+    );
+    assert_eq!(
+        alice.mfa(ALICE_VIRTUAL, &c1).await.code(),
+        "InvalidAuthenticationCode"
+    );
+    let next = phone.at(step + 2);
+    assert_eq!(alice.mfa(ALICE_VIRTUAL, &next).await.status, 200);
+    // The sign-in code, replayed in another session.
+    let mut again = server.client();
+    again.sign_in("alice").await;
+    assert_eq!(
+        again.mfa(ALICE_VIRTUAL, &next).await.code(),
+        "InvalidAuthenticationCode"
+    );
+    // And by an administrator's resync with a pair ending there.
+    let mut admin = server.client();
+    admin
+        .sign_in_with_mfa("admin", &server.device(ADMIN_VIRTUAL))
+        .await;
+    let r = admin.resync(Some("alice"), ALICE_VIRTUAL, &c2, &next).await;
+    assert_eq!(r.code(), "InvalidAuthenticationCode");
+    // HOTP: the used counters are burned too.
+    let token = server.device(BOB_HOTP);
+    let c = token.counter.unwrap();
+    let mut bob = server.client();
+    bob.sign_in_with_mfa("bob", &server.device(BOB_VIRTUAL))
+        .await;
+    assert_eq!(
+        bob.resync(None, BOB_HOTP, &token.hotp(c), &token.hotp(c + 1))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        bob.resync(None, BOB_HOTP, &token.hotp(c), &token.hotp(c + 1))
+            .await
+            .status,
+        403
+    );
+    server.finish();
+}
+
+/// Rule 6: twenty identical valid resyncs in parallel, exactly one 200.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_parallel_identical_resyncs_give_exactly_one_success() {
+    let server = Server::start();
+    let phone = server.device(ALICE_VIRTUAL);
+    let mut alice = server.client();
+    alice.sign_in("alice").await;
+    let step = now_step();
+    let (c1, c2) = (phone.at(step), phone.at(step + 1));
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let mut client = server.client();
+        client.cookie = alice.cookie.clone();
+        let (c1, c2) = (c1.clone(), c2.clone());
+        tasks.push(tokio::spawn(async move {
+            client.resync(None, ALICE_VIRTUAL, &c1, &c2).await.status
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| [200, 403, 429].contains(s)),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        server.device_row(ALICE_VIRTUAL).await.last_used_step,
+        step as i64 + 1
+    );
+    server.finish();
+}
+
+/// Five failures and the sixth attempt, right or wrong, gets the same 429.
+async fn assert_throttled(
+    server: &Server,
+    f: impl AsyncFn(&str, &str) -> Resp,
+    right: (&str, &str),
+) {
+    let wrong = f("000000", "999999").await;
+    let good = f(right.0, right.1).await;
+    assert_eq!(wrong.status, 429, "{wrong:?}");
+    assert_eq!(wrong.code(), "LimitExceeded");
+    assert_eq!(
+        (good.status, &good.body),
+        (wrong.status, &wrong.body),
+        "no oracle"
+    );
+    let retry: u64 = wrong.header("retry-after").unwrap().parse().unwrap();
+    assert!((29..=30).contains(&retry), "{retry}");
+    assert_eq!(good.header("retry-after"), wrong.header("retry-after"));
+    let _ = server;
+}
+
+/// Rule 7 on each path: five failures, then 429 with Retry-After 30.
+#[tokio::test]
+async fn the_throttle_starts_after_five_failures_on_each_path() {
+    let server = Server::start();
+    // Self resync after MFA (bob's HOTP token).
+    let token = server.device(BOB_HOTP);
+    let c = token.counter.unwrap();
+    let mut bob = server.client();
+    bob.sign_in_with_mfa("bob", &server.device(BOB_VIRTUAL))
+        .await;
+    for _ in 0..5 {
+        assert_eq!(
+            bob.resync(None, BOB_HOTP, "111111", "222222").await.status,
+            403
+        );
+    }
+    let bob_cookie = bob.cookie.clone();
+    let base = server.base.clone();
+    let call = async |a: &str, b: &str| {
+        let mut cl = server.client();
+        cl.cookie = bob_cookie.clone();
+        cl.base = base.clone();
+        cl.resync(None, BOB_HOTP, a, b).await
+    };
+    assert_throttled(&server, call, (&token.hotp(c), &token.hotp(c + 1))).await;
+
+    // Password-only resync (alice) and the MFA sign-in path share alice's phone's counter.
+    let phone = server.device(ALICE_VIRTUAL);
+    let mut alice = server.client();
+    alice.sign_in("alice").await;
+    for i in 0..5 {
+        let r = if i % 2 == 0 {
+            alice.mfa(ALICE_VIRTUAL, "000000").await
+        } else {
+            alice.resync(None, ALICE_VIRTUAL, "000000", "111111").await
+        };
+        assert_eq!(r.status, 403);
+    }
+    let r = alice.mfa(ALICE_VIRTUAL, &phone.now(10)).await;
+    assert_eq!(r.status, 429, "mixed paths share one counter");
+    let alice_cookie = alice.cookie.clone();
+    let step = now_step();
+    let call = async |a: &str, b: &str| {
+        let mut cl = server.client();
+        cl.cookie = alice_cookie.clone();
+        cl.resync(None, ALICE_VIRTUAL, a, b).await
+    };
+    assert_throttled(&server, call, (&phone.at(step), &phone.at(step + 1))).await;
+
+    // Root before sign-in.
+    let root_phone = server.device(ROOT_VIRTUAL);
+    let mut root = server.client();
+    root.sign_in_root().await;
+    for _ in 0..5 {
+        assert_eq!(
+            root.resync(None, ROOT_VIRTUAL, "000000", "111111")
+                .await
+                .status,
+            403
+        );
+    }
+    let root_cookie = root.cookie.clone();
+    let call = async |a: &str, b: &str| {
+        let mut cl = server.client();
+        cl.cookie = root_cookie.clone();
+        cl.resync(None, ROOT_VIRTUAL, a, b).await
+    };
+    assert_throttled(
+        &server,
+        call,
+        (&root_phone.at(step), &root_phone.at(step + 1)),
+    )
+    .await;
+
+    // An administrator for alice's fob; and alice herself then meets the same throttle.
+    let fob = server.device(ALICE_FOB);
+    let mut admin = server.client();
+    admin
+        .sign_in_with_mfa("admin", &server.device(ADMIN_VIRTUAL))
+        .await;
+    for _ in 0..5 {
+        assert_eq!(
+            admin
+                .resync(Some("alice"), ALICE_FOB, "000000", "111111")
+                .await
+                .status,
+            403
+        );
+    }
+    let admin_cookie = admin.cookie.clone();
+    let call = async |a: &str, b: &str| {
+        let mut cl = server.client();
+        cl.cookie = admin_cookie.clone();
+        cl.resync(Some("alice"), ALICE_FOB, a, b).await
+    };
+    assert_throttled(&server, call, (&fob.at(step), &fob.at(step + 1))).await;
+    let r = alice
+        .resync(None, ALICE_FOB, &fob.at(step), &fob.at(step + 1))
+        .await;
+    assert_eq!(r.status, 429);
+
+    // Expire the wait in the database: the next failure doubles it to 60 s; then a right pair
+    // succeeds and resets the counter.
+    server
+        .exec(
+            "UPDATE mfa_devices SET throttled_until = 0 WHERE serial_number = ?",
+            ALICE_FOB,
+        )
+        .await;
+    assert_eq!(
+        admin
+            .resync(Some("alice"), ALICE_FOB, "000000", "111111")
+            .await
+            .status,
+        403
+    );
+    let r = admin
+        .resync(Some("alice"), ALICE_FOB, &fob.at(step), &fob.at(step + 1))
+        .await;
+    assert_eq!(r.status, 429);
+    let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!((59..=60).contains(&retry), "{retry}");
+    server
+        .exec(
+            "UPDATE mfa_devices SET throttled_until = 0 WHERE serial_number = ?",
+            ALICE_FOB,
+        )
+        .await;
+    let r = admin
+        .resync(Some("alice"), ALICE_FOB, &fob.at(step), &fob.at(step + 1))
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let row = server.device_row(ALICE_FOB).await;
+    assert_eq!((row.failures, row.throttled_until), (0, 0));
+    server.finish();
+}
+
+/// After 100 consecutive failures the device is locked until an administrator unlocks it.
+#[tokio::test]
+async fn the_lock_after_one_hundred_failures_holds_until_an_administrator_unlocks() {
+    let server = Server::start();
+    let phone = server.device(ALICE_VIRTUAL);
+    // 99 failures already (each throttle expired): as if edited over hours.
+    server
+        .exec(
+            "UPDATE mfa_devices SET failures = 99 WHERE serial_number = ?",
+            ALICE_VIRTUAL,
+        )
+        .await;
+    let mut alice = server.client();
+    alice.sign_in("alice").await;
+    assert_eq!(
+        alice
+            .resync(None, ALICE_VIRTUAL, "000000", "111111")
+            .await
+            .status,
+        403
+    );
+    let step = now_step();
+    let r = alice
+        .resync(None, ALICE_VIRTUAL, &phone.at(step), &phone.at(step + 1))
+        .await;
+    assert_eq!((r.status, r.code()), (429, "LimitExceeded"));
+    assert_eq!(r.header("retry-after"), Some("3600"));
+    let row = server.device_row(ALICE_VIRTUAL).await;
+    assert!(row.locked);
+    // Expiring the time does not help: the lock is not a wait.
+    server
+        .exec(
+            "UPDATE mfa_devices SET throttled_until = 0 WHERE serial_number = ?",
+            ALICE_VIRTUAL,
+        )
+        .await;
+    assert_eq!(
+        alice
+            .resync(None, ALICE_VIRTUAL, &phone.at(step), &phone.at(step + 1))
+            .await
+            .status,
+        429
+    );
+    let list = alice.list(None).await;
+    let d = list.body["MFADevices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["SerialNumber"] == ALICE_VIRTUAL)
+        .unwrap()
+        .clone();
+    assert_eq!(d["Locked"], true);
+    // Alice may not unlock it herself; the administrator may.
+    let unlock = json!({"UserName": "alice", "SerialNumber": ALICE_VIRTUAL});
+    assert_eq!(
+        alice
+            .post("/api/iam/UnlockMFADevice", unlock.clone())
+            .await
+            .status,
+        403
+    );
+    let mut admin = server.client();
+    admin
+        .sign_in_with_mfa("admin", &server.device(ADMIN_VIRTUAL))
+        .await;
+    assert_eq!(
+        admin.post("/api/iam/UnlockMFADevice", unlock).await.status,
+        200
+    );
+    let r = alice
+        .resync(None, ALICE_VIRTUAL, &phone.at(step), &phone.at(step + 1))
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    // The command line unlocks too.
+    server
+        .exec(
+            "UPDATE mfa_devices SET locked = 1 WHERE serial_number = ?",
+            ALICE_FOB,
+        )
+        .await;
+    server.cli(
+        &[
+            "device",
+            "unlock",
+            "--account",
+            "demo",
+            "--serial",
+            ALICE_FOB,
+        ],
+        None,
+    );
+    assert!(!server.device_row(ALICE_FOB).await.locked);
+    server.finish();
+}
+
+/// Password failures: one answer for a wrong password and an unknown user; throttled per user.
+#[tokio::test]
+async fn password_failures_are_uniform_and_throttled() {
+    let server = Server::start();
+    let mut c = server.client();
+    let wrong = c
+        .post(
+            "/api/sign-in",
+            json!({"Account": "demo", "UserName": "bob", "Password": "nope-nope"}),
+        )
+        .await;
+    let unknown = c
+        .post(
+            "/api/sign-in",
+            json!({"Account": "demo", "UserName": "zed", "Password": "nope-nope"}),
+        )
+        .await;
+    let no_account = c
+        .post(
+            "/api/sign-in",
+            json!({"Account": "nope", "UserName": "bob", "Password": "nope-nope"}),
+        )
+        .await;
+    assert_eq!((wrong.status, wrong.code()), (401, "SignInFailed"));
+    assert_eq!(wrong.body, unknown.body);
+    assert_eq!(wrong.body, no_account.body);
+    assert!(wrong.header("set-cookie").is_none());
+    for _ in 0..4 {
+        c.post(
+            "/api/sign-in",
+            json!({"Account": "demo", "UserName": "bob", "Password": "nope-nope"}),
+        )
+        .await;
+    }
+    let r = c.sign_in("bob").await;
+    assert_eq!((r.status, r.code()), (429, "LimitExceeded"));
+    assert!(r.header("retry-after").is_some());
+    let r = c
+        .post(
+            "/api/sign-in/root",
+            json!({"Email": "root@demo.example", "Password": "x"}),
+        )
+        .await;
+    assert_eq!(r.status, 401);
+    server.finish();
+}
+
+/// Rule 17: the cookie's attributes, rotation at sign-in, expiry (idle, password-only), sign-out.
+#[tokio::test]
+async fn sessions_follow_the_cookie_rules() {
+    let server = Server::start();
+    let mut a = server.client();
+    assert_eq!(a.get("/api/session").await.code(), "NotSignedIn");
+    let r = a.sign_in("alice").await;
+    let set = r.header("set-cookie").unwrap().to_owned();
+    for attr in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/"] {
+        assert!(set.contains(attr), "{set}");
+    }
+    let token = set
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_owned();
+    assert!(token.len() >= 22, "≥128 bits");
+    let first = a.cookie.clone();
+    a.sign_in("alice").await;
+    assert_ne!(a.cookie, first, "rotated at sign-in");
+    let mut old = server.client();
+    old.cookie = first;
+    assert_eq!(old.get("/api/session").await.status, 401);
+    // Only a hash of the token is stored.
+    let db = std::fs::read(server.db()).unwrap();
+    let wal = std::fs::read(server.db().with_extension("sqlite-wal")).unwrap_or_default();
+    let now_token = a.cookie.clone().unwrap();
+    let now_token = now_token.split_once('=').unwrap().1;
+    for bytes in [&db, &wal] {
+        assert!(
+            !bytes
+                .windows(now_token.len())
+                .any(|w| w == now_token.as_bytes())
+        );
+    }
+    // A password-only session dies after ten minutes.
+    let pool = server.sql().await;
+    sqlx::query("UPDATE sessions SET signed_in_at = signed_in_at - 601000")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(a.get("/api/session").await.status, 401);
+    // An MFA session dies after 30 idle minutes.
+    let mut bob = server.client();
+    bob.sign_in_with_mfa("bob", &server.device(BOB_VIRTUAL))
+        .await;
+    assert_eq!(bob.get("/api/session").await.status, 200);
+    sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at - 1801000")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(bob.get("/api/session").await.status, 401);
+    // Sign-out ends it.
+    let mut bob = server.client();
+    bob.sign_in("bob").await;
+    assert_eq!(bob.post("/api/sign-out", json!({})).await.status, 200);
+    assert_eq!(bob.get("/api/session").await.status, 401);
+    pool.close().await;
+    server.finish();
+}
+
+/// Rule 18: JSON only (else 415), the custom header, no cross-site or foreign-origin request.
+#[tokio::test]
+async fn csrf_rules_refuse_foreign_requests() {
+    let server = Server::start();
+    let mut c = server.client();
+    let url = format!("{}/api/sign-in", server.base);
+    let body =
+        json!({"Account": "demo", "UserName": "bob", "Password": "demo-bob-password"}).to_string();
+    let h = c.http().clone();
+    let r = c
+        .raw(
+            h.post(&url)
+                .header("content-type", "text/plain")
+                .header("x-requested-with", "mfa-resync")
+                .body(body.clone()),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (415, "UnsupportedMediaType"));
+    let r = c
+        .raw(
+            h.post(&url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("x-requested-with", "mfa-resync")
+                .body(body.clone()),
+        )
+        .await;
+    assert_eq!(r.status, 415);
+    let r = c
+        .raw(
+            h.post(&url)
+                .header("content-type", "application/json")
+                .body(body.clone()),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (403, "CrossOriginRequest"));
+    let r = c
+        .raw(
+            h.post(&url)
+                .header("content-type", "application/json")
+                .header("x-requested-with", "mfa-resync")
+                .header("sec-fetch-site", "cross-site")
+                .body(body.clone()),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let r = c
+        .raw(
+            h.post(&url)
+                .header("content-type", "application/json")
+                .header("x-requested-with", "mfa-resync")
+                .header("origin", "http://evil.example")
+                .body(body.clone()),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    assert!(r.header("access-control-allow-origin").is_none());
+    let r = c
+        .raw(
+            h.post(&url)
+                .header("content-type", "application/json")
+                .header("x-requested-with", "mfa-resync")
+                .header("origin", server.base.clone())
+                .header("sec-fetch-site", "same-origin")
+                .body(body),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    server.finish();
+}
+
+/// Rule 19 and the single-origin app: headers on every response, the inline bootstrap's hash in
+/// the CSP, deep links answered with index.html, unknown API paths with JSON.
+#[tokio::test]
+async fn the_app_is_served_with_the_security_headers() {
+    let dist = tempfile::tempdir().unwrap();
+    let script = "import init from '/app.js';\ninit('/app_bg.wasm');";
+    std::fs::write(
+        dist.path().join("index.html"),
+        format!("<!doctype html><html><head><script type=\"module\">{script}</script></head><body></body></html>"),
+    )
+    .unwrap();
+    std::fs::write(dist.path().join("app.js"), "export default function(){}").unwrap();
+    let server = Server::start_with(&["--dist", dist.path().to_str().unwrap()]);
+    let mut c = server.client();
+    use sha2::Digest;
+    let hash = data_encoding::BASE64.encode(&sha2::Sha256::digest(script.as_bytes()));
+    for path in [
+        "/",
+        "/troubleshoot/deep/link",
+        "/app.js",
+        "/api/time",
+        "/api/nope",
+    ] {
+        let r = c.get(path).await;
+        let csp = r
+            .header("content-security-policy")
+            .unwrap_or_else(|| panic!("{path}"));
+        assert!(
+            csp.contains(&format!(
+                "script-src 'self' 'wasm-unsafe-eval' 'sha256-{hash}'"
+            )),
+            "{csp}"
+        );
+        for d in [
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            "default-src 'self'",
+        ] {
+            assert!(csp.contains(d), "{csp}");
+        }
+        assert!(!csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"));
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(r.header("referrer-policy"), Some("no-referrer"));
+        assert!(r.header("access-control-allow-origin").is_none());
+        assert!(r.header("x-request-id").is_some());
+    }
+    let deep = c.get("/troubleshoot/deep/link").await;
+    assert_eq!(deep.status, 200);
+    assert!(
+        deep.body
+            .as_str()
+            .unwrap()
+            .contains("<script type=\"module\">")
+    );
+    let api = c.get("/api/nope").await;
+    assert_eq!((api.status, api.code()), (404, "NoSuchEntity"));
+    let t = c.get("/api/time").await;
+    assert_eq!(t.body["StepSeconds"], 30);
+    assert!(t.body["NowMs"].as_u64().unwrap() > 1_700_000_000_000);
+    server.finish();
+}
+
+/// Rule 15: seeds are encrypted at rest (the database holds none), the key file is 0600, and an
+/// imported hardware token works with the seed it came with.
+#[tokio::test]
+async fn the_database_file_holds_no_seed() {
+    let server = Server::start();
+    let seed = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+    server.cli(
+        &[
+            "device",
+            "import",
+            "--account",
+            "demo",
+            "--user-name",
+            "bob",
+            "--serial",
+            "GAHT55555555",
+            "--kind",
+            "hardware-totp",
+        ],
+        Some(&format!("{seed}\n")),
+    );
+    let mut bob = server.client();
+    bob.sign_in_with_mfa("bob", &server.device(BOB_VIRTUAL))
+        .await;
+    let fob = Device {
+        serial: "GAHT55555555".into(),
+        secret: Some(shared::secret::Secret::from_base32(seed).unwrap()),
+        digits: shared::code::Digits::SIX,
+        period: 30,
+        counter: None,
+    };
+    let step = now_step();
+    let r = bob
+        .resync(None, "GAHT55555555", &fob.at(step - 5), &fob.at(step - 4))
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let mut secrets: Vec<Vec<u8>> = vec![
+        fob.secret.as_ref().unwrap().as_bytes().to_vec(),
+        seed.as_bytes().to_vec(),
+    ];
+    for d in server.demo["Devices"].as_array().unwrap() {
+        if let Some(s) = d["Base32Seed"].as_str() {
+            secrets.push(s.as_bytes().to_vec());
+            secrets.push(
+                shared::secret::Secret::from_base32(s)
+                    .unwrap()
+                    .as_bytes()
+                    .to_vec(),
+            );
+        }
+    }
+    let mut files = vec![std::fs::read(server.db()).unwrap()];
+    files.push(std::fs::read(server.db().with_extension("sqlite-wal")).unwrap_or_default());
+    for file in &files {
+        for s in &secrets {
+            assert!(
+                !file.windows(s.len()).any(|w| w == s.as_slice()),
+                "a seed is stored in clear"
+            );
+        }
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let key = server.dir.path().join("mfa-resync.key");
+    assert_eq!(
+        std::fs::metadata(key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    server.finish();
+}

@@ -1,0 +1,290 @@
+"""The unmodified AWS CLI and boto3 against a running mfa-resync (issue 6).
+
+`cargo xtask test` starts the server on a demo database and sets:
+  MFA_RESYNC_URL   the server's base URL (the `--endpoint-url`)
+  MFA_RESYNC_DEMO  the path of `mfa-resync demo --json`'s output
+  MFA_RESYNC_BIN   the `mfa-resync` binary (`user create`, `device import`, `access-key create`)
+  MFA_RESYNC_DB    the database the server uses (the CLI writes to it while the server runs)
+
+Every test makes its own IAM user, device and access key, so tests never share a device, a
+throttle or a burned step. Device codes are computed here with hmac/hashlib (RFC 6238), not with
+the project's Rust code, so a shared mistake cannot hide.
+"""
+
+import base64
+import datetime
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import shutil
+import sqlite3
+import struct
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from unittest import mock
+
+import boto3
+import botocore.auth
+import botocore.awsrequest
+import botocore.config
+import botocore.credentials
+import pytest
+
+NS = "{https://iam.amazonaws.com/doc/2010-05-08/}"
+STEP = 30
+
+# The tests' AWS configuration is what each call passes, nothing from the machine's ~/.aws.
+os.environ["AWS_CONFIG_FILE"] = os.devnull
+os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+for leftover in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+    os.environ.pop(leftover, None)
+
+
+def aws_executable():
+    """The `aws` of the virtual environment pytest runs in, else the one on PATH."""
+    beside = os.path.join(os.path.dirname(sys.executable), "aws")
+    return beside if os.path.exists(beside) else shutil.which("aws")
+
+
+def totp(seed_b32, step):
+    """RFC 6238 with SHA-1 and six digits (RFC 4226 §5.3 dynamic truncation)."""
+    key = base64.b32decode(seed_b32 + "=" * (-len(seed_b32) % 8))
+    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    value = struct.unpack(">I", mac[offset : offset + 4])[0] & 0x7FFFFFFF
+    return f"{value % 1_000_000:06d}"
+
+
+def now_step():
+    return int(time.time()) // STEP
+
+
+@dataclass
+class Device:
+    """A virtual device whose clock runs `drift` steps off the server's."""
+
+    serial: str
+    seed: str
+    drift: int = 0
+
+    def step(self):
+        """The step the device shows now."""
+        return now_step() + self.drift
+
+    def code(self, step):
+        return totp(self.seed, step)
+
+
+@dataclass
+class User:
+    name: str
+    password: str
+    arn: str
+
+
+@dataclass
+class Env:
+    url: str
+    demo: dict
+    bin: str
+    db: str
+
+    @property
+    def account(self):
+        return self.demo["Account"]["Id"]
+
+    def cli(self, *args, stdin=None):
+        """Runs `mfa-resync --db DB ARGS`; returns stdout, fails the test on an error."""
+        p = subprocess.run(
+            [self.bin, "--db", self.db, *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert p.returncode == 0, f"mfa-resync {args}: {p.stderr}"
+        return p.stdout
+
+    def new_user(self, policy="self-service"):
+        name = f"q-{secrets.token_hex(5)}"
+        password = f"pw-{secrets.token_hex(8)}"
+        self.cli("user", "create", "--account", "demo", "--user-name", name, "--policy", policy, stdin=password)
+        return User(name, password, f"arn:aws:iam::{self.account}:user/{name}")
+
+    def import_device(self, user, drift=0):
+        """A virtual device for `user` whose clock runs `drift` steps off (the server's stored
+        drift is 0, so with a drift beyond ±1 its codes fail until it is resynced)."""
+        seed = base64.b32encode(secrets.token_bytes(20)).decode().rstrip("=")
+        serial = f"arn:aws:iam::{self.account}:mfa/{user.name}"
+        self.cli(
+            "device", "import", "--account", "demo", "--user-name", user.name,
+            "--serial", serial, "--kind", "virtual", stdin=seed,
+        )
+        return Device(serial, seed, drift)
+
+    def access_key(self, user=None):
+        """A new access key for `user`, or the root user's when `user` is None."""
+        who = ["--user-name", user.name] if user else ["--root"]
+        out = self.cli("access-key", "create", "--account", "demo", *who, "--json")
+        return json.loads(out)["AccessKey"]
+
+    def iam(self, key, secret=None, region="us-east-1"):
+        """A boto3 IAM client for `key`, without retries so that every refusal shows at once."""
+        return boto3.session.Session().client(
+            "iam",
+            endpoint_url=self.url,
+            region_name=region,
+            aws_access_key_id=key["AccessKeyId"],
+            aws_secret_access_key=secret or key["SecretAccessKey"],
+            config=botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}),
+        )
+
+    def aws(self, key, *args, region="us-east-1"):
+        """`aws iam ARGS --endpoint-url URL --output json` as `key`: (exit code, JSON or None, stderr)."""
+        environ = dict(os.environ)
+        environ.update(
+            AWS_ACCESS_KEY_ID=key["AccessKeyId"],
+            AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"],
+            AWS_DEFAULT_REGION=region,
+            AWS_PAGER="",
+            AWS_MAX_ATTEMPTS="1",
+        )
+        p = subprocess.run(
+            [aws_executable(), "iam", *args, "--endpoint-url", self.url, "--output", "json"],
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        out = json.loads(p.stdout) if p.stdout.strip() else None
+        return p.returncode, out, p.stderr
+
+    def audit(self, request_id):
+        """The audit rows written for one request (read-only, beside the running server)."""
+        with sqlite3.connect(f"file:{self.db}?mode=ro", uri=True) as db:
+            db.row_factory = sqlite3.Row
+            rows = db.execute(
+                "SELECT actor, action, target_user, serial_number, outcome, error_code "
+                "FROM audit_events WHERE request_id = ?",
+                (request_id,),
+            ).fetchall()
+        return [dict(r) for r in rows]
+
+    def device_state(self, serial):
+        with sqlite3.connect(f"file:{self.db}?mode=ro", uri=True) as db:
+            return db.execute(
+                "SELECT drift_steps, last_used_step, failures, throttled_until FROM mfa_devices "
+                "WHERE serial_number = ?",
+                (serial,),
+            ).fetchone()
+
+    def signed(self, key, params, *, secret=None, region="us-east-1", service="iam", when=None):
+        """A Query request signed by botocore's own SigV4Auth; `when` (UTC) replaces its clock."""
+        body = urllib.parse.urlencode({"Version": "2010-05-08", **params})
+        request = botocore.awsrequest.AWSRequest(
+            method="POST",
+            url=self.url.rstrip("/") + "/",
+            data=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+        )
+        creds = botocore.credentials.Credentials(key["AccessKeyId"], secret or key["SecretAccessKey"])
+        signer = botocore.auth.SigV4Auth(creds, service, region)
+        if when is None:
+            signer.add_auth(request)
+        else:
+            with mock.patch("botocore.auth.get_current_datetime", return_value=when):
+                signer.add_auth(request)
+        return request
+
+
+def send(url, body, headers, method="POST"):
+    """Sends a raw request: (status, headers, XML root)."""
+    data = body.encode() if isinstance(body, str) else body
+    req = urllib.request.Request(url, data=data, headers=dict(headers), method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as res:
+            status, hdrs, raw = res.status, res.headers, res.read()
+    except urllib.error.HTTPError as e:
+        status, hdrs, raw = e.code, e.headers, e.read()
+    return status, hdrs, ET.fromstring(raw)
+
+
+def send_signed(request):
+    return send(request.url, request.body, request.headers)
+
+
+def utc_now():
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+class JsonApi:
+    """The browser's JSON API with a session cookie (kept by hand: it is `Secure`, which
+    http.cookiejar would not send over http://127.0.0.1)."""
+
+    def __init__(self, url):
+        self.url = url.rstrip("/")
+        self.cookie = None
+
+    def post(self, path, body):
+        headers = {"Content-Type": "application/json", "X-Requested-With": "mfa-resync"}
+        if self.cookie:
+            headers["Cookie"] = self.cookie
+        req = urllib.request.Request(self.url + path, data=json.dumps(body).encode(), headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as res:
+                status, hdrs, raw = res.status, res.headers, res.read()
+        except urllib.error.HTTPError as e:
+            status, hdrs, raw = e.code, e.headers, e.read()
+        cookie = hdrs.get("Set-Cookie")
+        if cookie:
+            self.cookie = cookie.split(";")[0]
+        return status, json.loads(raw or b"{}")
+
+    def sign_in(self, user):
+        return self.post("/api/sign-in", {"Account": "demo", "UserName": user.name, "Password": user.password})
+
+    def mfa(self, device, code):
+        return self.post("/api/sign-in/mfa", {"AuthenticationCode": code, "SerialNumber": device.serial})
+
+
+def error_of(exc_info):
+    """(code, HTTP status, type) of a botocore ClientError."""
+    r = exc_info.value.response
+    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"], r["Error"].get("Type")
+
+
+@pytest.fixture(scope="session")
+def env():
+    missing = [v for v in ("MFA_RESYNC_URL", "MFA_RESYNC_DEMO", "MFA_RESYNC_BIN", "MFA_RESYNC_DB") if v not in os.environ]
+    if missing:
+        pytest.fail(f"set {', '.join(missing)} (cargo xtask test does)")
+    with open(os.environ["MFA_RESYNC_DEMO"]) as f:
+        demo = json.load(f)
+    assert aws_executable(), "the aws CLI is not installed beside this Python"
+    return Env(os.environ["MFA_RESYNC_URL"], demo, os.environ["MFA_RESYNC_BIN"], os.environ["MFA_RESYNC_DB"])
+
+
+@pytest.fixture(scope="session")
+def root_key(env):
+    """A root access key for the session (deleted at the end: root may hold only two)."""
+    key = env.access_key()
+    yield key
+    env.iam(key).delete_access_key(AccessKeyId=key["AccessKeyId"])
+
+
+@pytest.fixture
+def self_service(env):
+    """A fresh IAM user under the AWS guide's self-service policy, its access key and a virtual
+    device running 7 steps fast."""
+    user = env.new_user()
+    device = env.import_device(user, drift=7)
+    return user, env.access_key(user), device

@@ -1,0 +1,35 @@
+// Flow 4: an administrator resyncs another user's device (bob's HOTP token, pressed 50 times
+// without the server seeing it) and finds the attempt in the audit trail.
+import { test, expect, device, signInWithMfa, checkScreen } from './helpers';
+import { hotp } from './otp';
+import { keyOf } from './helpers';
+
+test("an administrator resyncs another user's device and reads the audit trail", async ({ page, request }) => {
+  const token = device('bob', 'hardware-hotp');
+  await signInWithMfa(page, request, 'admin');
+  await page.getByRole('link', { name: 'Administration' }).click();
+  await expect(page.getByRole('heading', { name: 'Administration', level: 1 })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Audit trail' })).toBeVisible();
+  await checkScreen(page, 'admin');
+
+  await page.getByLabel('Show the MFA devices of').selectOption('bob');
+  const item = page.getByRole('listitem').filter({ hasText: token.SerialNumber });
+  await expect(item).toContainText('Hardware HOTP token');
+  await item.getByRole('button', { name: 'Resynchronise this device' }).click();
+  // Whoever holds the token presses it twice and reads the codes out.
+  const key = keyOf(token);
+  const pressed = token.Counter ?? 0;
+  await page.getByLabel('Code 1').fill(hotp(key, pressed));
+  await page.getByLabel('Code 2').fill(hotp(key, pressed + 1));
+  await checkScreen(page, 'admin-resync');
+  await page.getByRole('button', { name: 'Resynchronise', exact: true }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'resynchronised' })).toHaveText(
+    "The device is resynchronised: the server caught up with your token's counter.",
+  );
+
+  await page.getByLabel('Only events of user').fill('bob');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  const row = page.getByRole('row').filter({ hasText: 'ResyncMFADevice' }).filter({ hasText: token.SerialNumber });
+  await expect(row.first()).toContainText('Success');
+  await checkScreen(page, 'admin-audit');
+});

@@ -1,0 +1,26 @@
+// Flow 3: assigning a new virtual device — QR code and the secret shown once, enabled with two
+// consecutive codes through the same form and timer as a resync.
+import { test, expect, signInWithMfa, awayFromStepEdge, serverNowMs, checkScreen } from './helpers';
+import { base32Decode, stepAt, totpForStep } from './otp';
+
+test('a new virtual MFA device is assigned with two consecutive codes', async ({ page, request }) => {
+  await signInWithMfa(page, request, 'admin');
+  const name = `e2e-phone-${Date.now()}`;
+  await page.getByLabel('Device name').fill(name);
+  await page.getByRole('button', { name: 'Create the device' }).click();
+  await expect(page.getByRole('img', { name: "QR code of the new device's secret" })).toBeVisible();
+  const secret = (await page.getByTestId('secret').textContent())!.trim();
+  expect(secret).toMatch(/^[A-Z2-7]{26,}$/);
+  await expect(page.getByTestId('timer-phase')).toHaveText('Enter the code your device shows now.');
+  await checkScreen(page, 'enrol');
+
+  const key = base32Decode(secret);
+  await awayFromStepEdge(request);
+  const now = stepAt(await serverNowMs(request));
+  await page.getByLabel('Code 1').fill(totpForStep(key, now - 1));
+  await page.getByLabel('Code 2').fill(totpForStep(key, now));
+  await page.getByRole('button', { name: 'Assign MFA' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'The virtual MFA device is assigned' })).toBeVisible();
+  await expect(page.getByTestId('secret')).toHaveCount(0);
+  await expect(page.getByRole('listitem').filter({ hasText: `mfa/${name}` })).toContainText('Active');
+});

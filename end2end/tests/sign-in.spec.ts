@@ -1,0 +1,42 @@
+// Flow 1: an IAM user signs in with password and MFA; a wrong password is refused in words.
+import { test, expect, demo, device, user, passwordStep, signInCode, checkScreen } from './helpers';
+
+test('an IAM user signs in with password and MFA code', async ({ page, request }) => {
+  await page.goto('/');
+  await checkScreen(page, 'sign-in');
+  await passwordStep(page, 'admin');
+  await checkScreen(page, 'sign-in-mfa');
+  const d = device('admin', 'virtual');
+  const radio = page.getByRole('radio', { name: d.SerialNumber });
+  if ((await radio.count()) > 0) await radio.check();
+  const code = await signInCode(request, d);
+  // A paste with a space works: the space is dropped before sending.
+  await page.getByLabel('MFA code').fill(`${code.slice(0, 3)} ${code.slice(3)}`);
+  await expect(page.getByLabel('MFA code')).toHaveValue(code);
+  await page.getByLabel('MFA code').press('Enter');
+  await expect(page.getByRole('heading', { name: 'Security credentials', level: 1 })).toBeVisible();
+  await expect(page.getByText(`arn:aws:iam::${demo.Account.Id}:user/admin`)).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Virtual MFA device (authenticator app)' }).first()).toBeVisible();
+  await checkScreen(page, 'credentials');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'You have signed out.' })).toBeVisible();
+});
+
+test('a wrong password and a malformed code are refused with what to do', async ({ page }) => {
+  await page.goto('/sign-in');
+  await page.getByLabel('Account ID (12 digits) or account alias').fill(demo.Account.Id);
+  await page.getByLabel('IAM user name').fill('admin');
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'The account, user name or password is not correct' })).toBeVisible();
+  await checkScreen(page, 'sign-in-refused');
+
+  await page.getByLabel('Password').fill(user('admin').Password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByLabel('MFA code').fill('12a4');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByText('Character 3 of the code is not a digit')).toBeVisible();
+  await expect(page.getByLabel('MFA code')).toHaveAttribute('aria-invalid', 'true');
+  await page.getByRole('button', { name: 'Cancel and start again' }).click();
+  await expect(page.getByLabel('Password')).toBeVisible();
+});

@@ -1,0 +1,245 @@
+//! The typed client of the server's JSON API (`shared::api`), over gloo-net. One error type,
+//! [`ApiError`]: the request never got an answer ([`ApiError::Fetch`]) or the server refused it
+//! ([`ApiError::Api`], its `{"Error":{"Code","Message"}}` body decoded, with `Retry-After`).
+
+use gloo_net::http::{Request, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use shared::api::{
+    self as wire, ErrorCode, ErrorResponse, IAM_PATH_PREFIX, REQUESTED_WITH_HEADER,
+    REQUESTED_WITH_VALUE, action,
+};
+
+/// Why a call failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ApiError {
+    /// No usable answer: the network, or an answer that is not the API's.
+    Fetch(String),
+    /// The server answered with an error.
+    Api {
+        /// IAM's error code.
+        code: ErrorCode,
+        /// The server's sentence.
+        message: String,
+        /// Seconds to wait, from `Retry-After` (429 only).
+        retry_after: Option<u64>,
+    },
+}
+
+impl ApiError {
+    /// The error code, if the server answered.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            ApiError::Fetch(_) => None,
+            ApiError::Api { code, .. } => Some(*code),
+        }
+    }
+
+    /// Whether the session is gone (expired or signed out elsewhere).
+    pub fn is_signed_out(&self) -> bool {
+        self.code() == Some(ErrorCode::NotSignedIn)
+    }
+}
+
+/// What the person was doing when an error came back; the advice depends on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Doing {
+    /// Signing in with a password.
+    SignIn,
+    /// Signing in with the device's code.
+    MfaCode,
+    /// Resynchronising with two codes.
+    Resync,
+    /// Enabling a new device with two codes.
+    Enable,
+    /// Anything else.
+    Other,
+}
+
+/// A sentence that says what went wrong and what to do next.
+pub fn advice(error: &ApiError, doing: Doing) -> String {
+    let (code, message, retry_after) = match error {
+        ApiError::Fetch(_) => {
+            return "The server could not be reached. Check your connection and try again.".into();
+        }
+        ApiError::Api {
+            code,
+            message,
+            retry_after,
+        } => (*code, message, *retry_after),
+    };
+    match (code, doing) {
+        (ErrorCode::InvalidAuthenticationCode, Doing::MfaCode) => {
+            "That code was not accepted. Wait for your device to show a new code and try it; if codes keep failing, your device may be out of sync.".into()
+        }
+        (ErrorCode::InvalidAuthenticationCode, Doing::Resync | Doing::Enable) => {
+            "The two codes were not consecutive codes of this device. Clear them and enter fresh ones: the code your device shows now, then the very next one.".into()
+        }
+        (ErrorCode::InvalidAuthenticationCode, _) => {
+            "The codes were not accepted. Enter fresh codes from your device.".into()
+        }
+        (ErrorCode::SignInFailed, _) => {
+            "The account, user name or password is not correct. Check them and try again.".into()
+        }
+        (ErrorCode::NotSignedIn, _) => "Your session has ended. Sign in again.".into(),
+        (ErrorCode::LimitExceeded, _) => match retry_after {
+            Some(s) => format!(
+                "Too many failed attempts on this device. Wait {s} s before you try again."
+            ),
+            None => "This device is locked after too many failed attempts. Ask an administrator to unlock it.".into(),
+        },
+        (ErrorCode::NoSuchEntity, _) => {
+            "That user or device does not exist (or you may not see it). Reload the list and choose again.".into()
+        }
+        (ErrorCode::AccessDenied, _) => {
+            format!("You are not allowed to do this: {message} Sign in with MFA, or ask an administrator.")
+        }
+        (ErrorCode::InvalidState, _) => message.to_string(),
+        (ErrorCode::ValidationError, _) => format!("{message} Correct it and try again."),
+        (ErrorCode::EntityAlreadyExists, _) => {
+            "Something with that name exists already. Choose another name.".into()
+        }
+        (ErrorCode::DeleteConflict, _) => {
+            "The device is still assigned to a user. Deactivate it first.".into()
+        }
+        (ErrorCode::ServiceFailure, _) => {
+            "The server failed to do this. Try again in a moment.".into()
+        }
+        _ => format!("{message} Reload the page and try again."),
+    }
+}
+
+async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+    if response.ok() {
+        return response
+            .json::<T>()
+            .await
+            .map_err(|e| ApiError::Fetch(e.to_string()));
+    }
+    let retry_after = response
+        .headers()
+        .get("Retry-After")
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    match response.json::<ErrorResponse>().await {
+        Ok(body) => Err(ApiError::Api {
+            code: body.error.code,
+            message: body.error.message,
+            retry_after,
+        }),
+        Err(_) => Err(ApiError::Fetch(format!(
+            "the server answered {} without an error body",
+            response.status()
+        ))),
+    }
+}
+
+async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
+    let response = Request::get(path)
+        .send()
+        .await
+        .map_err(|e| ApiError::Fetch(e.to_string()))?;
+    decode(response).await
+}
+
+async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiError> {
+    let response = Request::post(path)
+        .header(REQUESTED_WITH_HEADER, REQUESTED_WITH_VALUE)
+        .json(body)
+        .map_err(|e| ApiError::Fetch(e.to_string()))?
+        .send()
+        .await
+        .map_err(|e| ApiError::Fetch(e.to_string()))?;
+    decode(response).await
+}
+
+async fn iam<B: Serialize, T: DeserializeOwned>(name: &str, body: &B) -> Result<T, ApiError> {
+    post(&format!("{IAM_PATH_PREFIX}{name}"), body).await
+}
+
+/// `GET /api/time`.
+pub async fn time() -> Result<wire::TimeResponse, ApiError> {
+    get("/api/time").await
+}
+
+/// `GET /api/session`.
+pub async fn session() -> Result<wire::SessionResponse, ApiError> {
+    get("/api/session").await
+}
+
+/// `POST /api/sign-in`.
+pub async fn sign_in(req: &wire::SignInRequest) -> Result<wire::SignInResponse, ApiError> {
+    post("/api/sign-in", req).await
+}
+
+/// `POST /api/sign-in/root`.
+pub async fn sign_in_root(
+    req: &wire::RootSignInRequest,
+) -> Result<wire::SignInResponse, ApiError> {
+    post("/api/sign-in/root", req).await
+}
+
+/// `POST /api/sign-in/mfa`.
+pub async fn sign_in_mfa(
+    req: &wire::MfaSignInRequest,
+) -> Result<wire::MfaSignInResponse, ApiError> {
+    post("/api/sign-in/mfa", req).await
+}
+
+/// `POST /api/sign-out`.
+pub async fn sign_out() -> Result<wire::EmptyResponse, ApiError> {
+    post("/api/sign-out", &wire::EmptyResponse {}).await
+}
+
+/// `ListMFADevices`.
+pub async fn list_mfa_devices(
+    user_name: Option<String>,
+) -> Result<wire::ListMfaDevicesResponse, ApiError> {
+    iam(
+        action::LIST_MFA_DEVICES,
+        &wire::ListMfaDevicesRequest { user_name },
+    )
+    .await
+}
+
+/// `ResyncMFADevice`.
+pub async fn resync(
+    req: &wire::ResyncMfaDeviceRequest,
+) -> Result<wire::ResyncMfaDeviceResponse, ApiError> {
+    iam(action::RESYNC_MFA_DEVICE, req).await
+}
+
+/// `EnableMFADevice`.
+pub async fn enable(req: &wire::EnableMfaDeviceRequest) -> Result<wire::EmptyResponse, ApiError> {
+    iam(action::ENABLE_MFA_DEVICE, req).await
+}
+
+/// `DeactivateMFADevice`.
+pub async fn deactivate(
+    req: &wire::DeactivateMfaDeviceRequest,
+) -> Result<wire::EmptyResponse, ApiError> {
+    iam(action::DEACTIVATE_MFA_DEVICE, req).await
+}
+
+/// `CreateVirtualMFADevice`.
+pub async fn create_virtual(
+    req: &wire::CreateVirtualMfaDeviceRequest,
+) -> Result<wire::CreateVirtualMfaDeviceResponse, ApiError> {
+    iam(action::CREATE_VIRTUAL_MFA_DEVICE, req).await
+}
+
+/// `ListUsers`.
+pub async fn list_users() -> Result<wire::ListUsersResponse, ApiError> {
+    iam(action::LIST_USERS, &wire::ListUsersRequest {}).await
+}
+
+/// `UnlockMFADevice`.
+pub async fn unlock(req: &wire::UnlockMfaDeviceRequest) -> Result<wire::EmptyResponse, ApiError> {
+    iam(action::UNLOCK_MFA_DEVICE, req).await
+}
+
+/// `POST /api/audit/LookupEvents`.
+pub async fn lookup_events(
+    req: &wire::LookupEventsRequest,
+) -> Result<wire::LookupEventsResponse, ApiError> {
+    post("/api/audit/LookupEvents", req).await
+}

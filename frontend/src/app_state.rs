@@ -1,0 +1,85 @@
+//! Who is signed in, shared by the pages: the session (`GET /api/session`), the devices offered
+//! at sign-in, and a notice for the sign-in page (why the person landed there).
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::api::{MfaDeviceChoice, SessionResponse};
+
+use crate::api;
+use crate::nav::{Nav, Page};
+
+/// The session as the app knows it; a `Copy` handle in context.
+#[derive(Clone, Copy)]
+pub struct Auth {
+    /// `None` before the first answer of `GET /api/session`.
+    pub checked: RwSignal<bool>,
+    /// The session, if signed in (password-only or with MFA).
+    pub session: RwSignal<Option<SessionResponse>>,
+    /// The devices the sign-in answer offered.
+    pub devices: RwSignal<Vec<MfaDeviceChoice>>,
+    /// A sentence for the sign-in page ("your session expired …").
+    pub notice: RwSignal<Option<String>>,
+    nav: Nav,
+}
+
+impl Auth {
+    /// Asks the server who is signed in and provides the handle.
+    pub fn install(nav: Nav) -> Auth {
+        let auth = Auth {
+            checked: RwSignal::new(false),
+            session: RwSignal::new(None),
+            devices: RwSignal::new(Vec::new()),
+            notice: RwSignal::new(None),
+            nav,
+        };
+        auth.refresh();
+        provide_context(auth);
+        auth
+    }
+
+    /// Reads `GET /api/session` again.
+    pub fn refresh(self) {
+        spawn_local(async move {
+            let session = api::session().await.ok();
+            self.session.set(session);
+            self.checked.set(true);
+        });
+    }
+
+    /// The session is gone: back to sign-in, saying why.
+    pub fn expired(self) {
+        // Leave the page first, so its own "not signed in" reaction never runs.
+        self.nav.go(Page::SignIn);
+        self.notice.set(Some(
+            "Your session has expired or was signed out, so you were returned to sign-in. Sign in again to continue.".into(),
+        ));
+        self.session.set(None);
+        self.devices.set(Vec::new());
+    }
+
+    /// Signs out and returns to sign-in.
+    pub fn sign_out(self) {
+        spawn_local(async move {
+            let _ = api::sign_out().await;
+            self.nav.go(Page::SignIn);
+            self.notice.set(Some("You have signed out.".into()));
+            self.session.set(None);
+            self.devices.set(Vec::new());
+        });
+    }
+
+    /// Whether the session passed MFA (reactive).
+    pub fn has_mfa(&self) -> bool {
+        self.session.with(|s| s.as_ref().is_some_and(|s| s.mfa_present))
+    }
+
+    /// Whether there is a password-only session (reactive).
+    pub fn password_only(&self) -> bool {
+        self.session.with(|s| s.as_ref().is_some_and(|s| !s.mfa_present))
+    }
+}
+
+/// The session handle in context.
+pub fn use_auth() -> Auth {
+    expect_context::<Auth>()
+}

@@ -1,0 +1,91 @@
+//! Choosing a device when there are several (AWS allows up to eight per user).
+
+use leptos::prelude::*;
+use shared::api::DeviceKind;
+
+/// A device as the picker shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceOption {
+    /// The serial number.
+    pub serial_number: String,
+    /// Its kind.
+    pub kind: DeviceKind,
+}
+
+/// A person's name for a kind of device.
+pub fn kind_name(kind: DeviceKind) -> &'static str {
+    match kind {
+        DeviceKind::Virtual => "Virtual MFA device (authenticator app)",
+        DeviceKind::HardwareTotp => "Hardware TOTP token",
+        DeviceKind::HardwareHotp => "Hardware HOTP token (counter-based)",
+        DeviceKind::Fido => "FIDO security key",
+    }
+}
+
+/// The explanation for FIDO security keys, which have no clock and no codes.
+pub const FIDO_EXPLANATION: &str = "A FIDO security key has no clock and shows no codes, so it never drifts and cannot be resynchronised. If it stopped working, sign in with another device and deactivate the key on the Security credentials page, or ask an administrator to deactivate it.";
+
+/// Radio buttons for the devices; with one device, just its name.
+#[component]
+pub fn DevicePicker(
+    /// The devices that can be chosen.
+    #[prop(into)]
+    devices: Signal<Vec<DeviceOption>>,
+    /// The chosen serial number.
+    selected: RwSignal<Option<String>>,
+    /// The group's legend.
+    #[prop(default = "Which device?")]
+    legend: &'static str,
+) -> impl IntoView {
+    // The first device is chosen until the person chooses another.
+    Effect::new(move |_| {
+        let list = devices.get();
+        let current = selected.get_untracked();
+        if current.as_ref().is_none_or(|s| !list.iter().any(|d| &d.serial_number == s)) {
+            selected.set(list.first().map(|d| d.serial_number.clone()));
+        }
+    });
+    move || {
+        let list = devices.get();
+        if list.len() == 1 {
+            let d = &list[0];
+            view! {
+                <p class="device-single">
+                    "Device: " <strong>{kind_name(d.kind)}</strong> " " <code>{d.serial_number.clone()}</code>
+                </p>
+            }
+            .into_any()
+        } else {
+            view! {
+                <fieldset class="device-picker">
+                    <legend>{legend}</legend>
+                    {list
+                        .into_iter()
+                        .map(|d| {
+                            let serial = d.serial_number.clone();
+                            let serial_check = serial.clone();
+                            let serial_set = serial.clone();
+                            view! {
+                                <label class="radio">
+                                    <input
+                                        type="radio"
+                                        name="device"
+                                        value=serial.clone()
+                                        prop:checked=move || {
+                                            selected.get().as_deref() == Some(serial_check.as_str())
+                                        }
+                                        on:change=move |_| selected.set(Some(serial_set.clone()))
+                                    />
+                                    <span>
+                                        {kind_name(d.kind)} <br/> <code>{serial}</code>
+                                    </span>
+                                </label>
+                            }
+                        })
+                        .collect_view()}
+                </fieldset>
+            }
+            .into_any()
+        }
+    }
+}

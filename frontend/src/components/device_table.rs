@@ -1,0 +1,170 @@
+//! A user's MFA devices with kind, enable date, drift and lock state, and what can be done with
+//! each: resynchronise, deactivate, and (for administrators) unlock.
+
+use leptos::prelude::*;
+use shared::api::{DeactivateMfaDeviceRequest, MfaDevice, ResyncMfaDeviceResponse};
+
+use crate::api::{self, Doing};
+use crate::app_state::use_auth;
+use crate::clock::drift_in_words;
+use crate::components::device_picker::{FIDO_EXPLANATION, kind_name};
+use crate::components::error_notice::{ErrorNotice, Failure};
+use crate::components::resync_panel::ResyncPanel;
+use crate::pages::troubleshoot::resync_result_sentence;
+
+/// The drift column: "in step", "2 min 30 s fast".
+fn drift_cell(d: &MfaDevice) -> String {
+    if !d.kind.has_codes() {
+        "never drifts".into()
+    } else if d.kind == shared::api::DeviceKind::HardwareHotp {
+        "counter-based".into()
+    } else {
+        drift_in_words(d.drift_seconds).replace("your device's clock ", "")
+    }
+}
+
+/// The state column.
+fn state_cell(d: &MfaDevice) -> String {
+    match (d.locked, d.retry_after_seconds) {
+        (true, _) => "Locked: an administrator must unlock it".into(),
+        (false, Some(s)) => format!("Throttled for {s} s after failed attempts"),
+        (false, None) => "Active".into(),
+    }
+}
+
+/// The device table of one user (the caller when `user_name` is `None`).
+#[component]
+pub fn DeviceTable(
+    /// Whose devices; the caller's when `None`.
+    #[prop(default = None)]
+    user_name: Option<String>,
+    /// Show the administrators' unlock button.
+    #[prop(optional)]
+    admin: bool,
+    /// Bumped by others (e.g. after enrolment) to reload the list.
+    #[prop(optional, into)]
+    reload: Signal<u32>,
+) -> impl IntoView {
+    let auth = use_auth();
+    let version = RwSignal::new(0u32);
+    let list_user = user_name.clone();
+    let devices = LocalResource::new(move || {
+        version.track();
+        reload.track();
+        let user = list_user.clone();
+        async move { api::list_mfa_devices(user).await }
+    });
+    let resyncing = RwSignal::new(None::<String>);
+    let confirming = RwSignal::new(None::<String>);
+    let result = RwSignal::new(None::<String>);
+    let failure = RwSignal::new(None::<Failure>);
+    let act_user = user_name.clone();
+    let act = Action::new_local(move |(what, serial): &(&'static str, String)| {
+        let request = DeactivateMfaDeviceRequest { user_name: act_user.clone(), serial_number: serial.clone() };
+        let what = *what;
+        async move {
+            let r = if what == "unlock" { api::unlock(&request).await } else { api::deactivate(&request).await };
+            r.map(|_| what)
+        }
+    });
+    Effect::new(move |_| match act.value().get() {
+        Some(Ok(what)) => {
+            failure.set(None);
+            confirming.set(None);
+            result.set(Some(if what == "unlock" { "The device is unlocked." } else { "The device is deactivated." }.into()));
+            version.update(|v| *v += 1);
+        }
+        Some(Err(e)) if e.is_signed_out() => auth.expired(),
+        Some(Err(e)) => failure.set(Some(Failure::now(e))),
+        None => {}
+    });
+    Effect::new(move |_| {
+        if let Some(Err(e)) = devices.get()
+            && e.is_signed_out()
+        {
+            auth.expired();
+        }
+    });
+    let panel_user = user_name.clone();
+    view! {
+        {move || result.get().map(|r| view! { <p class="success" role="status">{r}</p> })}
+        <ErrorNotice failure=failure doing=Doing::Other />
+        {move || match devices.get() {
+            None => view! { <p role="status">"Loading devices…"</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="error-box" role="alert">{api::advice(&e, Doing::Other)}</p> }.into_any(),
+            Some(Ok(list)) if list.mfa_devices.is_empty() => view! { <p>"No MFA devices are assigned."</p> }.into_any(),
+            Some(Ok(list)) => {
+                let panel_user = panel_user.clone();
+                view! {
+                    <ul class="devices">
+                        {list.mfa_devices.into_iter().map(|d| {
+                            let serial = d.serial_number.clone();
+                            let (s1, s2, s3, s4, s5) = (serial.clone(), serial.clone(), serial.clone(), serial.clone(), serial.clone());
+                            let panel_user = panel_user.clone();
+                            let has_codes = d.kind.has_codes();
+                            let locked = d.locked || d.retry_after_seconds.is_some();
+                            view! {
+                                <li class="device">
+                                    <h3>{kind_name(d.kind)}</h3>
+                                    <dl>
+                                        <dt>"Serial number"</dt><dd><code>{d.serial_number.clone()}</code></dd>
+                                        <dt>"Enabled"</dt><dd>{d.enable_date.clone()}</dd>
+                                        <dt>"Drift"</dt><dd>{drift_cell(&d)}</dd>
+                                        <dt>"State"</dt><dd>{state_cell(&d)}</dd>
+                                    </dl>
+                                    {(!has_codes).then(|| view! { <p class="note">{FIDO_EXPLANATION}</p> })}
+                                    <div class="actions">
+                                        {has_codes.then(|| view! {
+                                            <button type="button" aria-expanded=move || (resyncing.get().as_deref() == Some(s1.as_str())).to_string()
+                                                on:click=move |_| {
+                                                    result.set(None);
+                                                    resyncing.update(|r| *r = if r.as_deref() == Some(s2.as_str()) { None } else { Some(s2.clone()) });
+                                                }>
+                                                "Resynchronise this device"
+                                            </button>
+                                        })}
+                                        {(admin && locked).then(|| {
+                                            let s = s5.clone();
+                                            view! {
+                                                <button type="button" on:click=move |_| { act.dispatch(("unlock", s.clone())); }>"Unlock"</button>
+                                            }
+                                        })}
+                                        <button type="button" class="danger" on:click=move |_| confirming.set(Some(s3.clone()))>
+                                            "Deactivate"
+                                        </button>
+                                    </div>
+                                    {move || (confirming.get().as_deref() == Some(s4.as_str())).then(|| {
+                                        let s = s4.clone();
+                                        view! {
+                                            <div class="confirm" role="group" aria-label="Confirm deactivation">
+                                                <p>"Deactivate this device? It will no longer sign in, and a virtual device must be set up again from scratch."</p>
+                                                <button type="button" class="danger" on:click=move |_| { act.dispatch(("deactivate", s.clone())); }>
+                                                    "Yes, deactivate"
+                                                </button>
+                                                <button type="button" class="secondary" on:click=move |_| confirming.set(None)>"Keep it"</button>
+                                            </div>
+                                        }
+                                    })}
+                                    {move || {
+                                        let open = resyncing.get().as_deref() == Some(serial.as_str());
+                                        let kind = d.kind;
+                                        open.then(|| view! {
+                                            <div class="resync-inline">
+                                                <ResyncPanel user_name=panel_user.clone() serial_number=serial.clone()
+                                                    on_done=Callback::new(move |r: ResyncMfaDeviceResponse| {
+                                                        resyncing.set(None);
+                                                        result.set(Some(resync_result_sentence(kind, r.drift_seconds)));
+                                                        version.update(|v| *v += 1);
+                                                    }) />
+                                            </div>
+                                        })
+                                    }}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }
+        }}
+    }
+}

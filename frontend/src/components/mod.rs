@@ -1,0 +1,9 @@
+//! Pieces the pages share.
+
+pub mod code_form;
+pub mod code_input;
+pub mod device_picker;
+pub mod device_table;
+pub mod error_notice;
+pub mod resync_panel;
+pub mod warning_timer;

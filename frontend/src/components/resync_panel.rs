@@ -1,0 +1,101 @@
+//! Resynchronising (or enabling) one device with two consecutive codes: the code form, the
+//! request, and its errors. Used by the troubleshoot page, the credentials page and the
+//! administrators' page.
+
+use leptos::prelude::*;
+use shared::api::{ResyncMfaDeviceRequest, ResyncMfaDeviceResponse};
+
+use crate::api::{self, Doing};
+use crate::app_state::use_auth;
+use crate::components::code_form::{CodeForm, CodePair};
+use crate::components::error_notice::{ErrorNotice, Failure, still_throttled};
+use crate::live::use_clock;
+
+/// What the two codes are for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PairPurpose {
+    /// `ResyncMFADevice`.
+    Resync,
+    /// `EnableMFADevice` (a new virtual device).
+    Enable,
+}
+
+/// The form that sends two codes for one device.
+#[component]
+pub fn ResyncPanel(
+    /// Whose device; the caller's when `None`.
+    #[prop(default = None)]
+    user_name: Option<String>,
+    /// The device's serial number.
+    serial_number: String,
+    /// Resync or enable.
+    #[prop(default = PairPurpose::Resync)]
+    purpose: PairPurpose,
+    /// Called after the server accepted the codes (the drift is zero when enabling).
+    #[prop(into)]
+    on_done: Callback<ResyncMfaDeviceResponse>,
+) -> impl IntoView {
+    let auth = use_auth();
+    let clock = use_clock();
+    let failure = RwSignal::new(None::<Failure>);
+    let (form_key, set_form_key) = signal(0u32);
+    let send = Action::new_local(move |pair: &CodePair| {
+        let request = ResyncMfaDeviceRequest {
+            user_name: user_name.clone(),
+            serial_number: serial_number.clone(),
+            authentication_code1: pair.code1.clone(),
+            authentication_code2: pair.code2.clone(),
+        };
+        async move {
+            match purpose {
+                PairPurpose::Resync => api::resync(&request).await,
+                PairPurpose::Enable => api::enable(&request).await.map(|_| ResyncMfaDeviceResponse {
+                    drift_steps: 0,
+                    drift_seconds: 0,
+                }),
+            }
+        }
+    });
+    Effect::new(move |_| match send.value().get() {
+        Some(Ok(done)) => {
+            failure.set(None);
+            on_done.run(done);
+        }
+        Some(Err(e)) if e.is_signed_out() => auth.expired(),
+        Some(Err(e)) => {
+            failure.set(Some(Failure::now(e)));
+            // Fresh codes are needed after any refusal: start the form over.
+            set_form_key.update(|k| *k += 1);
+        }
+        None => {}
+    });
+    let blocked = Signal::derive(move || {
+        failure.with(|f| still_throttled(f, clock.browser_now_ms()))
+    });
+    let (label, doing) = match purpose {
+        PairPurpose::Resync => ("Resynchronise", Doing::Resync),
+        PairPurpose::Enable => ("Assign MFA", Doing::Enable),
+    };
+    let id_prefix = match purpose {
+        PairPurpose::Resync => "resync",
+        PairPurpose::Enable => "enable",
+    };
+    view! {
+        <ErrorNotice failure=failure doing=doing />
+        {move || {
+            form_key.track();
+            view! {
+                <CodeForm
+                    submit_label=label
+                    id_prefix=id_prefix
+                    pending=send.pending()
+                    blocked=blocked
+                    on_submit=Callback::new(move |pair: CodePair| {
+                        failure.set(None);
+                        send.dispatch(pair);
+                    })
+                />
+            }
+        }}
+    }
+}

@@ -1,0 +1,129 @@
+//! Security credentials (signed in with MFA): one's own devices, and assigning a new virtual
+//! device — a QR code and the secret, shown once, enabled with two consecutive codes through
+//! the same form and timer as a resync.
+
+use leptos::prelude::*;
+use shared::api::{CreateVirtualMfaDeviceRequest, CreatedVirtualMfaDevice};
+
+use crate::api::{self, Doing};
+use crate::app_state::use_auth;
+use crate::components::device_table::DeviceTable;
+use crate::components::error_notice::{ErrorNotice, Failure};
+use crate::components::resync_panel::{PairPurpose, ResyncPanel};
+use crate::nav::{Page, use_nav};
+
+/// The security credentials page.
+#[component]
+pub fn CredentialsPage() -> impl IntoView {
+    let auth = use_auth();
+    let nav = use_nav();
+    let reload = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        if auth.checked.get() && auth.session.with(Option::is_none) && nav.page() == Page::Credentials {
+            auth.notice.set(Some("Sign in to see your security credentials.".into()));
+            nav.go(Page::SignIn);
+        }
+    });
+    view! {
+        <h1>"Security credentials"</h1>
+        {move || {
+            if auth.has_mfa() {
+                let arn = auth.session.with(|s| s.as_ref().map(|s| s.arn.clone()).unwrap_or_default());
+                view! {
+                    <p class="lead">"Signed in as " <code>{arn}</code></p>
+                    <section aria-labelledby="devices-heading">
+                        <h2 id="devices-heading">"Your MFA devices"</h2>
+                        <DeviceTable reload=reload />
+                    </section>
+                    <AssignVirtual on_assigned=Callback::new(move |()| reload.update(|v| *v += 1)) />
+                }.into_any()
+            } else if auth.password_only() {
+                view! {
+                    <p class="notice">"Finish signing in with your MFA code first. "
+                        <a href="/sign-in" on:click=move |ev| { ev.prevent_default(); nav.go(Page::SignIn); }>"Enter your code"</a>
+                    </p>
+                }.into_any()
+            } else {
+                view! { <p role="status">"Checking your session…"</p> }.into_any()
+            }
+        }}
+    }
+}
+
+/// Assigning a new virtual MFA device.
+#[component]
+fn AssignVirtual(
+    /// Called once the device is enabled.
+    on_assigned: Callback<()>,
+) -> impl IntoView {
+    let auth = use_auth();
+    let name = RwSignal::new(String::new());
+    let created = RwSignal::new(None::<CreatedVirtualMfaDevice>);
+    let done = RwSignal::new(None::<String>);
+    let failure = RwSignal::new(None::<Failure>);
+    let create = Action::new_local(move |device_name: &String| {
+        let request = CreateVirtualMfaDeviceRequest { virtual_mfa_device_name: device_name.clone(), path: None };
+        async move { api::create_virtual(&request).await }
+    });
+    Effect::new(move |_| match create.value().get() {
+        Some(Ok(r)) => {
+            failure.set(None);
+            created.set(Some(r.virtual_mfa_device));
+        }
+        Some(Err(e)) if e.is_signed_out() => auth.expired(),
+        Some(Err(e)) => failure.set(Some(Failure::now(e))),
+        None => {}
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        done.set(None);
+        create.dispatch(name.get_untracked().trim().to_owned());
+    };
+    view! {
+        <section class="card" aria-labelledby="assign-heading">
+            <h2 id="assign-heading">"Assign a virtual MFA device"</h2>
+            {move || done.get().map(|d| view! { <p class="success" role="status">{d}</p> })}
+            {move || match created.get() {
+                None => view! {
+                    <form on:submit=submit>
+                        <div class="field">
+                            <label for="device-name">"Device name"</label>
+                            <p class="hint" id="device-name-hint">"Letters, digits and + = , . @ - _ (for example: my-phone)"</p>
+                            <input id="device-name" type="text" required=true aria-describedby="device-name-hint"
+                                prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+                        </div>
+                        <ErrorNotice failure=failure doing=Doing::Other />
+                        <div class="actions">
+                            <button type="submit" disabled=move || create.pending().get()>"Create the device"</button>
+                        </div>
+                    </form>
+                }.into_any(),
+                Some(device) => {
+                    let serial = device.serial_number.clone();
+                    view! {
+                        <ol class="enrol-steps">
+                            <li>
+                                <p>"Scan this QR code with your authenticator app:"</p>
+                                <div class="qr" role="img" aria-label="QR code of the new device's secret" inner_html=device.qr_code_svg.clone()></div>
+                            </li>
+                            <li>
+                                <p>"Or type this secret key into the app. It is shown only now: it cannot be displayed again."</p>
+                                <p><code class="secret" data-testid="secret">{device.base32_string_seed.clone()}</code></p>
+                            </li>
+                            <li>
+                                <p>"Then enter two consecutive codes from the app for " <code>{serial.clone()}</code> ":"</p>
+                                <ResyncPanel serial_number=serial purpose=PairPurpose::Enable
+                                    on_done=Callback::new(move |_| {
+                                        created.set(None);
+                                        name.set(String::new());
+                                        done.set(Some("The virtual MFA device is assigned. Use it the next time you sign in.".into()));
+                                        on_assigned.run(());
+                                    }) />
+                            </li>
+                        </ol>
+                    }.into_any()
+                }
+            }}
+        </section>
+    }
+}

@@ -1,0 +1,246 @@
+//! Sign-in: an IAM user (account id or alias, user name, password) or the root user (email,
+//! password), then the device's code. A refused code offers the troubleshoot page.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::api::{ErrorCode, MfaDeviceChoice, MfaSignInRequest, RootSignInRequest, SignInRequest};
+
+use crate::api::{self, ApiError, Doing};
+use crate::app_state::use_auth;
+use crate::components::code_input::{CodeInput, check_code};
+use crate::components::device_picker::{DeviceOption, DevicePicker, FIDO_EXPLANATION};
+use crate::components::error_notice::{ErrorNotice, Failure, still_throttled};
+use crate::live::use_clock;
+use crate::nav::{Page, use_nav};
+
+/// The sign-in page: the password step, or the code step for a password-only session.
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let auth = use_auth();
+    let nav = use_nav();
+    Effect::new(move |_| {
+        if auth.has_mfa() {
+            nav.go(Page::Credentials);
+        }
+    });
+    view! {
+        <h1>"Sign in"</h1>
+        {move || auth.notice.get().map(|n| view! { <p class="notice" role="status">{n}</p> })}
+        {move || if auth.password_only() {
+            view! { <MfaStep /> }.into_any()
+        } else {
+            view! { <PasswordStep /> }.into_any()
+        }}
+    }
+}
+
+/// Who signs in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Who {
+    IamUser,
+    Root,
+}
+
+/// The password step.
+#[component]
+fn PasswordStep() -> impl IntoView {
+    let auth = use_auth();
+    let nav = use_nav();
+    let (who, set_who) = signal(Who::IamUser);
+    let account = RwSignal::new(String::new());
+    let user_name = RwSignal::new(String::new());
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let failure = RwSignal::new(None::<Failure>);
+    let sign_in = Action::new_local(move |who: &Who| {
+        let who = *who;
+        let (a, u, e, p) = (
+            account.get_untracked(),
+            user_name.get_untracked(),
+            email.get_untracked(),
+            password.get_untracked(),
+        );
+        async move {
+            match who {
+                Who::IamUser => {
+                    api::sign_in(&SignInRequest { account: a.trim().into(), user_name: u.trim().into(), password: p }).await
+                }
+                Who::Root => api::sign_in_root(&RootSignInRequest { email: e.trim().into(), password: p }).await,
+            }
+        }
+    });
+    Effect::new(move |_| match sign_in.value().get() {
+        Some(Ok(answer)) => {
+            failure.set(None);
+            password.set(String::new());
+            auth.notice.set(None);
+            auth.devices.set(answer.mfa_devices.clone());
+            spawn_local(async move {
+                if let Ok(session) = api::session().await {
+                    auth.session.set(Some(session));
+                }
+                if !answer.mfa_required {
+                    nav.go(Page::Credentials);
+                }
+            });
+        }
+        Some(Err(e)) => failure.set(Some(Failure::now(e))),
+        None => {}
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        sign_in.dispatch(who.get_untracked());
+    };
+    view! {
+        <form class="card" on:submit=submit>
+            <fieldset class="choice">
+                <legend>"Sign in as"</legend>
+                <label class="radio">
+                    <input type="radio" name="who" prop:checked=move || who.get() == Who::IamUser
+                        on:change=move |_| set_who.set(Who::IamUser) />
+                    " IAM user"
+                </label>
+                <label class="radio">
+                    <input type="radio" name="who" prop:checked=move || who.get() == Who::Root
+                        on:change=move |_| set_who.set(Who::Root) />
+                    " Root user"
+                </label>
+            </fieldset>
+            <Show when=move || who.get() == Who::IamUser fallback=move || view! {
+                <div class="field">
+                    <label for="email">"Root user email address"</label>
+                    <input id="email" type="email" autocomplete="username" required=true
+                        prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev)) />
+                </div>
+            }>
+                <div class="field">
+                    <label for="account">"Account ID (12 digits) or account alias"</label>
+                    <input id="account" type="text" autocomplete="organization" required=true
+                        prop:value=move || account.get() on:input=move |ev| account.set(event_target_value(&ev)) />
+                </div>
+                <div class="field">
+                    <label for="user-name">"IAM user name"</label>
+                    <input id="user-name" type="text" autocomplete="username" required=true
+                        prop:value=move || user_name.get() on:input=move |ev| user_name.set(event_target_value(&ev)) />
+                </div>
+            </Show>
+            <div class="field">
+                <label for="password">"Password"</label>
+                <input id="password" type="password" autocomplete="current-password" required=true
+                    prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) />
+            </div>
+            <ErrorNotice failure=failure doing=Doing::SignIn />
+            <div class="actions">
+                <button type="submit" disabled=move || sign_in.pending().get()>
+                    {move || if sign_in.pending().get() { "Signing in…" } else { "Sign in" }}
+                </button>
+            </div>
+        </form>
+    }
+}
+
+/// The devices that show codes, as picker options; FIDO keys are left out.
+pub fn code_devices(devices: &[MfaDeviceChoice]) -> Vec<DeviceOption> {
+    devices
+        .iter()
+        .filter(|d| d.kind.has_codes())
+        .map(|d| DeviceOption { serial_number: d.serial_number.clone(), kind: d.kind })
+        .collect()
+}
+
+/// The code step of a password-only session.
+#[component]
+fn MfaStep() -> impl IntoView {
+    let auth = use_auth();
+    let nav = use_nav();
+    let clock = use_clock();
+    // After a reload the sign-in answer is gone: list the caller's own devices instead.
+    if auth.devices.get_untracked().is_empty() {
+        spawn_local(async move {
+            match api::list_mfa_devices(None).await {
+                Ok(list) => auth.devices.set(
+                    list.mfa_devices
+                        .into_iter()
+                        .map(|d| MfaDeviceChoice { serial_number: d.serial_number, kind: d.kind })
+                        .collect(),
+                ),
+                Err(e) if e.is_signed_out() => auth.expired(),
+                Err(_) => {}
+            }
+        });
+    }
+    let options = Signal::derive(move || auth.devices.with(|d| code_devices(d)));
+    let has_fido = move || auth.devices.with(|d| d.iter().any(|d| !d.kind.has_codes()));
+    let selected = RwSignal::new(None::<String>);
+    let code = RwSignal::new(String::new());
+    let code_error = RwSignal::new(None::<String>);
+    let failure = RwSignal::new(None::<Failure>);
+    let refused = RwSignal::new(false);
+    let verify = Action::new_local(move |request: &MfaSignInRequest| {
+        let request = request.clone();
+        async move { api::sign_in_mfa(&request).await }
+    });
+    Effect::new(move |_| match verify.value().get() {
+        Some(Ok(_)) => spawn_local(async move {
+            if let Ok(session) = api::session().await {
+                auth.session.set(Some(session));
+            }
+            nav.go(Page::Credentials);
+        }),
+        Some(Err(e)) if e.is_signed_out() => auth.expired(),
+        Some(Err(e)) => {
+            refused.set(matches!(
+                e,
+                ApiError::Api { code: ErrorCode::InvalidAuthenticationCode | ErrorCode::LimitExceeded, .. }
+            ));
+            code.set(String::new());
+            failure.set(Some(Failure::now(e)));
+        }
+        None => {}
+    });
+    let blocked = Signal::derive(move || failure.with(|f| still_throttled(f, clock.browser_now_ms())));
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if blocked.get_untracked() {
+            return;
+        }
+        match check_code(&code.get_untracked()) {
+            Ok(c) => {
+                code_error.set(None);
+                failure.set(None);
+                verify.dispatch(MfaSignInRequest {
+                    authentication_code: c.as_str().to_owned(),
+                    serial_number: selected.get_untracked(),
+                });
+            }
+            Err(e) => code_error.set(Some(e.to_string())),
+        }
+    };
+    view! {
+        <form class="card" novalidate=true on:submit=submit>
+            <h2>"Multi-factor authentication"</h2>
+            <p>"Your password was accepted. Enter the code your MFA device shows now."</p>
+            <DevicePicker devices=options selected=selected legend="Sign in with which device?" />
+            <Show when=has_fido>
+                <p class="note">{FIDO_EXPLANATION}</p>
+            </Show>
+            <CodeInput id="mfa-code" label="MFA code" value=code error=code_error
+                disabled=verify.pending() />
+            <ErrorNotice failure=failure doing=Doing::MfaCode />
+            <div class="actions">
+                <button type="submit" disabled=move || verify.pending().get() || blocked.get()>
+                    {move || if verify.pending().get() { "Checking…" } else { "Sign in" }}
+                </button>
+                <button type="button" class="secondary" on:click=move |_| auth.sign_out()>
+                    "Cancel and start again"
+                </button>
+            </div>
+            <p class:help-strong=move || refused.get()>
+                <a href="/troubleshoot" on:click=move |ev| {
+                    ev.prevent_default();
+                    nav.go(Page::Troubleshoot);
+                }>"Having problems with your authentication device?"</a>
+            </p>
+        </form>
+    }
+}

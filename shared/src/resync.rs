@@ -1,0 +1,356 @@
+//! Resynchronisation from two consecutive codes (RFC 4226 §7.4, RFC 6238 §6).
+//!
+//! The search matches the *pair*: it looks for a step i with code1 = OTP(i) **and**
+//! code2 = OTP(i+1). Two independent searches (first match for code1, then for code2) refuse a
+//! correct pair whenever an earlier step in the window happens to show code1 too — privacyIDEA
+//! refuses 0.2–0.4 % of correct resyncs that way (security rule 2).
+//!
+//! The whole window is scanned with constant-time comparisons and no early exit (security
+//! rule 11; totp-rs leaked timing by leaving at the first match, CVE-2022-29185). Steps at or
+//! before the device's last used step are never matched (security rule 5).
+//!
+//! **Collision rule.** If more than one i matches, the one with the smallest |drift| wins, and
+//! between a fast and a slow drift of the same size, the earlier step. With a ±24 h window the
+//! chance of a second pair is about 5,761 · 10⁻¹², so this rule is almost never needed; it
+//! exists so the answer is defined.
+
+use subtle::{Choice, ConditionallySelectable, ConstantTimeEq, ConstantTimeLess};
+
+use crate::code::{Code, Digits};
+use crate::device::{Drift, HotpState, TotpState};
+use crate::otp::{CodeGenerator, Totp};
+use crate::secret::Secret;
+
+/// The default TOTP resync window: 2,880 steps each side of now, ±24 h at 30 s (phones set
+/// to the wrong time zone are off by whole hours). RFC 6238 §6 leaves the size to the verifier.
+pub const DEFAULT_TOTP_WINDOW: u64 = 2880;
+
+/// The default HOTP resync look-ahead s: 1,000 counters past the stored one (RFC 4226 §7.4).
+pub const DEFAULT_HOTP_LOOKAHEAD: u64 = 1000;
+
+/// The largest window or look-ahead honoured, in steps (≈ 45 days at 30 s); larger values are
+/// reduced to this. It bounds the work a single request can cause (RFC 4226 §7.4: "s SHOULD be
+/// set as low as possible") and keeps every drift far inside `i64`.
+pub const MAX_WINDOW: u64 = 1 << 17;
+
+/// A successful TOTP resync (RFC 6238 §6): the state before, the state to store, and what
+/// was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TotpResync {
+    /// The device state the decision was made on; the backend's compare-and-set expects it.
+    pub before: TotpState,
+    /// The state to store: drift to the second code's step, that step burned.
+    pub after: TotpState,
+    /// The step i of the first code; the second code is step i + 1.
+    pub first_step: u64,
+    /// The device's drift: (i + 1) − now, positive when the device runs fast.
+    pub drift: Drift,
+}
+
+/// A successful HOTP counter resync (RFC 4226 §7.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HotpResync {
+    /// The token state the decision was made on.
+    pub before: HotpState,
+    /// The state to store: the next counter is `first_counter + 2`.
+    pub after: HotpState,
+    /// The counter i of the first code; the second code is counter i + 1.
+    pub first_counter: u64,
+}
+
+/// Why a resync failed. No new state comes with it (security rule 4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ResyncError {
+    /// No consecutive pair in the window, or the pair is at or before the last used step.
+    #[error(
+        "The two codes are not two consecutive codes of this device, or they were too far from the current time, or they were already used."
+    )]
+    NoMatch,
+}
+
+/// Scans a table of consecutive codes, `codes[k]` = OTP(`first` + k), and returns the best
+/// step i with OTP(i) == `code1`, OTP(i + 1) == `code2` and `fresh(i)`, by the collision rule:
+/// smallest distance |(i + 1) − `target`|, then the earlier i.
+///
+/// Every entry is compared in constant time and nothing leaves the loop early. The table is a
+/// parameter so the tie rule can be tested on constructed collisions.
+pub(crate) fn best_pair(
+    codes: &[u32],
+    first: u64,
+    target: u64,
+    code1: u32,
+    code2: u32,
+    fresh: impl Fn(u64) -> bool,
+) -> Option<u64> {
+    let mut found = Choice::from(0);
+    let mut best_step = 0u64;
+    let mut best_distance = u64::MAX;
+    for (k, pair) in codes.windows(2).enumerate() {
+        let i = first + k as u64;
+        let distance = (i + 1).abs_diff(target);
+        let matched = pair[0].ct_eq(&code1) & pair[1].ct_eq(&code2);
+        let matched = matched & Choice::from(u8::from(fresh(i)));
+        let better = matched & (!found | distance.ct_lt(&best_distance));
+        best_step.conditional_assign(&i, better);
+        best_distance.conditional_assign(&distance, better);
+        found |= better;
+    }
+    if bool::from(found) {
+        Some(best_step)
+    } else {
+        None
+    }
+}
+
+/// The codes of steps `first..=last` (none if `last` < `first`), the HMAC keyed once.
+fn code_table(secret: &Secret, digits: Digits, first: u64, last: u64) -> Vec<u32> {
+    // Both ends are within 2 · MAX_WINDOW + 2 of each other, so this fits in usize.
+    let Some(span) = last.checked_sub(first) else {
+        return Vec::new();
+    };
+    let mut codes = vec![0u32; (span + 1) as usize];
+    CodeGenerator::new(secret, digits).fill(first, &mut codes);
+    codes
+}
+
+/// TOTP resync (RFC 6238 §6): finds the step i with code1 = TOTP(i), code2 = TOTP(i + 1),
+/// |(i + 1) − now_step| ≤ `window` and i after the device's last used step.
+///
+/// `now_unix` is the server's clock (security rule 20); `window` is in steps each side
+/// ([`DEFAULT_TOTP_WINDOW`]; capped at [`MAX_WINDOW`]). Ties follow the module's collision
+/// rule. On success `after` holds drift (i + 1) − now_step and last used step i + 1.
+///
+/// ```
+/// use shared::{code::{Code, Digits}, device::TotpState, otp::{Totp, format_code}, secret::Secret};
+/// use shared::resync::{resync_totp, DEFAULT_TOTP_WINDOW};
+///
+/// let secret = Secret::from_bytes(b"12345678901234567890".to_vec())?;
+/// let totp = Totp::default();
+/// let now = 1_700_000_000;
+/// // A device 90 minutes slow shows the codes of steps now − 180 and now − 179.
+/// let step = totp.step_at(now) - 180;
+/// let code = |s| Code::parse(&format_code(totp.code_for_step(&secret, s), Digits::SIX), Digits::SIX);
+/// let found = resync_totp(&totp, &secret, &code(step)?, &code(step + 1)?, now, DEFAULT_TOTP_WINDOW,
+///     TotpState::default())?;
+/// assert_eq!(found.drift.steps, -179);
+/// assert_eq!(found.after.last_used_step, Some(step + 1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn resync_totp(
+    totp: &Totp,
+    secret: &Secret,
+    code1: &Code,
+    code2: &Code,
+    now_unix: u64,
+    window: u64,
+    state: TotpState,
+) -> Result<TotpResync, ResyncError> {
+    if code1.digits() != totp.digits || code2.digits() != totp.digits {
+        return Err(ResyncError::NoMatch);
+    }
+    let now = totp.step_at(now_unix);
+    let window = window.min(MAX_WINDOW);
+    // The second code's step j = i + 1 lies in [now − W, now + W] and is at least 1.
+    let j_low = now.saturating_sub(window).max(1);
+    let j_high = now.saturating_add(window);
+    if j_high < j_low {
+        return Err(ResyncError::NoMatch);
+    }
+    let codes = code_table(secret, totp.digits, j_low - 1, j_high);
+    let first_step = best_pair(&codes, j_low - 1, now, code1.value(), code2.value(), |i| {
+        !state.is_burned(i)
+    })
+    .ok_or(ResyncError::NoMatch)?;
+    let second = first_step + 1;
+    let drift = Drift {
+        steps: signed_difference(second, now),
+    };
+    Ok(TotpResync {
+        before: state,
+        after: TotpState {
+            drift_steps: drift.steps,
+            last_used_step: Some(second),
+        },
+        first_step,
+        drift,
+    })
+}
+
+/// HOTP counter resync (RFC 4226 §7.4): finds the counter i in
+/// [next_counter, next_counter + `lookahead`) with code1 = HOTP(i) and code2 = HOTP(i + 1);
+/// the earliest wins. `lookahead` is s ([`DEFAULT_HOTP_LOOKAHEAD`]; capped at [`MAX_WINDOW`]).
+/// On success the next counter becomes i + 2.
+pub fn resync_hotp(
+    secret: &Secret,
+    digits: Digits,
+    code1: &Code,
+    code2: &Code,
+    lookahead: u64,
+    state: HotpState,
+) -> Result<HotpResync, ResyncError> {
+    if code1.digits() != digits || code2.digits() != digits || lookahead == 0 {
+        return Err(ResyncError::NoMatch);
+    }
+    let first = state.next_counter;
+    // i + 2 becomes the next counter, so i stays at or below u64::MAX − 2.
+    let last = first
+        .saturating_add(lookahead.min(MAX_WINDOW) - 1)
+        .min(u64::MAX - 2);
+    let codes = code_table(secret, digits, first, last + 1);
+    let first_counter = best_pair(
+        &codes,
+        first,
+        first.saturating_add(1),
+        code1.value(),
+        code2.value(),
+        |_| true,
+    )
+    .ok_or(ResyncError::NoMatch)?;
+    Ok(HotpResync {
+        before: state,
+        after: HotpState {
+            next_counter: first_counter + 2,
+        },
+        first_counter,
+    })
+}
+
+/// a − b as `i64`, for values whose difference is known to be within [`MAX_WINDOW`] plus a
+/// few steps; saturates rather than wraps if that ever stops being true.
+pub(crate) fn signed_difference(a: u64, b: u64) -> i64 {
+    if a >= b {
+        i64::try_from(a - b).unwrap_or(i64::MAX)
+    } else {
+        i64::try_from(b - a).map_or(i64::MIN, |d| -d)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tie_rule_smallest_drift_wins() {
+        // now = 10; the pair (7, 8) appears at i = 3 (drift −6), i = 12 (drift +3) and
+        // i = 15 (drift +6). Smallest |drift| wins: i = 12.
+        let mut table = vec![0u32; 24];
+        for i in [3usize, 12, 15] {
+            table[i] = 7;
+            table[i + 1] = 8;
+        }
+        assert_eq!(best_pair(&table, 0, 10, 7, 8, |_| true), Some(12));
+    }
+
+    #[test]
+    fn tie_rule_equal_drift_takes_the_earlier_step() {
+        // now = 10; the pair appears at i = 6 (j = 7, drift −3) and i = 12 (j = 13, drift +3).
+        let mut table = vec![0u32; 24];
+        for i in [6usize, 12] {
+            table[i] = 7;
+            table[i + 1] = 8;
+        }
+        assert_eq!(best_pair(&table, 0, 10, 7, 8, |_| true), Some(6));
+        // Burning step 6 leaves the later one.
+        assert_eq!(best_pair(&table, 0, 10, 7, 8, |i| i > 6), Some(12));
+    }
+
+    #[test]
+    fn pair_not_two_independent_searches() {
+        // code1 appears first at step 2 without code2 after it; the real pair is (9, 10).
+        // A first-match search for code1 would stop at step 2 and fail.
+        let mut table = vec![0u32; 16];
+        table[2] = 7;
+        table[9] = 7;
+        table[10] = 8;
+        table[4] = 8;
+        assert_eq!(best_pair(&table, 0, 10, 7, 8, |_| true), Some(9));
+        // Swapped order is not a pair.
+        assert_eq!(best_pair(&table, 0, 10, 8, 7, |_| true), None);
+    }
+
+    #[test]
+    fn empty_and_limit_ranges() {
+        assert_eq!(best_pair(&[], 5, 0, 1, 1, |_| true), None);
+        assert_eq!(best_pair(&[1], 5, 0, 1, 1, |_| true), None);
+        assert_eq!(
+            best_pair(&[1, 1, 1, 1], u64::MAX - 3, u64::MAX, 1, 1, |_| true),
+            Some(u64::MAX - 1)
+        );
+    }
+
+    #[test]
+    fn resync_near_the_epoch_and_the_limits() {
+        let secret = Secret::from_bytes(b"12345678901234567890".to_vec()).unwrap();
+        let totp = Totp::default();
+        let code = |s| {
+            let text = crate::otp::format_code(totp.code_for_step(&secret, s), Digits::SIX);
+            Code::parse(&text, Digits::SIX).unwrap()
+        };
+        let fresh = TotpState::default();
+        // now_step = 3 < window: steps 0 and 1 are the earliest pair.
+        let found = resync_totp(&totp, &secret, &code(0), &code(1), 95, 2880, fresh).unwrap();
+        assert_eq!((found.first_step, found.drift.steps), (0, -2));
+        // The last representable step as now.
+        let now = u64::MAX;
+        let last = totp.step_at(now);
+        let found = resync_totp(
+            &totp,
+            &secret,
+            &code(last - 1),
+            &code(last),
+            now,
+            2880,
+            fresh,
+        )
+        .unwrap();
+        assert_eq!(found.drift.steps, 0);
+        // A huge window is capped, not overflowed.
+        let found = resync_totp(&totp, &secret, &code(0), &code(1), 95, u64::MAX, fresh).unwrap();
+        assert_eq!(found.first_step, 0);
+        // Window 0: only j = now.
+        assert!(resync_totp(&totp, &secret, &code(2), &code(3), 95, 0, fresh).is_ok());
+        assert!(resync_totp(&totp, &secret, &code(1), &code(2), 95, 0, fresh).is_err());
+        // HOTP at the top of the counter range.
+        let hotp_code = |c| {
+            let text =
+                crate::otp::format_code(crate::otp::hotp(&secret, c, Digits::SIX), Digits::SIX);
+            Code::parse(&text, Digits::SIX).unwrap()
+        };
+        let state = HotpState {
+            next_counter: u64::MAX - 2,
+        };
+        let c = u64::MAX - 2;
+        let found = resync_hotp(
+            &secret,
+            Digits::SIX,
+            &hotp_code(c),
+            &hotp_code(c + 1),
+            1000,
+            state,
+        )
+        .unwrap();
+        assert_eq!(found.after.next_counter, u64::MAX);
+        let state = HotpState {
+            next_counter: u64::MAX,
+        };
+        assert!(
+            resync_hotp(
+                &secret,
+                Digits::SIX,
+                &hotp_code(c),
+                &hotp_code(c + 1),
+                1000,
+                state
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn signed_difference_saturates() {
+        assert_eq!(signed_difference(5, 3), 2);
+        assert_eq!(signed_difference(3, 5), -2);
+        assert_eq!(signed_difference(u64::MAX, 0), i64::MAX);
+        assert_eq!(signed_difference(0, u64::MAX), i64::MIN);
+    }
+}

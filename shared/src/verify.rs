@@ -1,0 +1,183 @@
+//! Verification of one code at sign-in (RFC 4226 §7.2, RFC 6238 §5.2 and §6).
+//!
+//! TOTP: the code is looked for around now + the device's stored drift, ±
+//! [`SIGN_IN_TOLERANCE`] steps (security rule 3), with constant-time comparisons over all of
+//! those steps. Steps at or before the last used step are refused as replays (RFC 6238 §5.2,
+//! security rule 5). Success returns the step used and the drift updated to it, so the drift
+//! follows the device at every sign-in (RFC 6238 §6).
+//!
+//! HOTP: the code is looked for at the stored counter and a small look-ahead past it
+//! (RFC 4226 §7.2, §7.4).
+
+use subtle::{Choice, ConditionallySelectable, ConstantTimeEq, ConstantTimeLess};
+
+use crate::code::{Code, Digits};
+use crate::device::{HotpState, TotpState};
+use crate::otp::{CodeGenerator, Totp};
+use crate::resync::signed_difference;
+use crate::secret::Secret;
+
+/// Steps accepted each side of now + stored drift at sign-in (RFC 6238 §5.2 recommends at
+/// most one step of network delay).
+pub const SIGN_IN_TOLERANCE: u64 = 1;
+
+/// How many counters, starting at the stored one, an HOTP sign-in tries (RFC 4226 §7.4
+/// look-ahead s, kept small for sign-in; resync uses a large one).
+pub const HOTP_SIGN_IN_LOOKAHEAD: u64 = 3;
+
+/// A TOTP code accepted at sign-in (RFC 6238 §5.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TotpVerified {
+    /// The device state the decision was made on; the backend's compare-and-set expects it.
+    pub before: TotpState,
+    /// The state to store: drift = step − now_step, last used step = step.
+    pub after: TotpState,
+    /// The step whose code matched.
+    pub step: u64,
+}
+
+/// An HOTP code accepted at sign-in (RFC 4226 §7.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HotpVerified {
+    /// The token state the decision was made on.
+    pub before: HotpState,
+    /// The state to store: next counter = counter + 1.
+    pub after: HotpState,
+    /// The counter whose code matched.
+    pub counter: u64,
+}
+
+/// Why a code was refused at sign-in. No new state comes with it (security rule 4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    /// The code is wrong or outside the accepted window.
+    #[error("The code is not the one the device shows now.")]
+    Rejected,
+    /// The code matched only a step (or counter) already used (RFC 6238 §5.2).
+    #[error("This code was already used. Wait for the device to show the next one.")]
+    Replayed,
+}
+
+/// What a scan over a few candidate steps found.
+struct Candidates {
+    fresh: Option<u64>,
+    replayed: bool,
+}
+
+/// Compares `code` with the code of every step in `first..=last`, in constant time, no early
+/// exit. Among fresh matches the one closest to `target` wins, then the earlier one.
+fn scan(
+    first: u64,
+    last: u64,
+    target: u64,
+    code: u32,
+    burned: impl Fn(u64) -> bool,
+    code_of: impl Fn(u64) -> u32,
+) -> Candidates {
+    let mut found = Choice::from(0);
+    let mut replayed = Choice::from(0);
+    let mut best = 0u64;
+    let mut best_distance = u64::MAX;
+    if first <= last {
+        for step in first..=last {
+            let matched = code_of(step).ct_eq(&code);
+            let is_burned = Choice::from(u8::from(burned(step)));
+            replayed |= matched & is_burned;
+            let distance = step.abs_diff(target);
+            let better = matched & !is_burned & (!found | distance.ct_lt(&best_distance));
+            best.conditional_assign(&step, better);
+            best_distance.conditional_assign(&distance, better);
+            found |= better;
+        }
+    }
+    Candidates {
+        fresh: bool::from(found).then_some(best),
+        replayed: bool::from(replayed),
+    }
+}
+
+/// Checks a TOTP code at sign-in (RFC 6238 §5.2, §6): steps now + drift ± [`SIGN_IN_TOLERANCE`],
+/// none at or before the last used step. On success `after` has drift = step − now_step and
+/// last used step = step.
+pub fn verify_totp(
+    totp: &Totp,
+    secret: &Secret,
+    code: &Code,
+    now_unix: u64,
+    state: TotpState,
+) -> Result<TotpVerified, VerifyError> {
+    if code.digits() != totp.digits {
+        return Err(VerifyError::Rejected);
+    }
+    let now = totp.step_at(now_unix);
+    // Work in i128 so now + drift ± tolerance cannot overflow, then clamp to real steps.
+    let centre = i128::from(now) + i128::from(state.drift_steps);
+    let tolerance = i128::from(SIGN_IN_TOLERANCE);
+    let clamp = |s: i128| s.clamp(0, i128::from(u64::MAX)) as u64;
+    let (first, last) = (clamp(centre - tolerance), clamp(centre + tolerance));
+    if centre + tolerance < 0 || centre - tolerance > i128::from(u64::MAX) {
+        return Err(VerifyError::Rejected);
+    }
+    let generator = CodeGenerator::new(secret, totp.digits);
+    let found = scan(
+        first,
+        last,
+        clamp(centre),
+        code.value(),
+        |s| state.is_burned(s),
+        |s| generator.code(s),
+    );
+    match found.fresh {
+        Some(step) => Ok(TotpVerified {
+            before: state,
+            after: TotpState {
+                drift_steps: signed_difference(step, now),
+                last_used_step: Some(step),
+            },
+            step,
+        }),
+        None if found.replayed => Err(VerifyError::Replayed),
+        None => Err(VerifyError::Rejected),
+    }
+}
+
+/// Checks an HOTP code at sign-in (RFC 4226 §7.2): counters next_counter to next_counter +
+/// [`HOTP_SIGN_IN_LOOKAHEAD`] − 1, the earliest match wins, and the next counter becomes the
+/// matched one + 1. A code equal to the last used counter's is reported as
+/// [`VerifyError::Replayed`].
+pub fn verify_hotp(
+    secret: &Secret,
+    digits: Digits,
+    code: &Code,
+    state: HotpState,
+) -> Result<HotpVerified, VerifyError> {
+    if code.digits() != digits {
+        return Err(VerifyError::Rejected);
+    }
+    let next = state.next_counter;
+    // The matched counter + 1 is stored, so the counter stays below u64::MAX.
+    let last = next
+        .saturating_add(HOTP_SIGN_IN_LOOKAHEAD - 1)
+        .min(u64::MAX - 1);
+    let first = next.saturating_sub(1);
+    let generator = CodeGenerator::new(secret, digits);
+    let found = scan(
+        first,
+        last,
+        next,
+        code.value(),
+        |c| c < next,
+        |c| generator.code(c),
+    );
+    match found.fresh {
+        Some(counter) => Ok(HotpVerified {
+            before: state,
+            after: HotpState {
+                next_counter: counter + 1,
+            },
+            counter,
+        }),
+        None if found.replayed => Err(VerifyError::Replayed),
+        None => Err(VerifyError::Rejected),
+    }
+}
