@@ -1,4 +1,4 @@
-//! Load benchmark: `cargo run --release -p backend --example load [-- SECONDS DEVICES]`.
+//! Load benchmark: `cargo run --release -p backend --example load [-- SECONDS DEVICES WINDOW]`.
 //!
 //! Starts the real `mfa-resync` binary (release) on a fresh SQLite file, prints its start-up time
 //! and idle memory (VmRSS), imports many hardware TOTP devices for one IAM user with the
@@ -81,7 +81,14 @@ fn code(secret: &Secret, step: u64) -> String {
     format_code(totp.code_for_step(secret, step), Digits::SIX)
 }
 
-async fn drive(base: &str, cookie: &str, fleet: Arc<Fleet>, clients: usize, seconds: u64) {
+async fn drive(
+    base: &str,
+    cookie: &str,
+    fleet: Arc<Fleet>,
+    clients: usize,
+    seconds: u64,
+    window: u64,
+) {
     let http = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let start = Instant::now();
@@ -102,7 +109,7 @@ async fn drive(base: &str, cookie: &str, fleet: Arc<Fleet>, clients: usize, seco
                     *next += 2;
                     s
                 };
-                if step + 1 > now_step() + 2870 {
+                if step + 1 > now_step() + window - 2 {
                     continue; // this device has walked to the window's edge
                 }
                 let body = json!({
@@ -154,6 +161,8 @@ async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let seconds: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10);
     let devices: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(2000);
+    // The resync window in steps (default ±2880): a smaller one shows the cost around the scan.
+    let window: u64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(2880);
     let bin = binary();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("load.sqlite");
@@ -193,7 +202,7 @@ async fn main() {
     let storage = Storage::open(&db).await.unwrap();
     let cipher = SeedCipher::load(Some(KEY_HEX), &dir.path().join("unused.key")).unwrap();
     let owner = storage.find_user(ACCOUNT, "loader").await.unwrap().unwrap();
-    let start_step = now_step() - 2860;
+    let start_step = now_step() - (window - window / 100 - 1);
     let mut secrets = Vec::new();
     for d in 0..devices {
         let bytes = backend::crypto::random_bytes(20).unwrap();
@@ -228,7 +237,13 @@ async fn main() {
     let mut child: Child = Command::new(&bin)
         .arg("--db")
         .arg(&db)
-        .args(["serve", "--addr", "127.0.0.1:0"])
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--resync-window",
+            &window.to_string(),
+        ])
         .env("MFA_RESYNC_KEY", KEY_HEX)
         .stdout(Stdio::piped())
         .stderr(Stdio::from(log))
@@ -245,6 +260,7 @@ async fn main() {
         .unwrap()
         .to_owned();
     tokio::time::sleep(Duration::from_millis(500)).await; // let it settle before measuring idle
+    println!("resync window: ±{window} steps");
     println!(
         "start-up to ready line: {:.0} ms; idle VmRSS: {} KiB ({} devices in the database)",
         startup.as_secs_f64() * 1000.0,
@@ -300,7 +316,7 @@ async fn main() {
     next[0] = Mutex::new(step + 1);
     let fleet = Arc::new(Fleet { secrets, next });
     for clients in [1, 8] {
-        drive(&base, &cookie, fleet.clone(), clients, seconds).await;
+        drive(&base, &cookie, fleet.clone(), clients, seconds, window).await;
     }
     println!("VmRSS after load: {} KiB", vm_rss_kib(child.id()));
     let _ = Command::new("kill")

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod app_state;
+pub mod background;
 pub mod clock;
 pub mod components;
 pub mod live;
@@ -61,8 +62,8 @@ pub fn App() -> impl IntoView {
             {move || match nav.page() {
                 Page::SignIn => view! { <SignInPage /> }.into_any(),
                 Page::Troubleshoot => view! { <TroubleshootPage /> }.into_any(),
-                Page::Credentials => ().into_any(),
-                Page::Admin => ().into_any(),
+                Page::Credentials => view! { <CredentialsPage /> }.into_any(),
+                Page::Admin => view! { <AdminPage /> }.into_any(),
             }}
         </main>
         <footer>

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use shared::api::{ResyncMfaDeviceRequest, ResyncMfaDeviceResponse};
 
 use crate::api::{self, Doing};
+use crate::background::run;
 use crate::app_state::use_auth;
 use crate::components::code_form::{CodeForm, CodePair};
 use crate::components::error_notice::{ErrorNotice, Failure, still_throttled};
@@ -39,14 +40,15 @@ pub fn ResyncPanel(
     let clock = use_clock();
     let failure = RwSignal::new(None::<Failure>);
     let (form_key, set_form_key) = signal(0u32);
-    let send = Action::new_local(move |pair: &CodePair| {
+    let pending = RwSignal::new(false);
+    let send = Callback::new(move |pair: CodePair| {
         let request = ResyncMfaDeviceRequest {
             user_name: user_name.clone(),
             serial_number: serial_number.clone(),
-            authentication_code1: pair.code1.clone(),
-            authentication_code2: pair.code2.clone(),
+            authentication_code1: pair.code1,
+            authentication_code2: pair.code2,
         };
-        async move {
+        let call = async move {
             match purpose {
                 PairPurpose::Resync => api::resync(&request).await,
                 PairPurpose::Enable => api::enable(&request).await.map(|_| ResyncMfaDeviceResponse {
@@ -54,20 +56,19 @@ pub fn ResyncPanel(
                     drift_seconds: 0,
                 }),
             }
-        }
-    });
-    Effect::new(move |_| match send.value().get() {
-        Some(Ok(done)) => {
-            failure.set(None);
-            on_done.run(done);
-        }
-        Some(Err(e)) if e.is_signed_out() => auth.expired(),
-        Some(Err(e)) => {
-            failure.set(Some(Failure::now(e)));
-            // Fresh codes are needed after any refusal: start the form over.
-            set_form_key.update(|k| *k += 1);
-        }
-        None => {}
+        };
+        run(pending, call, move |answer| match answer {
+            Ok(done) => {
+                failure.set(None);
+                on_done.run(done);
+            }
+            Err(e) if e.is_signed_out() => auth.expired(),
+            Err(e) => {
+                failure.set(Some(Failure::now(e)));
+                // Fresh codes are needed after any refusal: start the form over.
+                set_form_key.update(|k| *k += 1);
+            }
+        });
     });
     let blocked = Signal::derive(move || {
         failure.with(|f| still_throttled(f, clock.browser_now_ms()))
@@ -88,11 +89,11 @@ pub fn ResyncPanel(
                 <CodeForm
                     submit_label=label
                     id_prefix=id_prefix
-                    pending=send.pending()
+                    pending=pending
                     blocked=blocked
                     on_submit=Callback::new(move |pair: CodePair| {
                         failure.set(None);
-                        send.dispatch(pair);
+                        send.run(pair);
                     })
                 />
             }

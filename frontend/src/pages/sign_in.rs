@@ -7,6 +7,7 @@ use shared::api::{ErrorCode, MfaDeviceChoice, MfaSignInRequest, RootSignInReques
 
 use crate::api::{self, ApiError, Doing};
 use crate::app_state::use_auth;
+use crate::background::run;
 use crate::components::code_input::{CodeInput, check_code};
 use crate::components::device_picker::{DeviceOption, DevicePicker, FIDO_EXPLANATION};
 use crate::components::error_notice::{ErrorNotice, Failure, still_throttled};
@@ -52,25 +53,9 @@ fn PasswordStep() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let failure = RwSignal::new(None::<Failure>);
-    let sign_in = Action::new_local(move |who: &Who| {
-        let who = *who;
-        let (a, u, e, p) = (
-            account.get_untracked(),
-            user_name.get_untracked(),
-            email.get_untracked(),
-            password.get_untracked(),
-        );
-        async move {
-            match who {
-                Who::IamUser => {
-                    api::sign_in(&SignInRequest { account: a.trim().into(), user_name: u.trim().into(), password: p }).await
-                }
-                Who::Root => api::sign_in_root(&RootSignInRequest { email: e.trim().into(), password: p }).await,
-            }
-        }
-    });
-    Effect::new(move |_| match sign_in.value().get() {
-        Some(Ok(answer)) => {
+    let pending = RwSignal::new(false);
+    let answered = move |answer: Result<shared::api::SignInResponse, ApiError>| match answer {
+        Ok(answer) => {
             failure.set(None);
             password.set(String::new());
             auth.notice.set(None);
@@ -84,12 +69,29 @@ fn PasswordStep() -> impl IntoView {
                 }
             });
         }
-        Some(Err(e)) => failure.set(Some(Failure::now(e))),
-        None => {}
-    });
+        Err(e) => failure.set(Some(Failure::now(e))),
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        sign_in.dispatch(who.get_untracked());
+        let (a, u, e, p) = (
+            account.get_untracked(),
+            user_name.get_untracked(),
+            email.get_untracked(),
+            password.get_untracked(),
+        );
+        let who = who.get_untracked();
+        run(
+            pending,
+            async move {
+                match who {
+                    Who::IamUser => {
+                        api::sign_in(&SignInRequest { account: a.trim().into(), user_name: u.trim().into(), password: p }).await
+                    }
+                    Who::Root => api::sign_in_root(&RootSignInRequest { email: e.trim().into(), password: p }).await,
+                }
+            },
+            answered,
+        );
     };
     view! {
         <form class="card" on:submit=submit>
@@ -106,13 +108,13 @@ fn PasswordStep() -> impl IntoView {
                     " Root user"
                 </label>
             </fieldset>
-            <Show when=move || who.get() == Who::IamUser fallback=move || view! {
+            {move || if who.get() == Who::Root { view! {
                 <div class="field">
                     <label for="email">"Root user email address"</label>
                     <input id="email" type="email" autocomplete="username" required=true
                         prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev)) />
                 </div>
-            }>
+            }.into_any() } else { view! {
                 <div class="field">
                     <label for="account">"Account ID (12 digits) or account alias"</label>
                     <input id="account" type="text" autocomplete="organization" required=true
@@ -123,7 +125,7 @@ fn PasswordStep() -> impl IntoView {
                     <input id="user-name" type="text" autocomplete="username" required=true
                         prop:value=move || user_name.get() on:input=move |ev| user_name.set(event_target_value(&ev)) />
                 </div>
-            </Show>
+            }.into_any() }}
             <div class="field">
                 <label for="password">"Password"</label>
                 <input id="password" type="password" autocomplete="current-password" required=true
@@ -131,8 +133,8 @@ fn PasswordStep() -> impl IntoView {
             </div>
             <ErrorNotice failure=failure doing=Doing::SignIn />
             <div class="actions">
-                <button type="submit" disabled=move || sign_in.pending().get()>
-                    {move || if sign_in.pending().get() { "Signing in…" } else { "Sign in" }}
+                <button type="submit" disabled=move || pending.get()>
+                    {move || if pending.get() { "Signing in…" } else { "Sign in" }}
                 </button>
             </div>
         </form>
@@ -176,19 +178,16 @@ fn MfaStep() -> impl IntoView {
     let code_error = RwSignal::new(None::<String>);
     let failure = RwSignal::new(None::<Failure>);
     let refused = RwSignal::new(false);
-    let verify = Action::new_local(move |request: &MfaSignInRequest| {
-        let request = request.clone();
-        async move { api::sign_in_mfa(&request).await }
-    });
-    Effect::new(move |_| match verify.value().get() {
-        Some(Ok(_)) => spawn_local(async move {
+    let pending = RwSignal::new(false);
+    let answered = move |answer: Result<shared::api::MfaSignInResponse, ApiError>| match answer {
+        Ok(_) => spawn_local(async move {
             if let Ok(session) = api::session().await {
                 auth.session.set(Some(session));
             }
             nav.go(Page::Credentials);
         }),
-        Some(Err(e)) if e.is_signed_out() => auth.expired(),
-        Some(Err(e)) => {
+        Err(e) if e.is_signed_out() => auth.expired(),
+        Err(e) => {
             refused.set(matches!(
                 e,
                 ApiError::Api { code: ErrorCode::InvalidAuthenticationCode | ErrorCode::LimitExceeded, .. }
@@ -196,8 +195,7 @@ fn MfaStep() -> impl IntoView {
             code.set(String::new());
             failure.set(Some(Failure::now(e)));
         }
-        None => {}
-    });
+    };
     let blocked = Signal::derive(move || failure.with(|f| still_throttled(f, clock.browser_now_ms())));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -208,10 +206,11 @@ fn MfaStep() -> impl IntoView {
             Ok(c) => {
                 code_error.set(None);
                 failure.set(None);
-                verify.dispatch(MfaSignInRequest {
+                let request = MfaSignInRequest {
                     authentication_code: c.as_str().to_owned(),
                     serial_number: selected.get_untracked(),
-                });
+                };
+                run(pending, async move { api::sign_in_mfa(&request).await }, answered);
             }
             Err(e) => code_error.set(Some(e.to_string())),
         }
@@ -221,15 +220,13 @@ fn MfaStep() -> impl IntoView {
             <h2>"Multi-factor authentication"</h2>
             <p>"Your password was accepted. Enter the code your MFA device shows now."</p>
             <DevicePicker devices=options selected=selected legend="Sign in with which device?" />
-            <Show when=has_fido>
-                <p class="note">{FIDO_EXPLANATION}</p>
-            </Show>
+            {move || has_fido().then(|| view! { <p class="note">{FIDO_EXPLANATION}</p> })}
             <CodeInput id="mfa-code" label="MFA code" value=code error=code_error
-                disabled=verify.pending() />
+                disabled=pending />
             <ErrorNotice failure=failure doing=Doing::MfaCode />
             <div class="actions">
-                <button type="submit" disabled=move || verify.pending().get() || blocked.get()>
-                    {move || if verify.pending().get() { "Checking…" } else { "Sign in" }}
+                <button type="submit" disabled=move || pending.get() || blocked.get()>
+                    {move || if pending.get() { "Checking…" } else { "Sign in" }}
                 </button>
                 <button type="button" class="secondary" on:click=move |_| auth.sign_out()>
                     "Cancel and start again"
