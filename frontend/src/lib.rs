@@ -47,15 +47,15 @@ pub fn App() -> impl IntoView {
         <header class="top">
             <p class="brand">"mfa-resync"</p>
             <nav aria-label="Main">
-                <Show when=move || auth.has_mfa()>
+                {move || auth.has_mfa().then(|| view! {
                     {link(Page::Credentials, "Security credentials")}
                     {link(Page::Admin, "Administration")}
-                </Show>
-                <Show when=move || auth.session.with(Option::is_some)>
+                })}
+                {move || auth.session.with(Option::is_some).then(|| view! {
                     <button type="button" class="link" on:click=move |_| auth.sign_out()>
                         "Sign out"
                     </button>
-                </Show>
+                })}
             </nav>
         </header>
         <main id="main">

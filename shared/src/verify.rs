@@ -181,3 +181,77 @@ pub fn verify_hotp(
         None => Err(VerifyError::Rejected),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::otp::{format_code, hotp};
+
+    fn secret() -> Secret {
+        Secret::from_bytes(b"12345678901234567890".to_vec()).unwrap()
+    }
+
+    fn code(value: u32) -> Code {
+        Code::parse(&format_code(value, Digits::SIX), Digits::SIX).unwrap()
+    }
+
+    #[test]
+    fn extreme_drifts_and_times_do_not_overflow() {
+        let (secret, totp) = (secret(), Totp::default());
+        let any = code(totp.code_for_step(&secret, 0));
+        for drift in [i64::MIN, i64::MIN + 1, -1, i64::MAX] {
+            for now in [0, 29, u64::MAX] {
+                let state = TotpState {
+                    drift_steps: drift,
+                    last_used_step: None,
+                };
+                let _ = verify_totp(&totp, &secret, &any, now, state);
+            }
+        }
+        // Near the epoch: step 0 with now = 0 works, and is then burned.
+        let first = verify_totp(&totp, &secret, &any, 0, TotpState::default()).unwrap();
+        assert_eq!(first.step, 0);
+        assert_eq!(
+            first.after,
+            TotpState {
+                drift_steps: 0,
+                last_used_step: Some(0)
+            }
+        );
+        assert_eq!(
+            verify_totp(&totp, &secret, &any, 0, first.after),
+            Err(VerifyError::Replayed)
+        );
+        // The last step there is.
+        let last = totp.step_at(u64::MAX);
+        let top = code(totp.code_for_step(&secret, last));
+        let found = verify_totp(&totp, &secret, &top, u64::MAX, TotpState::default()).unwrap();
+        assert_eq!(found.step, last);
+    }
+
+    #[test]
+    fn hotp_look_ahead_and_replay() {
+        let secret = secret();
+        let state = HotpState { next_counter: 10 };
+        let at = |c| code(hotp(&secret, c, Digits::SIX));
+        let ok = verify_hotp(&secret, Digits::SIX, &at(12), state).unwrap();
+        assert_eq!((ok.counter, ok.after.next_counter), (12, 13));
+        assert_eq!(
+            verify_hotp(&secret, Digits::SIX, &at(13), state),
+            Err(VerifyError::Rejected)
+        );
+        assert_eq!(
+            verify_hotp(&secret, Digits::SIX, &at(9), state),
+            Err(VerifyError::Replayed)
+        );
+        let top = HotpState {
+            next_counter: u64::MAX - 1,
+        };
+        let ok = verify_hotp(&secret, Digits::SIX, &at(u64::MAX - 1), top).unwrap();
+        assert_eq!(ok.after.next_counter, u64::MAX);
+        let end = HotpState {
+            next_counter: u64::MAX,
+        };
+        assert!(verify_hotp(&secret, Digits::SIX, &at(u64::MAX - 1), end).is_err());
+    }
+}

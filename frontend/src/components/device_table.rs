@@ -6,6 +6,7 @@ use shared::api::{DeactivateMfaDeviceRequest, MfaDevice, ResyncMfaDeviceResponse
 
 use crate::api::{self, Doing};
 use crate::app_state::use_auth;
+use crate::background::run;
 use crate::clock::drift_in_words;
 use crate::components::device_picker::{FIDO_EXPLANATION, kind_name};
 use crate::components::error_notice::{ErrorNotice, Failure};
@@ -48,35 +49,35 @@ pub fn DeviceTable(
     let auth = use_auth();
     let version = RwSignal::new(0u32);
     let list_user = user_name.clone();
-    let devices = LocalResource::new(move || {
+    let devices = RwSignal::new(None::<Result<shared::api::ListMfaDevicesResponse, api::ApiError>>);
+    let loading = RwSignal::new(false);
+    Effect::new(move |_| {
         version.track();
         reload.track();
         let user = list_user.clone();
-        async move { api::list_mfa_devices(user).await }
+        run(loading, async move { api::list_mfa_devices(user).await }, move |r| devices.set(Some(r)));
     });
     let resyncing = RwSignal::new(None::<String>);
     let confirming = RwSignal::new(None::<String>);
     let result = RwSignal::new(None::<String>);
     let failure = RwSignal::new(None::<Failure>);
     let act_user = user_name.clone();
-    let act = Action::new_local(move |(what, serial): &(&'static str, String)| {
-        let request = DeactivateMfaDeviceRequest { user_name: act_user.clone(), serial_number: serial.clone() };
-        let what = *what;
-        async move {
-            let r = if what == "unlock" { api::unlock(&request).await } else { api::deactivate(&request).await };
-            r.map(|_| what)
-        }
-    });
-    Effect::new(move |_| match act.value().get() {
-        Some(Ok(what)) => {
-            failure.set(None);
-            confirming.set(None);
-            result.set(Some(if what == "unlock" { "The device is unlocked." } else { "The device is deactivated." }.into()));
-            version.update(|v| *v += 1);
-        }
-        Some(Err(e)) if e.is_signed_out() => auth.expired(),
-        Some(Err(e)) => failure.set(Some(Failure::now(e))),
-        None => {}
+    let busy = RwSignal::new(false);
+    let act = Callback::new(move |(what, serial): (&'static str, String)| {
+        let request = DeactivateMfaDeviceRequest { user_name: act_user.clone(), serial_number: serial };
+        let call = async move {
+            if what == "unlock" { api::unlock(&request).await } else { api::deactivate(&request).await }
+        };
+        run(busy, call, move |answer| match answer {
+            Ok(_) => {
+                failure.set(None);
+                confirming.set(None);
+                result.set(Some(if what == "unlock" { "The device is unlocked." } else { "The device is deactivated." }.into()));
+                version.update(|v| *v += 1);
+            }
+            Err(e) if e.is_signed_out() => auth.expired(),
+            Err(e) => failure.set(Some(Failure::now(e))),
+        });
     });
     Effect::new(move |_| {
         if let Some(Err(e)) = devices.get()
@@ -126,7 +127,7 @@ pub fn DeviceTable(
                                         {(admin && locked).then(|| {
                                             let s = s5.clone();
                                             view! {
-                                                <button type="button" on:click=move |_| { act.dispatch(("unlock", s.clone())); }>"Unlock"</button>
+                                                <button type="button" on:click=move |_| { act.run(("unlock", s.clone())); }>"Unlock"</button>
                                             }
                                         })}
                                         <button type="button" class="danger" on:click=move |_| confirming.set(Some(s3.clone()))>
@@ -138,7 +139,7 @@ pub fn DeviceTable(
                                         view! {
                                             <div class="confirm" role="group" aria-label="Confirm deactivation">
                                                 <p>"Deactivate this device? It will no longer sign in, and a virtual device must be set up again from scratch."</p>
-                                                <button type="button" class="danger" on:click=move |_| { act.dispatch(("deactivate", s.clone())); }>
+                                                <button type="button" class="danger" on:click=move |_| { act.run(("deactivate", s.clone())); }>
                                                     "Yes, deactivate"
                                                 </button>
                                                 <button type="button" class="secondary" on:click=move |_| confirming.set(None)>"Keep it"</button>

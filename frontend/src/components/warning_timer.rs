@@ -8,8 +8,8 @@ use crate::clock::seconds_left_in_step;
 use crate::live::use_clock;
 use crate::timer::{Phase, Timer};
 
-/// Circumference of the ring (radius 20).
-const RING: f64 = 125.66;
+/// Circumference of the ring (radius 20), in hundredths.
+const RING_HUNDREDTHS: u64 = 12_566;
 
 /// The timer beside the two code fields.
 #[component]
@@ -40,10 +40,12 @@ pub fn WarningTimer(
             set_announcement.set(message);
         }
     });
+    // Whole hundredths, formatted as integers: float formatting costs 4 KB of wasm.
     let dash = move || {
-        let step = f64::from(clock.step_seconds());
-        let fraction = left.get().map_or(1.0, |l| f64::from(l) / step);
-        format!("{:.2}", RING * (1.0 - fraction))
+        let step = u64::from(clock.step_seconds().max(1));
+        let left = u64::from(left.get().unwrap_or(clock.step_seconds())).min(step);
+        let hundredths = RING_HUNDREDTHS * (step - left) / step;
+        format!("{}.{:02}", hundredths / 100, hundredths % 100)
     };
     view! {
         <div class="timer" class:stale=move || kind.get() == crate::timer::PhaseKind::Stale>
@@ -71,12 +73,12 @@ pub fn WarningTimer(
                 <span class="visually-hidden">" left for the code showing now"</span>
             </div>
             <p class="phase" data-testid="timer-phase">{move || phase.get().message()}</p>
-            <Show when=move || kind.get() == crate::timer::PhaseKind::Stale>
+            {move || (kind.get() == crate::timer::PhaseKind::Stale).then(|| view! {
                 <button type="button" class="secondary" on:click=move |_| on_clear.run(())>
                     "Clear the codes"
                 </button>
-            </Show>
-            <Show when=move || clock.browser_clock_differs()>
+            })}
+            {move || clock.browser_clock_differs().then(|| view! {
                 <p class="note" data-testid="clock-note">
                     {move || {
                         let off = clock.offset_ms().unwrap_or(0.0) / 1000.0;
@@ -87,7 +89,7 @@ pub fn WarningTimer(
                         )
                     }}
                 </p>
-            </Show>
+            })}
             <p class="visually-hidden" aria-live="polite" data-testid="timer-announcement">
                 {move || announcement.get()}
             </p>

@@ -7,6 +7,7 @@ use shared::api::{LookupEventsRequest, LookupEventsResponse, Outcome};
 
 use crate::api::{self, ApiError, Doing};
 use crate::app_state::use_auth;
+use crate::background::run;
 use crate::components::device_table::DeviceTable;
 use crate::nav::{Page, use_nav};
 
@@ -21,7 +22,8 @@ pub fn AdminPage() -> impl IntoView {
             nav.go(Page::SignIn);
         }
     });
-    let users = LocalResource::new(api::list_users);
+    let users = RwSignal::new(None);
+    run(RwSignal::new(false), api::list_users(), move |r| users.set(Some(r)));
     let chosen = RwSignal::new(None::<String>);
     Effect::new(move |_| {
         if let Some(Err(e)) = users.get()
@@ -78,35 +80,35 @@ fn AuditTrail() -> impl IntoView {
     let filter = RwSignal::new(String::new());
     let pages = RwSignal::new(Vec::<LookupEventsResponse>::new());
     let error = RwSignal::new(None::<ApiError>);
-    let load = Action::new_local(move |(user, token): &(String, Option<String>)| {
+    let loading = RwSignal::new(false);
+    let load = move |user: String, token: Option<String>| {
+        let more = token.is_some();
         let request = LookupEventsRequest {
-            user_name: (!user.is_empty()).then(|| user.clone()),
+            user_name: (!user.is_empty()).then_some(user),
             max_results: Some(25),
-            next_token: token.clone(),
+            next_token: token,
         };
-        async move { api::lookup_events(&request).await.map(|r| (request.next_token.is_some(), r)) }
-    });
-    Effect::new(move |_| match load.value().get() {
-        Some(Ok((more, r))) => {
-            error.set(None);
-            pages.update(|p| {
-                if !more {
-                    p.clear();
-                }
-                p.push(r);
-            });
-        }
-        Some(Err(e)) => error.set(Some(e)),
-        None => {}
-    });
-    load.dispatch((String::new(), None));
+        run(loading, async move { api::lookup_events(&request).await }, move |answer| match answer {
+            Ok(r) => {
+                error.set(None);
+                pages.update(|p| {
+                    if !more {
+                        p.clear();
+                    }
+                    p.push(r);
+                });
+            }
+            Err(e) => error.set(Some(e)),
+        });
+    };
+    load(String::new(), None);
     let next = move || pages.with(|p| p.last().and_then(|l| l.next_token.clone()));
     view! {
         <section class="card" aria-labelledby="audit-heading">
             <h2 id="audit-heading">"Audit trail"</h2>
             <form class="inline" on:submit=move |ev| {
                 ev.prevent_default();
-                load.dispatch((filter.get_untracked().trim().to_owned(), None));
+                load(filter.get_untracked().trim().to_owned(), None);
             }>
                 <div class="field">
                     <label for="audit-user">"Only events of user"</label>
@@ -141,7 +143,7 @@ fn AuditTrail() -> impl IntoView {
             </div>
             {move || next().map(|token| view! {
                 <button type="button" class="secondary" on:click=move |_| {
-                    load.dispatch((filter.get_untracked().trim().to_owned(), Some(token.clone())));
+                    load(filter.get_untracked().trim().to_owned(), Some(token.clone()));
                 }>"Older events"</button>
             })}
         </section>

@@ -7,6 +7,7 @@ use shared::api::{CreateVirtualMfaDeviceRequest, CreatedVirtualMfaDevice};
 
 use crate::api::{self, Doing};
 use crate::app_state::use_auth;
+use crate::background::run;
 use crate::components::device_table::DeviceTable;
 use crate::components::error_notice::{ErrorNotice, Failure};
 use crate::components::resync_panel::{PairPurpose, ResyncPanel};
@@ -61,23 +62,22 @@ fn AssignVirtual(
     let created = RwSignal::new(None::<CreatedVirtualMfaDevice>);
     let done = RwSignal::new(None::<String>);
     let failure = RwSignal::new(None::<Failure>);
-    let create = Action::new_local(move |device_name: &String| {
-        let request = CreateVirtualMfaDeviceRequest { virtual_mfa_device_name: device_name.clone(), path: None };
-        async move { api::create_virtual(&request).await }
-    });
-    Effect::new(move |_| match create.value().get() {
-        Some(Ok(r)) => {
-            failure.set(None);
-            created.set(Some(r.virtual_mfa_device));
-        }
-        Some(Err(e)) if e.is_signed_out() => auth.expired(),
-        Some(Err(e)) => failure.set(Some(Failure::now(e))),
-        None => {}
-    });
+    let pending = RwSignal::new(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         done.set(None);
-        create.dispatch(name.get_untracked().trim().to_owned());
+        let request = CreateVirtualMfaDeviceRequest {
+            virtual_mfa_device_name: name.get_untracked().trim().to_owned(),
+            path: None,
+        };
+        run(pending, async move { api::create_virtual(&request).await }, move |answer| match answer {
+            Ok(r) => {
+                failure.set(None);
+                created.set(Some(r.virtual_mfa_device));
+            }
+            Err(e) if e.is_signed_out() => auth.expired(),
+            Err(e) => failure.set(Some(Failure::now(e))),
+        });
     };
     view! {
         <section class="card" aria-labelledby="assign-heading">
@@ -94,7 +94,7 @@ fn AssignVirtual(
                         </div>
                         <ErrorNotice failure=failure doing=Doing::Other />
                         <div class="actions">
-                            <button type="submit" disabled=move || create.pending().get()>"Create the device"</button>
+                            <button type="submit" disabled=move || pending.get()>"Create the device"</button>
                         </div>
                     </form>
                 }.into_any(),

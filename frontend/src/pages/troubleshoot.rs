@@ -8,6 +8,7 @@ use shared::api::{DeviceKind, ErrorCode, MfaDeviceChoice, MfaSignInRequest};
 
 use crate::api::{self, ApiError, Doing};
 use crate::app_state::use_auth;
+use crate::background::run;
 use crate::clock::drift_in_words;
 use crate::components::code_input::{CodeInput, check_code};
 use crate::components::device_picker::{DevicePicker, FIDO_EXPLANATION, kind_name};
@@ -96,9 +97,7 @@ fn Flow() -> impl IntoView {
             <section class="card" aria-labelledby="resync-heading">
                 <h2 id="resync-heading">"Enter two consecutive codes"</h2>
                 <DevicePicker devices=options selected=selected legend="Which device do you want to resynchronise?" />
-                <Show when=has_fido>
-                    <p class="note">{FIDO_EXPLANATION}</p>
-                </Show>
+                {move || has_fido().then(|| view! { <p class="note">{FIDO_EXPLANATION}</p> })}
                 {move || selected.get().map(|serial| {
                     let kind = options.with(|o| o.iter().find(|d| d.serial_number == serial).map(|d| d.kind))
                         .unwrap_or(DeviceKind::Virtual);
@@ -126,35 +125,32 @@ fn Finish(serial: String, kind: DeviceKind, drift_seconds: i64, step: RwSignal<S
     let code_error = RwSignal::new(None::<String>);
     let failure = RwSignal::new(None::<Failure>);
     let serial_for_request = serial.clone();
-    let verify = Action::new_local(move |code: &String| {
-        let request = MfaSignInRequest {
-            authentication_code: code.clone(),
-            serial_number: Some(serial_for_request.clone()),
-        };
-        async move { api::sign_in_mfa(&request).await }
-    });
-    Effect::new(move |_| match verify.value().get() {
-        Some(Ok(_)) => spawn_local(async move {
+    let pending = RwSignal::new(false);
+    let answered = move |answer: Result<shared::api::MfaSignInResponse, ApiError>| match answer {
+        Ok(_) => spawn_local(async move {
             if let Ok(session) = api::session().await {
                 auth.session.set(Some(session));
             }
             nav.go(Page::Credentials);
         }),
-        Some(Err(e)) if e.is_signed_out() => auth.expired(),
-        Some(Err(ApiError::Api { code: ErrorCode::InvalidAuthenticationCode, .. })) => {
+        Err(e) if e.is_signed_out() => auth.expired(),
+        Err(ApiError::Api { code: ErrorCode::InvalidAuthenticationCode, .. }) => {
             step.set(Step::Resync(Some(
                 "That code did not sign you in, so the resynchronisation only appeared to work: the codes you entered were probably stale (typed too long before you submitted them). Start over with fresh codes: the one your device shows now, then the very next one, and submit at once.".into(),
             )));
         }
-        Some(Err(e)) => failure.set(Some(Failure::now(e))),
-        None => {}
-    });
+        Err(e) => failure.set(Some(Failure::now(e))),
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         match check_code(&code.get_untracked()) {
             Ok(c) => {
                 code_error.set(None);
-                verify.dispatch(c.as_str().to_owned());
+                let request = MfaSignInRequest {
+                    authentication_code: c.as_str().to_owned(),
+                    serial_number: Some(serial_for_request.clone()),
+                };
+                run(pending, async move { api::sign_in_mfa(&request).await }, answered);
             }
             Err(e) => code_error.set(Some(e.to_string())),
         }
@@ -168,11 +164,11 @@ fn Finish(serial: String, kind: DeviceKind, drift_seconds: i64, step: RwSignal<S
                 <code>{serial.clone()}</code>
                 ": one you have not entered yet (wait for it to change if it still shows code 2)."
             </p>
-            <CodeInput id="final-code" label="Code showing now" value=code error=code_error disabled=verify.pending() />
+            <CodeInput id="final-code" label="Code showing now" value=code error=code_error disabled=pending />
             <ErrorNotice failure=failure doing=Doing::MfaCode />
             <div class="actions">
-                <button type="submit" disabled=move || verify.pending().get()>
-                    {move || if verify.pending().get() { "Checking…" } else { "Sign in" }}
+                <button type="submit" disabled=move || pending.get()>
+                    {move || if pending.get() { "Checking…" } else { "Sign in" }}
                 </button>
             </div>
         </form>
