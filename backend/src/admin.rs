@@ -238,3 +238,24 @@ pub async fn unlock_device(state: &AppState, account: &str, serial: &str) -> any
     println!("unlocked {serial}");
     Ok(())
 }
+
+/// `user unlock`: clears the password throttle of a user (`None`: the root user).
+pub async fn unlock_user(
+    state: &AppState,
+    account: &str,
+    user_name: Option<&str>,
+) -> anyhow::Result<()> {
+    let account = state
+        .storage
+        .find_account(account)
+        .await?
+        .ok_or_else(|| anyhow!("no account {account}"))?;
+    let principal = match user_name {
+        Some(name) => state.storage.find_user(&account.id, name).await?,
+        None => state.storage.find_root(&account.id).await?,
+    }
+    .ok_or_else(|| anyhow!("no such user"))?;
+    state.storage.reset_principal_failures(principal.id).await?;
+    println!("unlocked {}", principal.arn());
+    Ok(())
+}

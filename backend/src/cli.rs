@@ -131,6 +131,18 @@ pub enum UserCommand {
         #[arg(long)]
         policy: Option<String>,
     },
+    /// Clear a user's (or the root user's) password failures, throttle and lock.
+    Unlock {
+        /// Account id or alias.
+        #[arg(long)]
+        account: String,
+        /// The IAM user; leave out with --root.
+        #[arg(long, conflicts_with = "root", required_unless_present = "root")]
+        user_name: Option<String>,
+        /// The root user.
+        #[arg(long)]
+        root: bool,
+    },
 }
 
 /// `device …`.
@@ -242,6 +254,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Device(DeviceCommand::Import(args)) => {
             crate::admin::import_device(&state, &args).await
         }
+        Command::User(UserCommand::Unlock {
+            account, user_name, ..
+        }) => crate::admin::unlock_user(&state, &account, user_name.as_deref()).await,
         Command::Device(DeviceCommand::Unlock { account, serial }) => {
             crate::admin::unlock_device(&state, &account, &serial).await
         }

@@ -91,14 +91,10 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
         let token = session::token_from_headers(&parts.headers).ok_or(Error::NotSignedIn)?;
-        let row = session::lookup(state, &token, now_ms())
+        let found = session::lookup(state, &token, now_ms())
             .await?
             .ok_or(Error::NotSignedIn)?;
-        let principal = state
-            .storage
-            .principal(row.principal_id)
-            .await?
-            .ok_or(Error::NotSignedIn)?;
+        let (row, principal) = (found.session, found.principal);
         let authentication = if row.mfa_present {
             Authentication::Mfa
         } else if row.mfa_pending {

@@ -10,7 +10,7 @@ use shared::api::SESSION_COOKIE;
 use crate::crypto::random_bytes;
 use crate::error::Error;
 use crate::state::AppState;
-use crate::storage::SessionRow;
+use crate::storage::{SessionRow, SessionWithPrincipal};
 
 /// Only record a use when the last one is older than this (saves a write per request).
 const TOUCH_EVERY_MS: i64 = 60_000;
@@ -51,16 +51,18 @@ pub async fn create(
     Ok(NewSession { token, row })
 }
 
-/// The live session of this token, or `None` when unknown or expired (an expired one is deleted).
+/// The live session of this token with its principal, or `None` when unknown or expired (an
+/// expired one is deleted).
 pub async fn lookup(
     state: &AppState,
     token: &str,
     now_ms: i64,
-) -> Result<Option<SessionRow>, Error> {
+) -> Result<Option<SessionWithPrincipal>, Error> {
     let hash = token_hash(token);
-    let Some(row) = state.storage.session(&hash).await? else {
+    let Some(found) = state.storage.session_with_principal(&hash).await? else {
         return Ok(None);
     };
+    let row = &found.session;
     let s = &state.settings;
     let expired = now_ms - row.last_seen_at > s.session_idle_ms
         || now_ms - row.signed_in_at > s.session_absolute_ms
@@ -72,7 +74,7 @@ pub async fn lookup(
     if now_ms - row.last_seen_at > TOUCH_EVERY_MS {
         state.storage.touch_session(&hash, now_ms).await?;
     }
-    Ok(Some(row))
+    Ok(Some(found))
 }
 
 /// The session token from the request's `Cookie` headers.

@@ -10,7 +10,7 @@ mod sessions;
 pub use access_keys::AccessKeyRow;
 pub use audit::{AuditRow, NewAuditEvent};
 pub use devices::{DeviceRow, NewDevice, StoredState};
-pub use sessions::SessionRow;
+pub use sessions::{SessionRow, SessionWithPrincipal};
 
 use std::path::Path;
 use std::str::FromStr;

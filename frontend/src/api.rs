@@ -13,8 +13,9 @@ use shared::api::{
 /// Why a call failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ApiError {
-    /// No usable answer: the network, or an answer that is not the API's.
-    Fetch(String),
+    /// No usable answer: the network, or an answer that is not the API's. The detail is a fixed
+    /// phrase: formatting gloo-net's and serde_json's errors would cost kilobytes of wasm.
+    Fetch(&'static str),
     /// The server answered with an error.
     Api {
         /// IAM's error code.
@@ -114,7 +115,7 @@ async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> 
         return response
             .json::<T>()
             .await
-            .map_err(|e| ApiError::Fetch(e.to_string()));
+            .map_err(|_| ApiError::Fetch("the answer was not what the app expects"));
     }
     let retry_after = response
         .headers()
@@ -126,18 +127,15 @@ async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> 
             message: body.error.message,
             retry_after,
         }),
-        Err(_) => Err(ApiError::Fetch(format!(
-            "the server answered {} without an error body",
-            response.status()
-        ))),
+        Err(_) => Err(ApiError::Fetch("the server answered an error without an error body")),
     }
 }
 
+/// The request got no answer.
+const NETWORK: ApiError = ApiError::Fetch("the server could not be reached");
+
 async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
-    let response = Request::get(path)
-        .send()
-        .await
-        .map_err(|e| ApiError::Fetch(e.to_string()))?;
+    let response = Request::get(path).send().await.map_err(|_| NETWORK)?;
     decode(response).await
 }
 
@@ -145,10 +143,10 @@ async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result
     let response = Request::post(path)
         .header(REQUESTED_WITH_HEADER, REQUESTED_WITH_VALUE)
         .json(body)
-        .map_err(|e| ApiError::Fetch(e.to_string()))?
+        .map_err(|_| ApiError::Fetch("the request could not be encoded"))?
         .send()
         .await
-        .map_err(|e| ApiError::Fetch(e.to_string()))?;
+        .map_err(|_| NETWORK)?;
     decode(response).await
 }
 

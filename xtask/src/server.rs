@@ -15,9 +15,17 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `BINARY --db DB serve --addr ADDR [--dist DIST]` and waits for its ready line.
-    pub fn start(binary: &Path, db: &Path, addr: &str, dist: Option<&Path>) -> Result<Server> {
+    /// Starts `BINARY --db DB serve --addr ADDR [--dist DIST]` with extra environment variables
+    /// and waits for its ready line.
+    pub fn start(
+        binary: &Path,
+        db: &Path,
+        addr: &str,
+        dist: Option<&Path>,
+        env: &[(&str, &str)],
+    ) -> Result<Server> {
         let mut cmd = command(binary.to_str().expect("UTF-8 path"));
+        cmd.envs(env.iter().copied());
         cmd.arg("--db").arg(db).args(["serve", "--addr", addr]);
         if let Some(dist) = dist {
             cmd.arg("--dist").arg(dist);

@@ -31,7 +31,7 @@ pub fn run(args: &[String]) -> Result {
     ]))?;
     let binary = shell::root().join("target/release/mfa-resync");
     seed_demo_on_first_start(&binary, &db)?;
-    Server::start(&binary, &db, &addr, Some(&shell::root().join("dist")))?.wait()
+    Server::start(&binary, &db, &addr, Some(&shell::root().join("dist")), &[])?.wait()
 }
 
 /// `cargo xtask dev`: a debug backend on :8080 and `trunk serve` on :8081 proxying `/api/` to it.
@@ -41,7 +41,9 @@ pub fn dev() -> Result {
     let binary = shell::root().join("target/debug/mfa-resync");
     let db = shell::root().join("data/mfa-resync.sqlite");
     seed_demo_on_first_start(&binary, &db)?;
-    let _server = Server::start(&binary, &db, DEFAULT_ADDR, None)?;
+    // The browser talks to Trunk's origin, which proxies `/api/` here: allow that origin.
+    let trunk_origin = [("MFA_RESYNC_ALLOW_ORIGIN", "http://127.0.0.1:8081")];
+    let _server = Server::start(&binary, &db, DEFAULT_ADDR, None, &trunk_origin)?;
     println!("xtask: the app is at http://127.0.0.1:8081/ (rebuilt on every change)");
     run_command(command("trunk").arg("serve"))
 }
@@ -167,6 +169,7 @@ fn end_to_end_in(dir: &Path) -> Result {
         &db,
         "127.0.0.1:0",
         Some(&shell::root().join("dist")),
+        &[],
     )?;
     let playwright = run_command(
         command("npx")

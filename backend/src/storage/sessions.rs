@@ -1,6 +1,6 @@
 //! SQL for server-side sessions. Only a SHA-256 of each token is stored.
 
-use super::Storage;
+use super::{PrincipalRow, Storage};
 
 /// A session row.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -19,7 +19,34 @@ pub struct SessionRow {
     pub last_seen_at: i64,
 }
 
+/// A session with its principal, read in one query (every authenticated request needs both).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SessionWithPrincipal {
+    /// The session.
+    #[sqlx(flatten)]
+    pub session: SessionRow,
+    /// Who it belongs to.
+    #[sqlx(flatten)]
+    pub principal: PrincipalRow,
+}
+
 impl Storage {
+    /// The session with this token hash and its principal.
+    pub async fn session_with_principal(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<SessionWithPrincipal>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT s.token_hash, s.principal_id, s.mfa_present, s.mfa_pending, s.signed_in_at, \
+             s.last_seen_at, p.id, p.account_id, p.is_root, p.user_name, p.email, p.user_id, \
+             p.password_hash, p.failures, p.throttled_until, p.locked, p.created_at \
+             FROM sessions s JOIN principals p ON p.id = s.principal_id WHERE s.token_hash = ?",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
     /// Stores a session.
     pub async fn insert_session(&self, s: &SessionRow) -> Result<(), sqlx::Error> {
         sqlx::query(

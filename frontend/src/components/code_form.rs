@@ -4,7 +4,7 @@
 use leptos::html::Input;
 use leptos::prelude::*;
 
-use crate::components::code_input::{CodeInput, check_code, is_complete};
+use crate::components::code_input::{CodeInput, check_code, focus_when_mounted, is_complete};
 use crate::components::warning_timer::WarningTimer;
 use crate::live::use_clock;
 use crate::timer::Timer;
@@ -35,6 +35,9 @@ pub fn CodeForm(
     /// Prefix for the element ids, unique on the page.
     #[prop(default = "resync")]
     id_prefix: &'static str,
+    /// Put focus on code 1 when shown (after a refusal starts the form over).
+    #[prop(optional)]
+    autofocus: bool,
 ) -> impl IntoView {
     let clock = use_clock();
     let code1 = RwSignal::new(String::new());
@@ -44,6 +47,9 @@ pub fn CodeForm(
     let timer = RwSignal::new(Timer::new(30));
     let code1_ref = NodeRef::<Input>::new();
     let code2_ref = NodeRef::<Input>::new();
+    if autofocus {
+        focus_when_mounted(code1_ref);
+    }
 
     // The timer learns when each field becomes complete or incomplete.
     Effect::new(move |_| {

@@ -16,6 +16,16 @@ pub fn check_code(input: &str) -> Result<Code, CodeError> {
     Code::parse(input, Digits::SIX)
 }
 
+/// Moves focus to `input` once it is in the document (a step that replaces the page's content
+/// would otherwise leave keyboard users at the top of the page).
+pub fn focus_when_mounted(input: NodeRef<Input>) {
+    Effect::new(move |_| {
+        if let Some(el) = input.get() {
+            let _ = el.focus();
+        }
+    });
+}
+
 /// Whether `input` is a complete six-digit code.
 pub fn is_complete(input: &str) -> bool {
     check_code(input).is_ok()

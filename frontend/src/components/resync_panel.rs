@@ -84,9 +84,10 @@ pub fn ResyncPanel(
     view! {
         <ErrorNotice failure=failure doing=doing />
         {move || {
-            form_key.track();
+            let restarted = form_key.get() > 0;
             view! {
                 <CodeForm
+                    autofocus=restarted
                     submit_label=label
                     id_prefix=id_prefix
                     pending=pending

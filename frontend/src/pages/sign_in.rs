@@ -8,7 +8,7 @@ use shared::api::{ErrorCode, MfaDeviceChoice, MfaSignInRequest, RootSignInReques
 use crate::api::{self, ApiError, Doing};
 use crate::app_state::use_auth;
 use crate::background::run;
-use crate::components::code_input::{CodeInput, check_code};
+use crate::components::code_input::{CodeInput, check_code, focus_when_mounted};
 use crate::components::device_picker::{DeviceOption, DevicePicker, FIDO_EXPLANATION};
 use crate::components::error_notice::{ErrorNotice, Failure, still_throttled};
 use crate::live::use_clock;
@@ -176,6 +176,8 @@ fn MfaStep() -> impl IntoView {
     let selected = RwSignal::new(None::<String>);
     let code = RwSignal::new(String::new());
     let code_error = RwSignal::new(None::<String>);
+    let code_ref = NodeRef::new();
+    focus_when_mounted(code_ref);
     let failure = RwSignal::new(None::<Failure>);
     let refused = RwSignal::new(false);
     let pending = RwSignal::new(false);
@@ -222,7 +224,7 @@ fn MfaStep() -> impl IntoView {
             <DevicePicker devices=options selected=selected legend="Sign in with which device?" />
             {move || has_fido().then(|| view! { <p class="note">{FIDO_EXPLANATION}</p> })}
             <CodeInput id="mfa-code" label="MFA code" value=code error=code_error
-                disabled=pending />
+                node_ref=code_ref disabled=pending />
             <ErrorNotice failure=failure doing=Doing::MfaCode />
             <div class="actions">
                 <button type="submit" disabled=move || pending.get() || blocked.get()>

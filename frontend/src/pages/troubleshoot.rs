@@ -10,7 +10,7 @@ use crate::api::{self, ApiError, Doing};
 use crate::app_state::use_auth;
 use crate::background::run;
 use crate::clock::drift_in_words;
-use crate::components::code_input::{CodeInput, check_code};
+use crate::components::code_input::{CodeInput, check_code, focus_when_mounted};
 use crate::components::device_picker::{DevicePicker, FIDO_EXPLANATION, kind_name};
 use crate::components::error_notice::{ErrorNotice, Failure};
 use crate::components::resync_panel::ResyncPanel;
@@ -123,6 +123,8 @@ fn Finish(serial: String, kind: DeviceKind, drift_seconds: i64, step: RwSignal<S
     let nav = use_nav();
     let code = RwSignal::new(String::new());
     let code_error = RwSignal::new(None::<String>);
+    let code_ref = NodeRef::new();
+    focus_when_mounted(code_ref);
     let failure = RwSignal::new(None::<Failure>);
     let serial_for_request = serial.clone();
     let pending = RwSignal::new(false);
@@ -164,7 +166,7 @@ fn Finish(serial: String, kind: DeviceKind, drift_seconds: i64, step: RwSignal<S
                 <code>{serial.clone()}</code>
                 ": one you have not entered yet (wait for it to change if it still shows code 2)."
             </p>
-            <CodeInput id="final-code" label="Code showing now" value=code error=code_error disabled=pending />
+            <CodeInput id="final-code" label="Code showing now" value=code error=code_error node_ref=code_ref disabled=pending />
             <ErrorNotice failure=failure doing=Doing::MfaCode />
             <div class="actions">
                 <button type="submit" disabled=move || pending.get()>
