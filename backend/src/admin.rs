@@ -178,8 +178,11 @@ pub async fn insert_device(
             if kind.has_codes() { "needs" } else { "has no" }
         );
     }
-    if !(6..=8).contains(&args.digits) || args.step == 0 {
-        bail!("digits must be 6 to 8 and the step positive");
+    // Security rule 1: six digits, or eight for an HOTP token enrolled with eight; a code of
+    // any other length is refused before any lookup, so such a device could never be used.
+    let digits_ok = args.digits == 6 || (args.digits == 8 && kind == DeviceKind::HardwareHotp);
+    if !digits_ok || args.step == 0 {
+        bail!("digits must be 6 (or 8 for a hardware-hotp token) and the step positive");
     }
     let sealed = seed
         .map(|s| state.cipher.encrypt(&args.serial, s.as_bytes()))
@@ -255,7 +258,7 @@ pub async fn unlock_user(
         None => state.storage.find_root(&account.id).await?,
     }
     .ok_or_else(|| anyhow!("no such user"))?;
-    state.storage.reset_principal_failures(principal.id).await?;
+    state.storage.unlock_principal(principal.id).await?;
     println!("unlocked {}", principal.arn());
     Ok(())
 }

@@ -11,6 +11,7 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use data_encoding::{BASE64, HEXLOWER_PERMISSIVE};
 use rand::TryRng;
+use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 const NONCE_LEN: usize = 12;
@@ -50,6 +51,8 @@ pub fn random_bytes(n: usize) -> Result<Vec<u8>, CryptoError> {
 /// Encrypts and decrypts seeds.
 pub struct SeedCipher {
     cipher: Aes256Gcm,
+    /// Derived from the key, for [`SeedCipher::keyed_digest`].
+    digest_key: Zeroizing<[u8; 32]>,
 }
 
 impl std::fmt::Debug for SeedCipher {
@@ -71,8 +74,12 @@ impl SeedCipher {
 
     /// From raw key bytes.
     pub fn from_key(key: &[u8; KEY_LEN]) -> SeedCipher {
+        let mut derive = Sha256::new();
+        derive.update(b"mfa-resync keyed digest\0");
+        derive.update(key);
         SeedCipher {
             cipher: Aes256Gcm::new(&(*key).into()),
+            digest_key: Zeroizing::new(derive.finalize().into()),
         }
     }
 
@@ -95,6 +102,16 @@ impl SeedCipher {
         let mut out = nonce_bytes.to_vec();
         out.extend_from_slice(&sealed);
         Ok(out)
+    }
+
+    /// A keyed SHA-256 (hex) of `data`: a stable database key for text that must not be stored
+    /// as typed (an unknown sign-in name may be a password typed into the wrong field) and
+    /// cannot be guessed back from the database alone.
+    pub fn keyed_digest(&self, data: &[u8]) -> String {
+        let mut h = Sha256::new();
+        h.update(self.digest_key.as_slice());
+        h.update(data);
+        data_encoding::HEXLOWER.encode(&h.finalize())
     }
 
     /// The seed sealed by [`SeedCipher::encrypt`] for `serial`.

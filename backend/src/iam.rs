@@ -99,16 +99,21 @@ pub(crate) async fn is_allowed(
         return Ok(true);
     }
     let documents = state.storage.policies(caller.principal.id).await?;
-    let policies: Vec<Policy> = documents
-        .iter()
-        .filter_map(|d| match Policy::parse(d) {
-            Ok(p) => Some(p),
+    let mut policies: Vec<Policy> = Vec::with_capacity(documents.len());
+    for d in &documents {
+        match Policy::parse(d) {
+            Ok(p) => policies.push(p),
+            // Fail closed: ignoring it would drop whatever Deny it holds.
             Err(e) => {
-                tracing::warn!(error = %e, "an attached policy does not parse; ignored");
-                None
+                tracing::error!(
+                    error = %e,
+                    principal = %caller.arn(),
+                    "an attached policy does not parse; the request is denied"
+                );
+                return Ok(false);
             }
-        })
-        .collect();
+        }
+    }
     let ctx = RequestContext {
         action,
         resource,

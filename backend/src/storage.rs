@@ -19,7 +19,7 @@ use std::time::Duration;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use crate::throttle::ThrottleState;
+use crate::throttle::{self, ThrottleState};
 
 /// The database.
 #[derive(Clone, Debug)]
@@ -78,19 +78,21 @@ impl PrincipalRow {
             .clone()
             .unwrap_or_else(|| self.account_id.clone())
     }
-
-    /// The password throttle.
-    pub fn throttle(&self) -> ThrottleState {
-        ThrottleState {
-            failures: self.failures,
-            throttled_until: self.throttled_until,
-            locked: self.locked,
-        }
-    }
 }
 
 const PRINCIPAL_COLUMNS: &str = "id, account_id, is_root, user_name, email, user_id, \
      password_hash, failures, throttled_until, locked, created_at";
+
+/// A row with a failure counter, throttle and lock (security rules 7–10).
+#[derive(Clone, Copy, Debug)]
+pub enum ThrottleKey<'a> {
+    /// A device's codes, shared by every path.
+    Device(i64),
+    /// A principal's password.
+    Principal(i64),
+    /// A sign-in name or email that matches no principal, by its keyed digest.
+    UnknownSignIn(&'a str),
+}
 
 /// A new principal.
 pub struct NewPrincipal<'a> {
@@ -243,41 +245,100 @@ impl Storage {
             .await
     }
 
-    /// Counts one more password failure, committed on its own; returns the new count.
-    pub async fn add_principal_failure(&self, id: i64) -> Result<i64, sqlx::Error> {
-        let (n,): (i64,) = sqlx::query_as(
-            "UPDATE principals SET failures = failures + 1 WHERE id = ? RETURNING failures",
-        )
-        .bind(id)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(n)
+    /// Counts an attempt before it is evaluated (security rules 7, 8, 10): one statement that
+    /// adds the failure and applies the back-off and lock for the new count, only while `key`
+    /// is neither throttled nor locked. Returns the new count, or `None` when the attempt may
+    /// not be made. The failure is committed here, on its own, whatever happens to the request;
+    /// only a success clears it (the device compare-and-set, [`Storage::reset_principal_failures`]).
+    pub async fn reserve_attempt(
+        &self,
+        key: ThrottleKey<'_>,
+        now_ms: i64,
+    ) -> Result<Option<i64>, sqlx::Error> {
+        let query = match key {
+            ThrottleKey::Device(id) => {
+                sqlx::query_scalar(sqlx::AssertSqlSafe(reserve_sql("mfa_devices", "id")))
+                    .bind(now_ms)
+                    .bind(id)
+            }
+            ThrottleKey::Principal(id) => {
+                sqlx::query_scalar(sqlx::AssertSqlSafe(reserve_sql("principals", "id")))
+                    .bind(now_ms)
+                    .bind(id)
+            }
+            ThrottleKey::UnknownSignIn(k) => {
+                sqlx::query(
+                    "INSERT INTO sign_in_throttle (key) VALUES (?) ON CONFLICT (key) DO NOTHING",
+                )
+                .bind(k)
+                .execute(&self.pool)
+                .await?;
+                sqlx::query_scalar(sqlx::AssertSqlSafe(reserve_sql("sign_in_throttle", "key")))
+                    .bind(now_ms)
+                    .bind(k)
+            }
+        };
+        query.bind(now_ms).fetch_optional(&self.pool).await
     }
 
-    /// Stores the throttle computed for failure number `t.failures` (unless more came since).
-    pub async fn set_principal_throttle(
+    /// The throttle of `key` as stored now; `None` when the row does not exist.
+    pub async fn throttle_of(
+        &self,
+        key: ThrottleKey<'_>,
+    ) -> Result<Option<ThrottleState>, sqlx::Error> {
+        const COLUMNS: &str = "SELECT failures, throttled_until, locked FROM";
+        let query = match key {
+            ThrottleKey::Device(id) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{COLUMNS} mfa_devices WHERE id = ?"
+            )))
+            .bind(id),
+            ThrottleKey::Principal(id) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{COLUMNS} principals WHERE id = ?"
+            )))
+            .bind(id),
+            ThrottleKey::UnknownSignIn(k) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{COLUMNS} sign_in_throttle WHERE key = ?"
+            )))
+            .bind(k),
+        };
+        let row: Option<(i64, i64, bool)> = query.fetch_optional(&self.pool).await?;
+        Ok(
+            row.map(|(failures, throttled_until, locked)| ThrottleState {
+                failures,
+                throttled_until,
+                locked,
+            }),
+        )
+    }
+
+    /// After a correct password: clears the counter reserved by the attempt. Never clears a
+    /// lock (security rule 9), except the one this attempt's own reservation set
+    /// (`own_lock` = its count when that reached the lock, else -1). Returns whether it applied;
+    /// `false` means the user is locked.
+    pub async fn reset_principal_failures(
         &self,
         id: i64,
-        t: ThrottleState,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE principals SET throttled_until = ?, locked = ? WHERE id = ? AND failures = ?",
+        own_lock: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "UPDATE principals SET failures = 0, throttled_until = 0, locked = 0 \
+             WHERE id = ? AND (locked = 0 OR failures = ?)",
         )
-        .bind(t.throttled_until)
-        .bind(t.locked)
         .bind(id)
-        .bind(t.failures)
+        .bind(own_lock)
         .execute(&self.pool)
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
-    /// Clears the password throttle after a success or by an administrator.
-    pub async fn reset_principal_failures(&self, id: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE principals SET failures = 0, throttled_until = 0, locked = 0 WHERE id = ? AND (failures <> 0 OR locked <> 0)")
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+    /// An administrator's unlock: clears the password counter, throttle and lock.
+    pub async fn unlock_principal(&self, id: i64) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE principals SET failures = 0, throttled_until = 0, locked = 0 WHERE id = ?",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -312,5 +373,58 @@ impl Storage {
                 .fetch_all(&self.pool)
                 .await?;
         Ok(rows.into_iter().map(|(d,)| d).collect())
+    }
+}
+
+/// The one statement that counts an attempt before it is evaluated (security rules 7, 8, 10),
+/// for `table` with the row chosen by `key_column`: adds the failure and sets the back-off and
+/// lock of [`throttle::after_failure`] for the new count, only if the row is neither locked nor
+/// throttled at `now`. Binds: now (ms), the key, now (ms). Returns the new count.
+/// Portable SQL (no `MIN`/`LEAST`): the waits are spelled out from the throttle's constants.
+pub(crate) fn reserve_sql(table: &str, key_column: &str) -> String {
+    let mut waits = String::new();
+    let mut n = throttle::FREE_FAILURES;
+    loop {
+        let wait = throttle::after_failure(n, 0).throttled_until;
+        if wait >= throttle::MAX_WAIT_SECONDS * 1000 {
+            break;
+        }
+        waits.push_str(&format!(" WHEN {n} THEN {wait}"));
+        n += 1;
+    }
+    format!(
+        "UPDATE {table} SET failures = failures + 1, \
+         throttled_until = CASE WHEN failures + 1 < {free} OR failures + 1 >= {lock} THEN 0 \
+         ELSE ? + CASE failures + 1{waits} ELSE {max} END END, \
+         locked = CASE WHEN failures + 1 >= {lock} THEN 1 ELSE locked END \
+         WHERE {key_column} = ? AND locked = 0 AND throttled_until <= ? RETURNING failures",
+        free = throttle::FREE_FAILURES,
+        lock = throttle::LOCK_AFTER,
+        max = throttle::MAX_WAIT_SECONDS * 1000,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The SQL back-off equals [`throttle::after_failure`] for every count up to the lock.
+    #[tokio::test]
+    async fn the_reserve_statement_applies_the_throttle_scheme() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Storage::open(&dir.path().join("t.sqlite")).await.unwrap();
+        let key = ThrottleKey::UnknownSignIn("k");
+        for n in 1..=throttle::LOCK_AFTER {
+            // Expire any wait so the next attempt may be counted.
+            sqlx::query("UPDATE sign_in_throttle SET throttled_until = 0")
+                .execute(&storage.pool)
+                .await
+                .unwrap();
+            let got = storage.reserve_attempt(key, 1_000).await.unwrap();
+            assert_eq!(got, Some(n));
+            let t = storage.throttle_of(key).await.unwrap().unwrap();
+            assert_eq!(t, throttle::after_failure(n, 1_000), "failure {n}");
+        }
+        assert_eq!(storage.reserve_attempt(key, 1_000).await.unwrap(), None);
     }
 }

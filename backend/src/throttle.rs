@@ -1,8 +1,12 @@
 //! One throttle scheme for devices and passwords (security rules 7–10): after 5 consecutive
 //! failures, wait 30 s, doubling with each further failure up to 1 h; after 100, locked until an
-//! administrator unlocks. Pure functions: the storage layer persists the result.
+//! administrator unlocks. Every attempt is counted as a failure BEFORE it is evaluated, by one
+//! storage statement guarded by the throttle ([`reserve`]); only a success clears the count.
+//! So parallel requests cannot all pass a throttle read earlier, a cancelled request still
+//! counts, and a throttled attempt is never evaluated.
 
 use crate::error::Error;
+use crate::storage::{Storage, ThrottleKey};
 
 /// Failures before the first wait.
 pub const FREE_FAILURES: i64 = 5;
@@ -44,6 +48,50 @@ impl ThrottleState {
             });
         }
         Ok(())
+    }
+}
+
+/// Counts an attempt before it is evaluated, with the storage's guarded increment for `key`.
+/// Returns the reserved count and the time it was taken at, or the `LimitExceeded` to answer
+/// when throttled or locked, identical for right and wrong input (rule 10); `gone` when the row
+/// no longer exists. A wait that ends between the increment and the read is simply retried.
+pub async fn reserve(
+    storage: &Storage,
+    key: ThrottleKey<'_>,
+    gone: fn() -> Error,
+) -> Result<Reserved, Error> {
+    for _ in 0..3 {
+        let now = crate::clock::now_ms();
+        if let Some(count) = storage.reserve_attempt(key, now).await? {
+            return Ok(Reserved { count, now });
+        }
+        let stored = storage.throttle_of(key).await?.ok_or_else(gone)?;
+        // A fresh time: the wait may have been set by a request that read the clock after us.
+        stored.check(crate::clock::now_ms())?;
+    }
+    Err(Error::LimitExceeded {
+        retry_after: 1,
+        locked: false,
+    })
+}
+
+/// An attempt counted before its evaluation.
+#[derive(Clone, Copy, Debug)]
+pub struct Reserved {
+    /// The failure count including this attempt.
+    pub count: i64,
+    /// When it was counted (Unix ms): the time the attempt is evaluated at.
+    pub now: i64,
+}
+
+impl Reserved {
+    /// The count when this very attempt set the lock (so its success may clear it), else -1.
+    pub fn own_lock(&self) -> i64 {
+        if self.count >= LOCK_AFTER {
+            self.count
+        } else {
+            -1
+        }
     }
 }
 

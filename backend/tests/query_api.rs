@@ -364,3 +364,114 @@ async fn access_key_secrets_are_sealed_at_rest_and_shown_once() {
         "a secret in the logs"
     );
 }
+
+/// Security review finding 2 on the Query API: with Allow on user/* and Deny on user/admin, a
+/// user name in another letter case gets exactly the answer "admin" gets on GetUser,
+/// ListAccessKeys, DeleteAccessKey and ListMFADevices; the admin's access key survives.
+#[tokio::test]
+async fn another_letter_case_does_not_get_past_a_deny_on_the_query_api() {
+    let server = Server::start();
+    let policy = server.dir.path().join("carol-policy.json");
+    std::fs::write(
+        &policy,
+        r#"{"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "iam:*", "Resource": "arn:aws:iam::123456789012:user/*"},
+            {"Effect": "Deny", "Action": "iam:*", "Resource": "arn:aws:iam::123456789012:user/admin"}]}"#,
+    )
+    .unwrap();
+    server.cli(
+        &[
+            "user",
+            "create",
+            "--account",
+            "demo",
+            "--user-name",
+            "carol",
+            "--policy",
+            policy.to_str().unwrap(),
+        ],
+        Some("carol-password-1\n"),
+    );
+    let carol = create_key(&server, &["--user-name", "carol"]);
+    let admin_key = create_key(&server, &["--user-name", "admin"]);
+    for action in [
+        "GetUser".to_owned(),
+        "ListAccessKeys".to_owned(),
+        "ListMFADevices".to_owned(),
+        format!("DeleteAccessKey&AccessKeyId={}", admin_key.id),
+    ] {
+        let mut answers = Vec::new();
+        for name in ["admin", "ADMIN", "Admin"] {
+            let body = format!("Action={action}&Version=2010-05-08&UserName={name}");
+            let (status, _, xml) = post(&server, &Signing::new(&carol), &body).await;
+            assert_eq!(
+                (status, error_code(&xml)),
+                (403, "AccessDenied"),
+                "{action} {name}"
+            );
+            let message =
+                xml[xml.find("<Message>").unwrap()..xml.find("</Message>").unwrap()].to_owned();
+            answers.push(message);
+        }
+        assert!(
+            answers.iter().all(|m| *m == answers[0]),
+            "{action}: {answers:?}"
+        );
+    }
+    // Allowed for another user named in another case; the admin's key still works.
+    let (status, _, xml) = post(
+        &server,
+        &Signing::new(&carol),
+        "Action=GetUser&Version=2010-05-08&UserName=BOB",
+    )
+    .await;
+    assert_eq!(status, 200, "{xml}");
+    assert!(xml.contains("<UserName>bob</UserName>"), "{xml}");
+    let (status, _, xml) = post(&server, &Signing::new(&admin_key), LIST).await;
+    assert_eq!(status, 200, "{xml}");
+    server.finish();
+}
+
+/// Security review finding 7 (rule 1): a code is exactly six ASCII digits (eight only for HOTP
+/// tokens enrolled with eight), checked before any lookup: seven digits, a sign, a space (as
+/// `+` or `%20` in the form), and full-width digits are `ValidationError` 400 on the caller's
+/// own device and on another user's alike (not `NoSuchEntity`), and nothing changes.
+#[tokio::test]
+async fn malformed_codes_are_refused_before_any_lookup() {
+    let server = Server::start();
+    let bob = create_key(&server, &["--user-name", "bob"]);
+    let full_width = "%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%95%EF%BC%96";
+    let before = (
+        server.device_row(BOB_VIRTUAL).await,
+        server.device_row(ALICE_VIRTUAL).await,
+    );
+    for (user, serial) in [("bob", BOB_VIRTUAL), ("alice", ALICE_VIRTUAL)] {
+        let serial = serial.replace(':', "%3A").replace('/', "%2F");
+        for bad in [
+            "1234567",
+            "%2B123456",
+            "+123456",
+            "%20123456",
+            "123456%20",
+            full_width,
+        ] {
+            for (c1, c2) in [(bad, "123456"), ("123456", bad)] {
+                let body = format!(
+                    "Action=ResyncMFADevice&Version=2010-05-08&UserName={user}&SerialNumber={serial}&AuthenticationCode1={c1}&AuthenticationCode2={c2}"
+                );
+                let (status, _, xml) = post(&server, &Signing::new(&bob), &body).await;
+                assert_eq!(
+                    (status, error_code(&xml)),
+                    (400, "ValidationError"),
+                    "{user} {c1} {c2}"
+                );
+            }
+        }
+    }
+    let after = (
+        server.device_row(BOB_VIRTUAL).await,
+        server.device_row(ALICE_VIRTUAL).await,
+    );
+    assert_eq!(after, before);
+    server.finish();
+}

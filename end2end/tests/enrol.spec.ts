@@ -3,6 +3,9 @@
 import { test, expect, signInWithMfa, awayFromStepEdge, serverNowMs, checkScreen } from './helpers';
 import { base32Decode, stepAt, totpForStep } from './otp';
 
+// An administrator's sign-in may wait up to one 30 s step for a code not yet used by another spec.
+test.describe.configure({ timeout: 120_000 });
+
 test('a new virtual MFA device is assigned with two consecutive codes', async ({ page, request }) => {
   await signInWithMfa(page, request, 'admin');
   const name = `e2e-phone-${Date.now()}`;
@@ -23,4 +26,13 @@ test('a new virtual MFA device is assigned with two consecutive codes', async ({
   await expect(page.getByRole('status').filter({ hasText: 'The virtual MFA device is assigned' })).toBeVisible();
   await expect(page.getByTestId('secret')).toHaveCount(0);
   await expect(page.getByRole('listitem').filter({ hasText: `mfa/${name}` })).toContainText('Active');
+
+  // And deactivated again, after a confirmation.
+  const item = page.getByRole('listitem').filter({ hasText: `mfa/${name}` });
+  await item.getByRole('button', { name: 'Deactivate' }).click();
+  await expect(item.getByRole('group', { name: 'Confirm deactivation' })).toBeVisible();
+  await checkScreen(page, 'deactivate-confirm');
+  await item.getByRole('button', { name: 'Yes, deactivate' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'The device is deactivated.' })).toBeVisible();
+  await expect(page.getByRole('listitem').filter({ hasText: `mfa/${name}` })).toHaveCount(0);
 });

@@ -1,6 +1,9 @@
 // Flow 1: an IAM user signs in with password and MFA; a wrong password is refused in words.
 import { test, expect, demo, device, user, passwordStep, signInCode, checkScreen } from './helpers';
 
+// An administrator's sign-in may wait up to one 30 s step for a code not yet used by another spec.
+test.describe.configure({ timeout: 120_000 });
+
 test('an IAM user signs in with password and MFA code', async ({ page, request }) => {
   await page.goto('/');
   await checkScreen(page, 'sign-in');

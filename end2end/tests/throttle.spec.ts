@@ -2,6 +2,9 @@
 // the page counts Retry-After down and keeps the button disabled. An administrator unlocks it.
 import { test, expect, device, passwordStep, signInWithMfa, checkScreen } from './helpers';
 
+// An administrator's sign-in may wait up to one 30 s step for a code not yet used by another spec.
+test.describe.configure({ timeout: 120_000 });
+
 test('five wrong resyncs throttle the device, counted down, until an administrator unlocks it', async ({ page, browser, request }) => {
   const token = device('alice', 'hardware-totp');
   await passwordStep(page, 'alice');

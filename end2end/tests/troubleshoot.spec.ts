@@ -87,3 +87,17 @@ test('the root user resyncs before signing in (pre-sign-in flow)', async ({ page
   await expect(page.getByRole('heading', { name: 'Security credentials', level: 1 })).toBeVisible();
   await expect(page.getByText(':root')).toBeVisible();
 });
+
+test("a browser clock 2 min 15 s slow gets a quiet note; the timer keeps the server's time", async ({ page, request }) => {
+  await page.clock.install({ time: Date.now() - 135_000 });
+  await page.clock.resume();
+  await passwordStep(page, 'alice');
+  await page.getByRole('link', { name: 'Having problems with your authentication device?' }).click();
+  await expect(page.getByTestId('clock-note')).toContainText("This computer's clock is 2 min 15 s behind the server's");
+  // The countdown follows the server's clock, not the browser's.
+  await awayFromStepEdge(request);
+  const serverLeft = 30 - Math.floor(((await serverNowMs(request)) / 1000) % 30);
+  const shown = Number(((await page.getByTestId('seconds-left').textContent()) ?? '').match(/\d+/)![0]);
+  expect(Math.abs(shown - serverLeft)).toBeLessThanOrEqual(2);
+  await checkScreen(page, 'troubleshoot-clock-note');
+});

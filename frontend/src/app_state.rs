@@ -8,6 +8,20 @@ use shared::api::{MfaDeviceChoice, SessionResponse};
 use crate::api;
 use crate::nav::{Nav, Page};
 
+/// Where the session stands; pages switch on this, not on the session's fields, so a re-read
+/// session that did not change re-renders nothing (and wipes no half-typed form).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionKind {
+    /// `GET /api/session` has not answered yet.
+    Unknown,
+    /// Not signed in.
+    SignedOut,
+    /// Signed in with a password; MFA still to do.
+    PasswordOnly,
+    /// Signed in with MFA.
+    Mfa,
+}
+
 /// The session as the app knows it; a `Copy` handle in context.
 #[derive(Clone, Copy)]
 pub struct Auth {
@@ -19,15 +33,29 @@ pub struct Auth {
     pub devices: RwSignal<Vec<MfaDeviceChoice>>,
     /// A sentence for the sign-in page ("your session expired …").
     pub notice: RwSignal<Option<String>>,
+    kind: Memo<SessionKind>,
     nav: Nav,
 }
 
 impl Auth {
     /// Asks the server who is signed in and provides the handle.
     pub fn install(nav: Nav) -> Auth {
+        let checked = RwSignal::new(false);
+        let session = RwSignal::new(None::<SessionResponse>);
+        let kind = Memo::new(move |_| {
+            if !checked.get() {
+                return SessionKind::Unknown;
+            }
+            session.with(|s| match s {
+                None => SessionKind::SignedOut,
+                Some(s) if s.mfa_present => SessionKind::Mfa,
+                Some(_) => SessionKind::PasswordOnly,
+            })
+        });
         let auth = Auth {
-            checked: RwSignal::new(false),
-            session: RwSignal::new(None),
+            checked,
+            session,
+            kind,
             devices: RwSignal::new(Vec::new()),
             notice: RwSignal::new(None),
             nav,
@@ -68,14 +96,19 @@ impl Auth {
         });
     }
 
+    /// Where the session stands (reactive; changes only when it changes).
+    pub fn kind(&self) -> SessionKind {
+        self.kind.get()
+    }
+
     /// Whether the session passed MFA (reactive).
     pub fn has_mfa(&self) -> bool {
-        self.session.with(|s| s.as_ref().is_some_and(|s| s.mfa_present))
+        self.kind() == SessionKind::Mfa
     }
 
     /// Whether there is a password-only session (reactive).
     pub fn password_only(&self) -> bool {
-        self.session.with(|s| s.as_ref().is_some_and(|s| !s.mfa_present))
+        self.kind() == SessionKind::PasswordOnly
     }
 }
 

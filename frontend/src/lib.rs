@@ -15,7 +15,7 @@ pub mod timer;
 
 use leptos::prelude::*;
 
-use crate::app_state::Auth;
+use crate::app_state::{Auth, SessionKind};
 use crate::live::ServerClock;
 use crate::nav::{Nav, Page};
 use crate::pages::{
@@ -51,7 +51,7 @@ pub fn App() -> impl IntoView {
                     {link(Page::Credentials, "Security credentials")}
                     {link(Page::Admin, "Administration")}
                 })}
-                {move || auth.session.with(Option::is_some).then(|| view! {
+                {move || matches!(auth.kind(), SessionKind::PasswordOnly | SessionKind::Mfa).then(|| view! {
                     <button type="button" class="link" on:click=move |_| auth.sign_out()>
                         "Sign out"
                     </button>

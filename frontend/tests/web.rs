@@ -18,7 +18,11 @@ const T: f64 = 1_764_428_400_000.0;
 
 #[wasm_bindgen_test]
 fn offset_is_server_minus_the_middle_of_the_round_trip() {
-    let s = Sample { sent_ms: 1000.0, received_ms: 1200.0, server_ms: 5100.0 };
+    let s = Sample {
+        sent_ms: 1000.0,
+        received_ms: 1200.0,
+        server_ms: 5100.0,
+    };
     assert_eq!(s.round_trip_ms(), 200.0);
     assert_eq!(s.offset_ms(), 4000.0);
     assert_eq!(server_now_ms(2000.0, s.offset_ms()), 6000.0);
@@ -26,12 +30,24 @@ fn offset_is_server_minus_the_middle_of_the_round_trip() {
 
 #[wasm_bindgen_test]
 fn best_offset_comes_from_the_shortest_round_trip() {
-    let slow = Sample { sent_ms: 0.0, received_ms: 900.0, server_ms: 10_000.0 };
-    let fast = Sample { sent_ms: 1000.0, received_ms: 1040.0, server_ms: 3020.0 };
+    let slow = Sample {
+        sent_ms: 0.0,
+        received_ms: 900.0,
+        server_ms: 10_000.0,
+    };
+    let fast = Sample {
+        sent_ms: 1000.0,
+        received_ms: 1040.0,
+        server_ms: 3020.0,
+    };
     assert_eq!(best_offset_ms(&[slow, fast]), Some(2000.0));
     assert_eq!(best_offset_ms(&[]), None);
     // A negative round trip (the browser's clock stepped back) is not preferred over nothing.
-    let odd = Sample { sent_ms: 10.0, received_ms: 5.0, server_ms: 7.5 };
+    let odd = Sample {
+        sent_ms: 10.0,
+        received_ms: 5.0,
+        server_ms: 7.5,
+    };
     assert_eq!(odd.round_trip_ms(), 0.0);
 }
 
@@ -62,9 +78,15 @@ fn drift_in_words_reads_naturally() {
     assert_eq!(duration_in_words(150), "2 min 30 s");
     assert_eq!(duration_in_words(300), "5 min");
     assert_eq!(duration_in_words(3900), "1 h 5 min");
-    assert_eq!(drift_in_words(150), "your device's clock runs 2 min 30 s fast");
+    assert_eq!(
+        drift_in_words(150),
+        "your device's clock runs 2 min 30 s fast"
+    );
     assert_eq!(drift_in_words(-180), "your device's clock runs 3 min slow");
-    assert_eq!(drift_in_words(0), "your device's clock is in step with the server's");
+    assert_eq!(
+        drift_in_words(0),
+        "your device's clock is in step with the server's"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -105,8 +127,15 @@ fn stale_without_code_2_and_edits_keep_the_first_time() {
 
 #[wasm_bindgen_test]
 fn phase_messages_say_what_to_do() {
-    assert_eq!(Phase::EnterFirst.message(), "Enter the code your device shows now.");
-    assert!(Phase::WaitForNext { seconds: 12 }.message().contains("about 12 s"));
+    assert_eq!(
+        Phase::EnterFirst.message(),
+        "Enter the code your device shows now."
+    );
+    assert!(
+        Phase::WaitForNext { seconds: 12 }
+            .message()
+            .contains("about 12 s")
+    );
     assert_eq!(
         Phase::SubmitNow { seconds: 9 }.message(),
         "Submit now — these codes expire in about 9 s."
@@ -123,8 +152,16 @@ fn phase_messages_say_what_to_do() {
 fn codes_are_checked_with_shared_rules() {
     assert_eq!(without_spaces("123 456"), "123456");
     assert!(check_code(&without_spaces(" 123 456 ")).is_ok());
-    assert_eq!(check_code("1234").unwrap_err().to_string(), "The code is 2 digits too short.");
-    assert!(check_code("12a456").unwrap_err().to_string().contains("Character 3"));
+    assert_eq!(
+        check_code("1234").unwrap_err().to_string(),
+        "The code is 2 digits too short."
+    );
+    assert!(
+        check_code("12a456")
+            .unwrap_err()
+            .to_string()
+            .contains("Character 3")
+    );
 }
 
 #[wasm_bindgen_test]
@@ -134,7 +171,10 @@ fn paths_map_to_pages() {
     assert_eq!(Page::from_path("/credentials/"), Page::Credentials);
     assert_eq!(Page::from_path("/admin"), Page::Admin);
     assert_eq!(Page::from_path("/nope"), Page::SignIn);
-    assert_eq!(Page::from_path(Page::Troubleshoot.path()), Page::Troubleshoot);
+    assert_eq!(
+        Page::from_path(Page::Troubleshoot.path()),
+        Page::Troubleshoot
+    );
 }
 
 #[wasm_bindgen_test]

@@ -353,4 +353,27 @@ mod tests {
         assert_eq!(signed_difference(u64::MAX, 0), i64::MAX);
         assert_eq!(signed_difference(0, u64::MAX), i64::MIN);
     }
+
+    /// Security rule 11: every pair of the window is compared (and checked for freshness)
+    /// whether the pair is at the first step, at the last step or nowhere: no early exit.
+    #[test]
+    fn the_whole_window_is_scanned_whatever_matches() {
+        use std::cell::Cell;
+        let first = 100u64;
+        let len = 12usize;
+        for hit in [Some(0usize), Some(len - 2), None] {
+            let mut table: Vec<u32> = (0..len as u32).map(|k| 1_000 + k).collect();
+            if let Some(k) = hit {
+                table[k] = 7;
+                table[k + 1] = 8;
+            }
+            let checked = Cell::new(0usize);
+            let found = best_pair(&table, first, first + 5, 7, 8, |_| {
+                checked.set(checked.get() + 1);
+                true
+            });
+            assert_eq!(found, hit.map(|k| first + k as u64));
+            assert_eq!(checked.get(), len - 1, "{hit:?}");
+        }
+    }
 }

@@ -254,4 +254,37 @@ mod tests {
         };
         assert!(verify_hotp(&secret, Digits::SIX, &at(u64::MAX - 1), end).is_err());
     }
+
+    /// Security rule 11: every step of the window is computed and compared (and checked for
+    /// replay) whether the code matches at the first step, at the last step or nowhere: no
+    /// early exit for a timing side channel to measure (totp-rs, CVE-2022-29185).
+    #[test]
+    fn the_whole_window_is_scanned_whatever_matches() {
+        use std::cell::Cell;
+        let (first, last) = (100u64, 110u64);
+        for hit in [Some(first), Some(last), None] {
+            let (computed, checked) = (Cell::new(0u64), Cell::new(0u64));
+            let found = scan(
+                first,
+                last,
+                105,
+                123_456,
+                |_| {
+                    checked.set(checked.get() + 1);
+                    false
+                },
+                |step| {
+                    computed.set(computed.get() + 1);
+                    if Some(step) == hit {
+                        123_456
+                    } else {
+                        500_000 + step as u32
+                    }
+                },
+            );
+            assert_eq!(found.fresh, hit);
+            assert_eq!(computed.get(), last - first + 1, "{hit:?}");
+            assert_eq!(checked.get(), last - first + 1, "{hit:?}");
+        }
+    }
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use shared::api::EmptyResponse;
 use zeroize::Zeroizing;
 
-use super::devices::{load_target, target_ref};
+use super::devices::resolve_target;
 use super::{Caller, access_denied, audited, is_allowed};
 use crate::clock::{now_ms, rfc3339};
 use crate::crypto::random_bytes;
@@ -188,13 +188,19 @@ pub async fn list_access_keys(
 ) -> Result<ListAccessKeysResponse, Error> {
     let user_name = req.user_name.as_deref();
     audited(state, caller, "ListAccessKeys", user_name, None, async {
-        let (arn, is_self) = target_ref(caller, user_name)?;
-        if !is_allowed(state, caller, "iam:ListAccessKeys", &arn, is_self).await? {
+        let target = resolve_target(state, caller, user_name).await?;
+        if !is_allowed(
+            state,
+            caller,
+            "iam:ListAccessKeys",
+            &target.arn,
+            target.is_self,
+        )
+        .await?
+        {
             return Err(access_denied(caller, "iam:ListAccessKeys"));
         }
-        let target = load_target(state, caller, user_name, is_self)
-            .await?
-            .ok_or_else(|| no_such_user(user_name))?;
+        let target = target.principal.ok_or_else(|| no_such_user(user_name))?;
         let owner = target.display_name();
         let keys = state.storage.access_keys_of(target.id).await?;
         Ok(ListAccessKeysResponse {
@@ -223,13 +229,19 @@ pub async fn delete_access_key(
     let key_id = req.access_key_id.as_str();
     audited(state, caller, "DeleteAccessKey", user_name, None, async {
         validate_access_key_id(key_id)?;
-        let (arn, is_self) = target_ref(caller, user_name)?;
-        if !is_allowed(state, caller, "iam:DeleteAccessKey", &arn, is_self).await? {
+        let target = resolve_target(state, caller, user_name).await?;
+        if !is_allowed(
+            state,
+            caller,
+            "iam:DeleteAccessKey",
+            &target.arn,
+            target.is_self,
+        )
+        .await?
+        {
             return Err(access_denied(caller, "iam:DeleteAccessKey"));
         }
-        let target = load_target(state, caller, user_name, is_self)
-            .await?
-            .ok_or_else(|| no_such_user(user_name))?;
+        let target = target.principal.ok_or_else(|| no_such_user(user_name))?;
         if !state.storage.delete_access_key(key_id, target.id).await? {
             return Err(Error::NoSuchEntity(format!(
                 "The Access Key with id {key_id} cannot be found."

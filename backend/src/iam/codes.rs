@@ -1,6 +1,7 @@
 //! Codes against a stored device, for every path (sign-in, resync, enable): strict parsing,
-//! the shared throttle checked before any evaluation, `shared`'s decision, and one atomic
-//! compare-and-set of the state; a failure is counted and committed on its own.
+//! the attempt counted as a failure by one statement guarded by the shared throttle before any
+//! evaluation (committed on its own), `shared`'s decision, and one atomic compare-and-set of the
+//! state that also clears the counter on success.
 
 use shared::api::DeviceKind;
 use shared::code::{Code, Digits};
@@ -10,10 +11,9 @@ use shared::resync::{resync_hotp, resync_totp};
 use shared::secret::Secret;
 use shared::verify::{verify_hotp, verify_totp};
 
-use crate::clock::now_ms;
 use crate::error::Error;
 use crate::state::AppState;
-use crate::storage::{DeviceRow, StoredState};
+use crate::storage::{DeviceRow, StoredState, ThrottleKey};
 use crate::throttle;
 
 /// The device's kind, from its row.
@@ -117,8 +117,8 @@ pub(crate) async fn check_pair(
         parse("AuthenticationCode1", code1, digits)?,
         parse("AuthenticationCode2", code2, digits)?,
     );
-    let now = now_ms();
-    dev.throttle().check(now)?;
+    let reserved = reserve(state, dev).await?;
+    let now = reserved.now;
     let secret = secret(state, dev)?;
     let settings = &state.settings;
     let found = if kind == DeviceKind::HardwareHotp {
@@ -168,27 +168,28 @@ pub(crate) async fn check_pair(
         })
     };
     let Some((before, after, outcome)) = found else {
-        return Err(failure(state, dev, now).await);
+        return Err(Error::invalid_code());
     };
+    let own_lock = reserved.own_lock();
     let won = match commit {
         Commit::State => {
             state
                 .storage
-                .compare_and_set_state(dev.id, before, after)
+                .compare_and_set_state(dev.id, before, after, own_lock)
                 .await?
         }
         Commit::Assign(owner) => {
             state
                 .storage
-                .assign_device(dev.id, owner, now, before, after)
+                .assign_device(dev.id, owner, now, before, after, own_lock)
                 .await?
         }
     };
     if won {
         Ok(outcome)
     } else {
-        // Another request used these codes first: this one is a replay.
-        Err(failure(state, dev, now).await)
+        // Another request used these codes first: this one is a replay (already counted).
+        Err(Error::invalid_code())
     }
 }
 
@@ -201,8 +202,8 @@ pub(crate) async fn check_single(
     let kind = require_codes(dev)?;
     let digits = digits(dev)?;
     let code = parse("AuthenticationCode", code, digits)?;
-    let now = now_ms();
-    dev.throttle().check(now)?;
+    let reserved = reserve(state, dev).await?;
+    let now = reserved.now;
     let secret = secret(state, dev)?;
     let found = if kind == DeviceKind::HardwareHotp {
         let hotp = HotpState {
@@ -235,27 +236,25 @@ pub(crate) async fn check_single(
         Some((before, after))
             if state
                 .storage
-                .compare_and_set_state(dev.id, before, after)
+                .compare_and_set_state(dev.id, before, after, reserved.own_lock())
                 .await? =>
         {
             Ok(())
         }
-        _ => Err(failure(state, dev, now).await),
+        // Wrong, or a replay that lost the compare-and-set: the failure is already counted.
+        _ => Err(Error::invalid_code()),
     }
 }
 
-/// Counts a failure in its own statement (rule 8), applies the back-off, and returns the
-/// refusal to send.
-async fn failure(state: &AppState, dev: &DeviceRow, now: i64) -> Error {
-    let count = match state.storage.add_device_failure(dev.id).await {
-        Ok(n) => n,
-        Err(e) => return Error::Database(e),
-    };
-    let t = throttle::after_failure(count, now);
-    if (t.throttled_until != 0 || t.locked)
-        && let Err(e) = state.storage.set_device_throttle(dev.id, t).await
-    {
-        return Error::Database(e);
-    }
-    Error::invalid_code()
+/// Counts the attempt as a failure before any evaluation, in one statement guarded by the
+/// throttle (rules 7, 8, 10): parallel requests cannot all pass a throttle read earlier, and a
+/// cancelled request still counts. While throttled or locked the answer is the same
+/// `LimitExceeded` for right and wrong codes. Only the success's compare-and-set clears it.
+async fn reserve(state: &AppState, dev: &DeviceRow) -> Result<throttle::Reserved, Error> {
+    throttle::reserve(
+        &state.storage,
+        ThrottleKey::Device(dev.id),
+        Error::no_such_device,
+    )
+    .await
 }

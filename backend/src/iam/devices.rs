@@ -13,46 +13,46 @@ use crate::error::Error;
 use crate::state::AppState;
 use crate::storage::{DeviceRow, PrincipalRow};
 
-/// The ARN of the user named (or the caller), and whether it is the caller; no lookup yet, so
-/// an authorisation refusal cannot reveal whether the user exists.
-pub(crate) fn target_ref(
-    caller: &Caller,
-    user_name: Option<&str>,
-) -> Result<(String, bool), Error> {
-    match user_name {
-        None => Ok((caller.arn(), true)),
-        Some(name) => {
-            validate_user_name(name)?;
-            let own = !caller.principal.is_root
-                && caller
-                    .principal
-                    .user_name
-                    .as_deref()
-                    .is_some_and(|own| own.eq_ignore_ascii_case(name));
-            if own {
-                Ok((caller.arn(), true))
-            } else {
-                Ok((
-                    format!("arn:aws:iam::{}:user/{name}", caller.account()),
-                    false,
-                ))
-            }
-        }
-    }
+/// The user an action names (or the caller), resolved before policy evaluation.
+pub(crate) struct Target {
+    /// The ARN policies are evaluated against: built from the STORED user name, so a name typed
+    /// in another letter case cannot slip past a `Deny` on the user's ARN (user lookup ignores
+    /// case, resource matching does not). For a user that does not exist, from the name typed.
+    pub arn: String,
+    /// Whether the target is the caller.
+    pub is_self: bool,
+    /// The user; `None` when no user has that name.
+    pub principal: Option<PrincipalRow>,
 }
 
-/// The principal for a target already authorised.
-pub(crate) async fn load_target(
+/// Looks up the user named (without regard to case), or the caller when no name is given.
+pub(crate) async fn resolve_target(
     state: &AppState,
     caller: &Caller,
     user_name: Option<&str>,
-    is_self: bool,
-) -> Result<Option<PrincipalRow>, Error> {
-    match user_name {
-        _ if is_self => Ok(Some(caller.principal.clone())),
-        Some(name) => Ok(state.storage.find_user(caller.account(), name).await?),
-        None => Ok(Some(caller.principal.clone())),
-    }
+) -> Result<Target, Error> {
+    let Some(name) = user_name else {
+        return Ok(Target {
+            arn: caller.arn(),
+            is_self: true,
+            principal: Some(caller.principal.clone()),
+        });
+    };
+    validate_user_name(name)?;
+    Ok(
+        match state.storage.find_user(caller.account(), name).await? {
+            Some(p) => Target {
+                arn: p.arn(),
+                is_self: p.id == caller.principal.id,
+                principal: Some(p),
+            },
+            None => Target {
+                arn: format!("arn:aws:iam::{}:user/{name}", caller.account()),
+                is_self: false,
+                principal: None,
+            },
+        },
+    )
 }
 
 /// Authorises `action` on the target user's device `serial` and returns the device. Anything the
@@ -64,17 +64,15 @@ async fn owned_device(
     user_name: Option<&str>,
     serial: &str,
 ) -> Result<DeviceRow, Error> {
-    let (arn, is_self) = target_ref(caller, user_name)?;
-    if !is_allowed(state, caller, action, &arn, is_self).await? {
-        return Err(if is_self {
+    let target = resolve_target(state, caller, user_name).await?;
+    if !is_allowed(state, caller, action, &target.arn, target.is_self).await? {
+        return Err(if target.is_self {
             access_denied(caller, action)
         } else {
             Error::no_such_device()
         });
     }
-    let target = load_target(state, caller, user_name, is_self)
-        .await?
-        .ok_or_else(Error::no_such_device)?;
+    let target = target.principal.ok_or_else(Error::no_such_device)?;
     state
         .storage
         .device(caller.account(), serial)
@@ -108,18 +106,24 @@ pub async fn list_mfa_devices(
 ) -> Result<ListMfaDevicesResponse, Error> {
     let user_name = req.user_name.as_deref();
     audited(state, caller, "ListMFADevices", user_name, None, async {
-        let (arn, is_self) = target_ref(caller, user_name)?;
-        if !is_allowed(state, caller, "iam:ListMFADevices", &arn, is_self).await? {
+        let target = resolve_target(state, caller, user_name).await?;
+        if !is_allowed(
+            state,
+            caller,
+            "iam:ListMFADevices",
+            &target.arn,
+            target.is_self,
+        )
+        .await?
+        {
             return Err(access_denied(caller, "iam:ListMFADevices"));
         }
-        let target = load_target(state, caller, user_name, is_self)
-            .await?
-            .ok_or_else(|| {
-                Error::NoSuchEntity(format!(
-                    "The user with name {} cannot be found.",
-                    user_name.unwrap_or_default()
-                ))
-            })?;
+        let target = target.principal.ok_or_else(|| {
+            Error::NoSuchEntity(format!(
+                "The user with name {} cannot be found.",
+                user_name.unwrap_or_default()
+            ))
+        })?;
         let now = now_ms();
         let owner = target.display_name();
         let mfa_devices = state

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use shared::api::User;
 
-use super::devices::{load_target, target_ref};
+use super::devices::resolve_target;
 use super::users::user_of;
 use super::{Caller, access_denied, audited, is_allowed};
 use crate::error::Error;
@@ -34,18 +34,16 @@ pub async fn get_user(
 ) -> Result<GetUserResponse, Error> {
     let user_name = req.user_name.as_deref();
     audited(state, caller, "GetUser", user_name, None, async {
-        let (arn, is_self) = target_ref(caller, user_name)?;
-        if !is_allowed(state, caller, "iam:GetUser", &arn, is_self).await? {
+        let target = resolve_target(state, caller, user_name).await?;
+        if !is_allowed(state, caller, "iam:GetUser", &target.arn, target.is_self).await? {
             return Err(access_denied(caller, "iam:GetUser"));
         }
-        let target = load_target(state, caller, user_name, is_self)
-            .await?
-            .ok_or_else(|| {
-                Error::NoSuchEntity(format!(
-                    "The user with name {} cannot be found.",
-                    user_name.unwrap_or_default()
-                ))
-            })?;
+        let target = target.principal.ok_or_else(|| {
+            Error::NoSuchEntity(format!(
+                "The user with name {} cannot be found.",
+                user_name.unwrap_or_default()
+            ))
+        })?;
         Ok(GetUserResponse {
             user: user_of(&target),
         })

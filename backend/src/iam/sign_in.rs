@@ -15,7 +15,7 @@ use crate::clock::now_ms;
 use crate::error::Error;
 use crate::session::{self, NewSession};
 use crate::state::AppState;
-use crate::storage::PrincipalRow;
+use crate::storage::{PrincipalRow, ThrottleKey};
 use crate::throttle;
 
 /// A successful password or MFA step: the answer and the new session's token for the cookie.
@@ -49,26 +49,34 @@ pub async fn sign_in_user(
         None => None,
     };
     let account_id = account.as_ref().map(|a| a.id.as_str());
-    let actor = match &principal {
-        Some(p) => p.arn(),
-        None if well_formed => format!(
-            "arn:aws:iam::{}:user/{}",
-            account_id.unwrap_or(&req.account),
-            req.user_name
-        ),
-        None => "unknown".to_owned(),
-    };
+    // An unknown name is neither stored nor logged as typed (it may be a password typed into
+    // the wrong field): the audit trail says "unknown", like CloudTrail's
+    // HIDDEN_DUE_TO_SECURITY_REASONS, and its throttle is keyed by a keyed digest.
+    let actor = principal
+        .as_ref()
+        .map_or_else(|| UNKNOWN_ACTOR.to_owned(), PrincipalRow::arn);
+    let target_user = principal.as_ref().and_then(|p| p.user_name.clone());
+    let unknown_key = (principal.is_none() && well_formed).then(|| {
+        let account = account_id.map_or_else(|| req.account.to_lowercase(), str::to_owned);
+        let name = req.user_name.to_lowercase();
+        state
+            .cipher
+            .keyed_digest(format!("user\0{account}\0{name}").as_bytes())
+    });
     let entry = AuditEntry {
         action: "SignIn",
         account_id,
         actor: &actor,
-        target_user: well_formed.then_some(req.user_name.as_str()),
+        target_user: target_user.as_deref(),
         serial_number: None,
     };
-    let result = password_step(state, principal, &req.password, old_token).await;
+    let result = password_step(state, principal, unknown_key, &req.password, old_token).await;
     audit::record(state, meta, &entry, &result).await;
     result
 }
+
+/// The actor recorded for a sign-in name or email that matches no principal.
+const UNKNOWN_ACTOR: &str = "unknown";
 
 /// `POST /api/sign-in/root`: the root user's email and password.
 pub async fn sign_in_root(
@@ -85,8 +93,14 @@ pub async fn sign_in_root(
     };
     let actor = principal
         .as_ref()
-        .map_or_else(|| "unknown-root".to_owned(), PrincipalRow::arn);
+        .map_or_else(|| UNKNOWN_ACTOR.to_owned(), PrincipalRow::arn);
     let account_id = principal.as_ref().map(|p| p.account_id.clone());
+    let unknown_key = (principal.is_none() && well_formed).then(|| {
+        let email = req.email.to_lowercase();
+        state
+            .cipher
+            .keyed_digest(format!("root\0{email}").as_bytes())
+    });
     let entry = AuditEntry {
         action: "SignInRoot",
         account_id: account_id.as_deref(),
@@ -94,32 +108,51 @@ pub async fn sign_in_root(
         target_user: None,
         serial_number: None,
     };
-    let result = password_step(state, principal, &req.password, old_token).await;
+    let result = password_step(state, principal, unknown_key, &req.password, old_token).await;
     audit::record(state, meta, &entry, &result).await;
     result
 }
 
+/// The password of `principal` (or of a name that matches none, throttled under
+/// `unknown_key`): the attempt is counted before argon2 runs, by one statement guarded by the
+/// throttle (rules 7, 8, 10), so parallel wrong passwords cannot all be tried and a throttled or
+/// locked user gets the same 429 for a right and a wrong password. Only a success clears it,
+/// and never an administrator's lock (rule 9).
 async fn password_step(
     state: &AppState,
     principal: Option<PrincipalRow>,
+    unknown_key: Option<String>,
     password: &str,
     old_token: Option<&str>,
 ) -> Result<SignedIn<SignInResponse>, Error> {
-    let now = now_ms();
-    if let Some(p) = &principal {
-        p.throttle().check(now)?;
-    }
+    let key = match (&principal, &unknown_key) {
+        (Some(p), _) => Some(ThrottleKey::Principal(p.id)),
+        (None, Some(k)) => Some(ThrottleKey::UnknownSignIn(k)),
+        (None, None) => None,
+    };
+    let reserved = match key {
+        Some(key) => Some(throttle::reserve(&state.storage, key, || Error::SignInFailed).await?),
+        None => None,
+    };
     let hash = principal.as_ref().map(|p| p.password_hash.as_str());
     let ok = state.passwords.verify(password, hash).await?;
-    let p = match principal {
-        Some(p) if ok => p,
-        Some(p) => {
-            password_failure(state, &p).await?;
-            return Err(Error::SignInFailed);
-        }
-        None => return Err(Error::SignInFailed),
+    let (p, reserved) = match (principal, reserved) {
+        (Some(p), Some(r)) if ok => (p, r),
+        // The failure is already counted.
+        _ => return Err(Error::SignInFailed),
     };
-    state.storage.reset_principal_failures(p.id).await?;
+    if !state
+        .storage
+        .reset_principal_failures(p.id, reserved.own_lock())
+        .await?
+    {
+        // Locked by an administrator or by parallel failures meanwhile: the lock stands.
+        return Err(Error::LimitExceeded {
+            retry_after: throttle::LOCKED_RETRY_AFTER,
+            locked: true,
+        });
+    }
+    let now = reserved.now;
     let devices = state.storage.devices_of(p.id).await?;
     let mfa_devices: Vec<MfaDeviceChoice> = devices
         .iter()
@@ -146,16 +179,6 @@ async fn password_step(
         },
         token,
     })
-}
-
-/// Counts a password failure for an existing user (own statement, rule 8).
-async fn password_failure(state: &AppState, p: &PrincipalRow) -> Result<(), Error> {
-    let count = state.storage.add_principal_failure(p.id).await?;
-    let t = throttle::after_failure(count, now_ms());
-    if t.throttled_until != 0 || t.locked {
-        state.storage.set_principal_throttle(p.id, t).await?;
-    }
-    Ok(())
 }
 
 /// `POST /api/sign-in/mfa`: the code of one of the caller's devices; on success the session is

@@ -58,10 +58,11 @@ pub fn validate_path(path: &str) -> Result<(), Error> {
     }
 }
 
-/// A code before any lookup (security rule 1): 6 to 8 ASCII digits, nothing trimmed or
-/// normalised. The device's exact length is checked once it is known.
+/// A code before any lookup (security rule 1): exactly 6 ASCII digits, or 8 (HOTP tokens
+/// enrolled with 8), nothing trimmed or normalised. The device's exact length is checked once
+/// it is known.
 pub fn precheck_code(member: &str, code: &str) -> Result<(), Error> {
-    let ok = (6..=8).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit());
+    let ok = matches!(code.len(), 6 | 8) && code.bytes().all(|b| b.is_ascii_digit());
     if ok {
         Ok(())
     } else {
@@ -86,7 +87,10 @@ mod tests {
             "123456 ",
             "１２３４５６",
             "12345",
+            "1234567",
             "123456789",
+            "+123456",
+            "\u{a0}123456",
             "12a456",
             "",
         ] {
@@ -96,6 +100,7 @@ mod tests {
             );
         }
         assert!(precheck_code("AuthenticationCode1", "012345").is_ok());
+        assert!(precheck_code("AuthenticationCode1", "01234567").is_ok());
     }
 
     #[test]

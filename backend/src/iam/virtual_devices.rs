@@ -13,7 +13,7 @@ use shared::otpauth::{OtpauthKind, OtpauthUri};
 use shared::secret::Secret;
 
 use super::codes::{self, Commit};
-use super::devices::{load_target, target_ref};
+use super::devices::resolve_target;
 use super::users::user_of;
 use super::validate::{precheck_code, validate_device_name, validate_path, validate_serial};
 use super::{Caller, access_denied, audited, is_allowed};
@@ -137,12 +137,20 @@ pub async fn enable_mfa_device(
             validate_serial(serial)?;
             precheck_code("AuthenticationCode1", &req.authentication_code1)?;
             precheck_code("AuthenticationCode2", &req.authentication_code2)?;
-            let (arn, is_self) = target_ref(caller, user_name)?;
-            if !is_allowed(state, caller, "iam:EnableMFADevice", &arn, is_self).await? {
+            let target = resolve_target(state, caller, user_name).await?;
+            if !is_allowed(
+                state,
+                caller,
+                "iam:EnableMFADevice",
+                &target.arn,
+                target.is_self,
+            )
+            .await?
+            {
                 return Err(access_denied(caller, "iam:EnableMFADevice"));
             }
-            let target = load_target(state, caller, user_name, is_self)
-                .await?
+            let target = target
+                .principal
                 .ok_or_else(|| Error::NoSuchEntity("The user cannot be found.".into()))?;
             let dev = state
                 .storage

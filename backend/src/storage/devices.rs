@@ -1,7 +1,7 @@
-//! SQL for MFA devices: lookups, the state compare-and-set, the failure counter.
+//! SQL for MFA devices: lookups and the state compare-and-set (the failure counter is counted
+//! by [`Storage::reserve_attempt`]).
 
 use super::Storage;
-use crate::throttle::ThrottleState;
 
 /// A device row, with its owner's name when assigned.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -39,17 +39,6 @@ pub struct DeviceRow {
     pub locked: bool,
     /// Unix ms.
     pub created_at: i64,
-}
-
-impl DeviceRow {
-    /// The device's throttle.
-    pub fn throttle(&self) -> ThrottleState {
-        ThrottleState {
-            failures: self.failures,
-            throttled_until: self.throttled_until,
-            locked: self.locked,
-        }
-    }
 }
 
 /// The code state that is compared-and-set as one.
@@ -153,19 +142,22 @@ impl Storage {
     }
 
     /// The atomic compare-and-set of security rule 6: writes `after` and clears the failure
-    /// counter only if the stored state still equals `before` and the device is not locked.
+    /// counter (the one this attempt reserved included, rule 9) only if the stored state still
+    /// equals `before` and the device is not locked, unless the lock is the one this attempt's
+    /// own reservation set (`own_lock`: its count when that reached the lock, else -1).
     /// Returns whether this request won.
     pub async fn compare_and_set_state(
         &self,
         id: i64,
         before: StoredState,
         after: StoredState,
+        own_lock: i64,
     ) -> Result<bool, sqlx::Error> {
         let done = sqlx::query(
             "UPDATE mfa_devices SET drift_steps = ?, last_used_step = ?, hotp_counter = ?, \
-             failures = 0, throttled_until = 0 \
+             failures = 0, throttled_until = 0, locked = 0 \
              WHERE id = ? AND drift_steps = ? AND last_used_step = ? AND hotp_counter = ? \
-             AND locked = 0",
+             AND (locked = 0 OR failures = ?)",
         )
         .bind(after.drift_steps)
         .bind(after.last_used_step)
@@ -174,6 +166,7 @@ impl Storage {
         .bind(before.drift_steps)
         .bind(before.last_used_step)
         .bind(before.hotp_counter)
+        .bind(own_lock)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -188,12 +181,14 @@ impl Storage {
         now_ms: i64,
         before: StoredState,
         after: StoredState,
+        own_lock: i64,
     ) -> Result<bool, sqlx::Error> {
         let done = sqlx::query(
             "UPDATE mfa_devices SET owner_id = ?, enabled_at = ?, drift_steps = ?, \
-             last_used_step = ?, hotp_counter = ?, failures = 0, throttled_until = 0 \
+             last_used_step = ?, hotp_counter = ?, failures = 0, throttled_until = 0, \
+             locked = 0 \
              WHERE id = ? AND owner_id IS NULL AND drift_steps = ? AND last_used_step = ? \
-             AND hotp_counter = ? AND locked = 0",
+             AND hotp_counter = ? AND (locked = 0 OR failures = ?)",
         )
         .bind(owner_id)
         .bind(now_ms)
@@ -204,34 +199,10 @@ impl Storage {
         .bind(before.drift_steps)
         .bind(before.last_used_step)
         .bind(before.hotp_counter)
+        .bind(own_lock)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
-    }
-
-    /// Counts one more failure, committed on its own (security rule 8); returns the new count.
-    pub async fn add_device_failure(&self, id: i64) -> Result<i64, sqlx::Error> {
-        let (n,): (i64,) = sqlx::query_as(
-            "UPDATE mfa_devices SET failures = failures + 1 WHERE id = ? RETURNING failures",
-        )
-        .bind(id)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(n)
-    }
-
-    /// Stores the throttle computed for failure number `t.failures` (unless more came since).
-    pub async fn set_device_throttle(&self, id: i64, t: ThrottleState) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE mfa_devices SET throttled_until = ?, locked = ? WHERE id = ? AND failures = ?",
-        )
-        .bind(t.throttled_until)
-        .bind(t.locked)
-        .bind(id)
-        .bind(t.failures)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
     }
 
     /// Clears failures, throttle and lock.

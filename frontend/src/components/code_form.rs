@@ -107,8 +107,16 @@ pub fn CodeForm(
         }
     };
 
-    let id1: &'static str = if id_prefix == "enable" { "enable-code-1" } else { "code-1" };
-    let id2: &'static str = if id_prefix == "enable" { "enable-code-2" } else { "code-2" };
+    let id1: &'static str = if id_prefix == "enable" {
+        "enable-code-1"
+    } else {
+        "code-1"
+    };
+    let id2: &'static str = if id_prefix == "enable" {
+        "enable-code-2"
+    } else {
+        "code-2"
+    };
     view! {
         <form class="code-form" novalidate=true on:submit=submit>
             <div class="code-fields">

@@ -41,13 +41,19 @@ pub fn DevicePicker(
     Effect::new(move |_| {
         let list = devices.get();
         let current = selected.get_untracked();
-        if current.as_ref().is_none_or(|s| !list.iter().any(|d| &d.serial_number == s)) {
+        if current
+            .as_ref()
+            .is_none_or(|s| !list.iter().any(|d| &d.serial_number == s))
+        {
             selected.set(list.first().map(|d| d.serial_number.clone()));
         }
     });
     move || {
         let list = devices.get();
-        if list.len() == 1 {
+        if list.is_empty() {
+            view! { <p class="device-single">"No device that shows codes is assigned to you."</p> }
+                .into_any()
+        } else if list.len() == 1 {
             let d = &list[0];
             view! {
                 <p class="device-single">

@@ -19,8 +19,18 @@ fn drift_cell(d: &MfaDevice) -> String {
         "never drifts".into()
     } else if d.kind == shared::api::DeviceKind::HardwareHotp {
         "counter-based".into()
+    } else if d.drift_seconds == 0 {
+        "none: in step with the server".into()
     } else {
-        drift_in_words(d.drift_seconds).replace("your device's clock ", "")
+        drift_in_words(d.drift_seconds).replace("your device's clock ", "clock ")
+    }
+}
+
+/// `2026-11-29T15:04:05Z` as `2026-11-29 15:04 UTC`.
+fn readable_date(rfc3339: &str) -> String {
+    match rfc3339.get(..16) {
+        Some(minutes) if rfc3339.ends_with('Z') => format!("{} UTC", minutes.replacen('T', " ", 1)),
+        _ => rfc3339.to_owned(),
     }
 }
 
@@ -55,7 +65,11 @@ pub fn DeviceTable(
         version.track();
         reload.track();
         let user = list_user.clone();
-        run(loading, async move { api::list_mfa_devices(user).await }, move |r| devices.set(Some(r)));
+        run(
+            loading,
+            async move { api::list_mfa_devices(user).await },
+            move |r| devices.set(Some(r)),
+        );
     });
     let resyncing = RwSignal::new(None::<String>);
     let confirming = RwSignal::new(None::<String>);
@@ -64,15 +78,29 @@ pub fn DeviceTable(
     let act_user = user_name.clone();
     let busy = RwSignal::new(false);
     let act = Callback::new(move |(what, serial): (&'static str, String)| {
-        let request = DeactivateMfaDeviceRequest { user_name: act_user.clone(), serial_number: serial };
+        let request = DeactivateMfaDeviceRequest {
+            user_name: act_user.clone(),
+            serial_number: serial,
+        };
         let call = async move {
-            if what == "unlock" { api::unlock(&request).await } else { api::deactivate(&request).await }
+            if what == "unlock" {
+                api::unlock(&request).await
+            } else {
+                api::deactivate(&request).await
+            }
         };
         run(busy, call, move |answer| match answer {
             Ok(_) => {
                 failure.set(None);
                 confirming.set(None);
-                result.set(Some(if what == "unlock" { "The device is unlocked." } else { "The device is deactivated." }.into()));
+                result.set(Some(
+                    if what == "unlock" {
+                        "The device is unlocked."
+                    } else {
+                        "The device is deactivated."
+                    }
+                    .into(),
+                ));
                 version.update(|v| *v += 1);
             }
             Err(e) if e.is_signed_out() => auth.expired(),
@@ -109,7 +137,7 @@ pub fn DeviceTable(
                                     <h3>{kind_name(d.kind)}</h3>
                                     <dl>
                                         <dt>"Serial number"</dt><dd><code>{d.serial_number.clone()}</code></dd>
-                                        <dt>"Enabled"</dt><dd>{d.enable_date.clone()}</dd>
+                                        <dt>"Enabled"</dt><dd>{readable_date(&d.enable_date)}</dd>
                                         <dt>"Drift"</dt><dd>{drift_cell(&d)}</dd>
                                         <dt>"State"</dt><dd>{state_cell(&d)}</dd>
                                     </dl>

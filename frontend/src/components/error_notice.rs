@@ -60,10 +60,12 @@ pub fn ErrorNotice(
     doing: Doing,
 ) -> impl IntoView {
     let clock = use_clock();
-    let static_text = move || failure.get().map(|f| match f.wait_seconds(f.at_ms) {
+    let static_text = move || {
+        failure.get().map(|f| match f.wait_seconds(f.at_ms) {
         Some(_) => "Too many failed attempts on this device. The server will not check codes for it until the wait below is over.".to_string(),
         None => advice(&f.error, doing),
-    });
+    })
+    };
     let wait = move || {
         failure
             .get()

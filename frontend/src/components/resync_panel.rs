@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use shared::api::{ResyncMfaDeviceRequest, ResyncMfaDeviceResponse};
 
 use crate::api::{self, Doing};
-use crate::background::run;
 use crate::app_state::use_auth;
+use crate::background::run;
 use crate::components::code_form::{CodeForm, CodePair};
 use crate::components::error_notice::{ErrorNotice, Failure, still_throttled};
 use crate::live::use_clock;
@@ -51,10 +51,14 @@ pub fn ResyncPanel(
         let call = async move {
             match purpose {
                 PairPurpose::Resync => api::resync(&request).await,
-                PairPurpose::Enable => api::enable(&request).await.map(|_| ResyncMfaDeviceResponse {
-                    drift_steps: 0,
-                    drift_seconds: 0,
-                }),
+                PairPurpose::Enable => {
+                    api::enable(&request)
+                        .await
+                        .map(|_| ResyncMfaDeviceResponse {
+                            drift_steps: 0,
+                            drift_seconds: 0,
+                        })
+                }
             }
         };
         run(pending, call, move |answer| match answer {
@@ -70,9 +74,8 @@ pub fn ResyncPanel(
             }
         });
     });
-    let blocked = Signal::derive(move || {
-        failure.with(|f| still_throttled(f, clock.browser_now_ms()))
-    });
+    let blocked =
+        Signal::derive(move || failure.with(|f| still_throttled(f, clock.browser_now_ms())));
     let (label, doing) = match purpose {
         PairPurpose::Resync => ("Resynchronise", Doing::Resync),
         PairPurpose::Enable => ("Assign MFA", Doing::Enable),

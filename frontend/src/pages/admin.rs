@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use shared::api::{LookupEventsRequest, LookupEventsResponse, Outcome};
 
 use crate::api::{self, ApiError, Doing};
-use crate::app_state::use_auth;
+use crate::app_state::{SessionKind, use_auth};
 use crate::background::run;
 use crate::components::device_table::DeviceTable;
 use crate::nav::{Page, use_nav};
@@ -17,13 +17,20 @@ pub fn AdminPage() -> impl IntoView {
     let auth = use_auth();
     let nav = use_nav();
     Effect::new(move |_| {
-        if auth.checked.get() && !auth.has_mfa() && nav.page() == Page::Admin {
-            auth.notice.set(Some("Sign in with MFA to administer users.".into()));
+        if matches!(
+            auth.kind(),
+            SessionKind::SignedOut | SessionKind::PasswordOnly
+        ) && nav.page() == Page::Admin
+        {
+            auth.notice
+                .set(Some("Sign in with MFA to administer users.".into()));
             nav.go(Page::SignIn);
         }
     });
     let users = RwSignal::new(None);
-    run(RwSignal::new(false), api::list_users(), move |r| users.set(Some(r)));
+    run(RwSignal::new(false), api::list_users(), move |r| {
+        users.set(Some(r))
+    });
     let chosen = RwSignal::new(None::<String>);
     Effect::new(move |_| {
         if let Some(Err(e)) = users.get()
@@ -68,7 +75,8 @@ pub fn AdminPage() -> impl IntoView {
 fn denied_sentence(e: &ApiError) -> String {
     match e.code() {
         Some(shared::api::ErrorCode::AccessDenied) => {
-            "Your policy does not allow administering users. Ask an administrator of this account.".into()
+            "Your policy does not allow administering users. Ask an administrator of this account."
+                .into()
         }
         _ => api::advice(e, Doing::Other),
     }
@@ -88,18 +96,22 @@ fn AuditTrail() -> impl IntoView {
             max_results: Some(25),
             next_token: token,
         };
-        run(loading, async move { api::lookup_events(&request).await }, move |answer| match answer {
-            Ok(r) => {
-                error.set(None);
-                pages.update(|p| {
-                    if !more {
-                        p.clear();
-                    }
-                    p.push(r);
-                });
-            }
-            Err(e) => error.set(Some(e)),
-        });
+        run(
+            loading,
+            async move { api::lookup_events(&request).await },
+            move |answer| match answer {
+                Ok(r) => {
+                    error.set(None);
+                    pages.update(|p| {
+                        if !more {
+                            p.clear();
+                        }
+                        p.push(r);
+                    });
+                }
+                Err(e) => error.set(Some(e)),
+            },
+        );
     };
     load(String::new(), None);
     let next = move || pages.with(|p| p.last().and_then(|l| l.next_token.clone()));

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use shared::api::{CreateVirtualMfaDeviceRequest, CreatedVirtualMfaDevice};
 
 use crate::api::{self, Doing};
-use crate::app_state::use_auth;
+use crate::app_state::{SessionKind, use_auth};
 use crate::background::run;
 use crate::components::device_table::DeviceTable;
 use crate::components::error_notice::{ErrorNotice, Failure};
@@ -20,8 +20,9 @@ pub fn CredentialsPage() -> impl IntoView {
     let nav = use_nav();
     let reload = RwSignal::new(0u32);
     Effect::new(move |_| {
-        if auth.checked.get() && auth.session.with(Option::is_none) && nav.page() == Page::Credentials {
-            auth.notice.set(Some("Sign in to see your security credentials.".into()));
+        if auth.kind() == SessionKind::SignedOut && nav.page() == Page::Credentials {
+            auth.notice
+                .set(Some("Sign in to see your security credentials.".into()));
             nav.go(Page::SignIn);
         }
     });
@@ -29,7 +30,7 @@ pub fn CredentialsPage() -> impl IntoView {
         <h1>"Security credentials"</h1>
         {move || {
             if auth.has_mfa() {
-                let arn = auth.session.with(|s| s.as_ref().map(|s| s.arn.clone()).unwrap_or_default());
+                let arn = auth.session.with_untracked(|s| s.as_ref().map(|s| s.arn.clone()).unwrap_or_default());
                 view! {
                     <p class="lead">"Signed in as " <code>{arn}</code></p>
                     <section aria-labelledby="devices-heading">
@@ -70,14 +71,18 @@ fn AssignVirtual(
             virtual_mfa_device_name: name.get_untracked().trim().to_owned(),
             path: None,
         };
-        run(pending, async move { api::create_virtual(&request).await }, move |answer| match answer {
-            Ok(r) => {
-                failure.set(None);
-                created.set(Some(r.virtual_mfa_device));
-            }
-            Err(e) if e.is_signed_out() => auth.expired(),
-            Err(e) => failure.set(Some(Failure::now(e))),
-        });
+        run(
+            pending,
+            async move { api::create_virtual(&request).await },
+            move |answer| match answer {
+                Ok(r) => {
+                    failure.set(None);
+                    created.set(Some(r.virtual_mfa_device));
+                }
+                Err(e) if e.is_signed_out() => auth.expired(),
+                Err(e) => failure.set(Some(Failure::now(e))),
+            },
+        );
     };
     view! {
         <section class="card" aria-labelledby="assign-heading">

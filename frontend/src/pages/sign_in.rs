@@ -85,9 +85,20 @@ fn PasswordStep() -> impl IntoView {
             async move {
                 match who {
                     Who::IamUser => {
-                        api::sign_in(&SignInRequest { account: a.trim().into(), user_name: u.trim().into(), password: p }).await
+                        api::sign_in(&SignInRequest {
+                            account: a.trim().into(),
+                            user_name: u.trim().into(),
+                            password: p,
+                        })
+                        .await
                     }
-                    Who::Root => api::sign_in_root(&RootSignInRequest { email: e.trim().into(), password: p }).await,
+                    Who::Root => {
+                        api::sign_in_root(&RootSignInRequest {
+                            email: e.trim().into(),
+                            password: p,
+                        })
+                        .await
+                    }
                 }
             },
             answered,
@@ -146,7 +157,10 @@ pub fn code_devices(devices: &[MfaDeviceChoice]) -> Vec<DeviceOption> {
     devices
         .iter()
         .filter(|d| d.kind.has_codes())
-        .map(|d| DeviceOption { serial_number: d.serial_number.clone(), kind: d.kind })
+        .map(|d| DeviceOption {
+            serial_number: d.serial_number.clone(),
+            kind: d.kind,
+        })
         .collect()
 }
 
@@ -163,7 +177,10 @@ fn MfaStep() -> impl IntoView {
                 Ok(list) => auth.devices.set(
                     list.mfa_devices
                         .into_iter()
-                        .map(|d| MfaDeviceChoice { serial_number: d.serial_number, kind: d.kind })
+                        .map(|d| MfaDeviceChoice {
+                            serial_number: d.serial_number,
+                            kind: d.kind,
+                        })
                         .collect(),
                 ),
                 Err(e) if e.is_signed_out() => auth.expired(),
@@ -192,13 +209,17 @@ fn MfaStep() -> impl IntoView {
         Err(e) => {
             refused.set(matches!(
                 e,
-                ApiError::Api { code: ErrorCode::InvalidAuthenticationCode | ErrorCode::LimitExceeded, .. }
+                ApiError::Api {
+                    code: ErrorCode::InvalidAuthenticationCode | ErrorCode::LimitExceeded,
+                    ..
+                }
             ));
             code.set(String::new());
             failure.set(Some(Failure::now(e)));
         }
     };
-    let blocked = Signal::derive(move || failure.with(|f| still_throttled(f, clock.browser_now_ms())));
+    let blocked =
+        Signal::derive(move || failure.with(|f| still_throttled(f, clock.browser_now_ms())));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if blocked.get_untracked() {
@@ -212,7 +233,11 @@ fn MfaStep() -> impl IntoView {
                     authentication_code: c.as_str().to_owned(),
                     serial_number: selected.get_untracked(),
                 };
-                run(pending, async move { api::sign_in_mfa(&request).await }, answered);
+                run(
+                    pending,
+                    async move { api::sign_in_mfa(&request).await },
+                    answered,
+                );
             }
             Err(e) => code_error.set(Some(e.to_string())),
         }

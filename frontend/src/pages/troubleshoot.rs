@@ -7,7 +7,7 @@ use leptos::task::spawn_local;
 use shared::api::{DeviceKind, ErrorCode, MfaDeviceChoice, MfaSignInRequest};
 
 use crate::api::{self, ApiError, Doing};
-use crate::app_state::use_auth;
+use crate::app_state::{SessionKind, use_auth};
 use crate::background::run;
 use crate::clock::drift_in_words;
 use crate::components::code_input::{CodeInput, check_code, focus_when_mounted};
@@ -23,15 +23,22 @@ enum Step {
     /// Two codes for a resync; the sentence explains a restart.
     Resync(Option<String>),
     /// The resync worked: one more code to finish signing in.
-    Finish { serial: String, kind: DeviceKind, drift_seconds: i64 },
+    Finish {
+        serial: String,
+        kind: DeviceKind,
+        drift_seconds: i64,
+    },
 }
 
 /// What the measured drift means, in a sentence.
 pub fn resync_result_sentence(kind: DeviceKind, drift_seconds: i64) -> String {
     if kind == DeviceKind::HardwareHotp {
-        "The device is resynchronised: the server caught up with your token's counter.".into()
+        "The device is resynchronised: the server caught up with the token's counter.".into()
     } else {
-        format!("The device is resynchronised: {}.", drift_in_words(drift_seconds))
+        format!(
+            "The device is resynchronised: {}.",
+            drift_in_words(drift_seconds)
+        )
     }
 }
 
@@ -47,7 +54,7 @@ pub fn TroubleshootPage() -> impl IntoView {
             "Enter two consecutive codes and the server learns where your device is."
         </p>
         {move || {
-            if !auth.checked.get() {
+            if auth.kind() == SessionKind::Unknown {
                 view! { <p role="status">"Checking your session…"</p> }.into_any()
             } else if auth.password_only() {
                 view! { <Flow /> }.into_any()
@@ -81,7 +88,10 @@ fn Flow() -> impl IntoView {
             Ok(list) => all.set(
                 list.mfa_devices
                     .into_iter()
-                    .map(|d| MfaDeviceChoice { serial_number: d.serial_number, kind: d.kind })
+                    .map(|d| MfaDeviceChoice {
+                        serial_number: d.serial_number,
+                        kind: d.kind,
+                    })
                     .collect(),
             ),
             Err(e) if e.is_signed_out() => auth.expired(),
@@ -91,7 +101,8 @@ fn Flow() -> impl IntoView {
     let options = Signal::derive(move || all.with(|d| code_devices(d)));
     let has_fido = move || all.with(|d| d.iter().any(|d| !d.kind.has_codes()));
     let selected = RwSignal::new(None::<String>);
-    move || match step.get() {
+    move || {
+        match step.get() {
         Step::Resync(notice) => view! {
             {notice.map(|n| view! { <p class="error-box" role="alert">{n}</p> })}
             <section class="card" aria-labelledby="resync-heading">
@@ -114,11 +125,17 @@ fn Flow() -> impl IntoView {
             <Finish serial=serial kind=kind drift_seconds=drift_seconds step=step />
         }.into_any(),
     }
+    }
 }
 
 /// The final check: the code showing now must sign in.
 #[component]
-fn Finish(serial: String, kind: DeviceKind, drift_seconds: i64, step: RwSignal<Step>) -> impl IntoView {
+fn Finish(
+    serial: String,
+    kind: DeviceKind,
+    drift_seconds: i64,
+    step: RwSignal<Step>,
+) -> impl IntoView {
     let auth = use_auth();
     let nav = use_nav();
     let code = RwSignal::new(String::new());
@@ -136,7 +153,10 @@ fn Finish(serial: String, kind: DeviceKind, drift_seconds: i64, step: RwSignal<S
             nav.go(Page::Credentials);
         }),
         Err(e) if e.is_signed_out() => auth.expired(),
-        Err(ApiError::Api { code: ErrorCode::InvalidAuthenticationCode, .. }) => {
+        Err(ApiError::Api {
+            code: ErrorCode::InvalidAuthenticationCode,
+            ..
+        }) => {
             step.set(Step::Resync(Some(
                 "That code did not sign you in, so the resynchronisation only appeared to work: the codes you entered were probably stale (typed too long before you submitted them). Start over with fresh codes: the one your device shows now, then the very next one, and submit at once.".into(),
             )));
@@ -152,7 +172,11 @@ fn Finish(serial: String, kind: DeviceKind, drift_seconds: i64, step: RwSignal<S
                     authentication_code: c.as_str().to_owned(),
                     serial_number: Some(serial_for_request.clone()),
                 };
-                run(pending, async move { api::sign_in_mfa(&request).await }, answered);
+                run(
+                    pending,
+                    async move { api::sign_in_mfa(&request).await },
+                    answered,
+                );
             }
             Err(e) => code_error.set(Some(e.to_string())),
         }
