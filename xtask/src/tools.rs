@@ -153,10 +153,10 @@ pub fn locked_version(package: &str) -> Result<String> {
         .map_err(|e| format!("Cargo.lock: {e}"))?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
-        if line == format!("name = \"{package}\"") {
-            if let Some(version) = lines.next().and_then(|l| l.strip_prefix("version = ")) {
-                return Ok(version.trim_matches('"').to_owned());
-            }
+        if line == format!("name = \"{package}\"")
+            && let Some(version) = lines.next().and_then(|l| l.strip_prefix("version = "))
+        {
+            return Ok(version.trim_matches('"').to_owned());
         }
     }
     Err(format!("Cargo.lock has no package {package}"))
