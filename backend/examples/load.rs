@@ -62,6 +62,17 @@ fn vm_rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU seconds (user + system) used so far by process `pid` (`self` for this one).
+fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces): utime and stime are 14 and 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // `rest` starts at field 3 (state); a tick is 1/100 s on Linux.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn now_step() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -88,8 +99,10 @@ async fn drive(
     clients: usize,
     seconds: u64,
     window: u64,
+    server_pid: u32,
 ) {
     let http = reqwest::Client::new();
+    let (client_cpu, server_cpu) = (cpu_seconds("self"), cpu_seconds(&server_pid.to_string()));
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let start = Instant::now();
     let mut tasks = Vec::new();
@@ -145,6 +158,8 @@ async fn drive(
         errors += e;
     }
     let elapsed = start.elapsed().as_secs_f64();
+    let client_cpu = cpu_seconds("self") - client_cpu;
+    let server_cpu = cpu_seconds(&server_pid.to_string()) - server_cpu;
     all.sort();
     let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
     println!(
@@ -153,6 +168,12 @@ async fn drive(
         all.len() as f64 / elapsed,
         pct(0.50).as_secs_f64() * 1000.0,
         pct(0.99).as_secs_f64() * 1000.0,
+    );
+    println!(
+        "  CPU: server {:.0}% of a core ({:.0} µs per resync), this client {:.0}% of a core",
+        server_cpu / elapsed * 100.0,
+        server_cpu / all.len().max(1) as f64 * 1e6,
+        client_cpu / elapsed * 100.0,
     );
 }
 
@@ -316,7 +337,16 @@ async fn main() {
     next[0] = Mutex::new(step + 1);
     let fleet = Arc::new(Fleet { secrets, next });
     for clients in [1, 8] {
-        drive(&base, &cookie, fleet.clone(), clients, seconds, window).await;
+        drive(
+            &base,
+            &cookie,
+            fleet.clone(),
+            clients,
+            seconds,
+            window,
+            child.id(),
+        )
+        .await;
     }
     println!("VmRSS after load: {} KiB", vm_rss_kib(child.id()));
     let _ = Command::new("kill")

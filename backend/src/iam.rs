@@ -66,6 +66,9 @@ pub struct Caller {
     pub authentication: Authentication,
     /// Request origin, for the audit trail.
     pub meta: RequestMeta,
+    /// The principal's policy documents when read with the session; `None`: read them when
+    /// needed.
+    pub policies: Option<Vec<String>>,
 }
 
 impl Caller {
@@ -98,9 +101,16 @@ pub(crate) async fn is_allowed(
     if caller.principal.is_root {
         return Ok(true);
     }
-    let documents = state.storage.policies(caller.principal.id).await?;
+    let read;
+    let documents = match &caller.policies {
+        Some(d) => d,
+        None => {
+            read = state.storage.policies(caller.principal.id).await?;
+            &read
+        }
+    };
     let mut policies: Vec<Policy> = Vec::with_capacity(documents.len());
-    for d in &documents {
+    for d in documents {
         match Policy::parse(d) {
             Ok(p) => policies.push(p),
             // Fail closed: ignoring it would drop whatever Deny it holds.

@@ -286,6 +286,7 @@ async fn serve(
         principal,
         authentication: Authentication::AccessKey,
         meta: crate::routes::request_meta(parts),
+        policies: None,
     };
     let name = actions::known(action).ok_or_else(|| Refusal::invalid_action(action))?;
     Ok((name, actions::run(state, &caller, name, &params).await?))

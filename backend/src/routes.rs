@@ -94,7 +94,7 @@ impl FromRequestParts<AppState> for Caller {
         let found = session::lookup(state, &token, now_ms())
             .await?
             .ok_or(Error::NotSignedIn)?;
-        let (row, principal) = (found.session, found.principal);
+        let (row, principal, policies) = (found.session, found.principal, found.policies);
         let authentication = if row.mfa_present {
             Authentication::Mfa
         } else if row.mfa_pending {
@@ -106,6 +106,7 @@ impl FromRequestParts<AppState> for Caller {
             principal,
             authentication,
             meta: request_meta(parts),
+            policies: Some(policies),
         })
     }
 }

@@ -41,7 +41,7 @@ fn digits(dev: &DeviceRow) -> Result<Digits, Error> {
     Digits::new(dev.digits as u8).map_err(|_| Error::Internal("stored digits".into()))
 }
 
-fn parse(member: &str, input: &str, digits: Digits) -> Result<Code, Error> {
+pub(crate) fn parse(member: &str, input: &str, digits: Digits) -> Result<Code, Error> {
     Code::parse(input, digits).map_err(|e| Error::Validation(format!("{member}: {e}")))
 }
 
@@ -111,13 +111,46 @@ pub(crate) async fn check_pair(
     code2: &str,
     commit: Commit,
 ) -> Result<PairOutcome, Error> {
-    let kind = require_codes(dev)?;
+    require_codes(dev)?;
     let digits = digits(dev)?;
     let (c1, c2) = (
         parse("AuthenticationCode1", code1, digits)?,
         parse("AuthenticationCode2", code2, digits)?,
     );
     let reserved = reserve(state, dev).await?;
+    evaluate_pair(state, dev, &c1, &c2, commit, reserved).await
+}
+
+/// Resync's fast path: the device was read by the very statement that counted this attempt
+/// ([`crate::storage::Storage::reserve_device_attempt`], which only applies when the checks of
+/// [`check_pair`] before counting hold), so one round trip less. `c1` and `c2` were parsed
+/// with the device's digits.
+pub(crate) async fn check_pair_counted(
+    state: &AppState,
+    dev: &DeviceRow,
+    c1: &Code,
+    c2: &Code,
+    counted_at: i64,
+) -> Result<PairOutcome, Error> {
+    let reserved = throttle::Reserved {
+        count: dev.failures,
+        now: counted_at,
+    };
+    evaluate_pair(state, dev, c1, c2, Commit::State, reserved).await
+}
+
+/// The pair's evaluation once the attempt is counted: `shared`'s search, then the
+/// compare-and-set.
+async fn evaluate_pair(
+    state: &AppState,
+    dev: &DeviceRow,
+    c1: &Code,
+    c2: &Code,
+    commit: Commit,
+    reserved: throttle::Reserved,
+) -> Result<PairOutcome, Error> {
+    let kind = require_codes(dev)?;
+    let digits = digits(dev)?;
     let now = reserved.now;
     let secret = secret(state, dev)?;
     let settings = &state.settings;
@@ -125,7 +158,7 @@ pub(crate) async fn check_pair(
         let hotp = HotpState {
             next_counter: dev.state.hotp_counter as u64,
         };
-        resync_hotp(&secret, digits, &c1, &c2, settings.hotp_lookahead, hotp)
+        resync_hotp(&secret, digits, c1, c2, settings.hotp_lookahead, hotp)
             .ok()
             .map(|r| {
                 let out = PairOutcome {
@@ -147,8 +180,8 @@ pub(crate) async fn check_pair(
         resync_totp(
             &totp,
             &secret,
-            &c1,
-            &c2,
+            c1,
+            c2,
             (now / 1000) as u64,
             window,
             totp_state(dev.state),

@@ -4,6 +4,7 @@ use shared::api::{
     DeactivateMfaDeviceRequest, EmptyResponse, ListMfaDevicesRequest, ListMfaDevicesResponse,
     MfaDevice, ResyncMfaDeviceRequest, ResyncMfaDeviceResponse, UnlockMfaDeviceRequest,
 };
+use shared::code::Digits;
 
 use super::codes::{self, Commit};
 use super::validate::{precheck_code, validate_serial, validate_user_name};
@@ -64,6 +65,18 @@ async fn owned_device(
     user_name: Option<&str>,
     serial: &str,
 ) -> Result<DeviceRow, Error> {
+    let target = authorized_owner(state, caller, action, user_name).await?;
+    owners_device(state, caller, &target, serial).await
+}
+
+/// Authorises `action` on the devices of the user named (or the caller) and returns that user;
+/// anything the caller may not see answers like a missing device (security rule 14).
+async fn authorized_owner(
+    state: &AppState,
+    caller: &Caller,
+    action: &str,
+    user_name: Option<&str>,
+) -> Result<PrincipalRow, Error> {
     let target = resolve_target(state, caller, user_name).await?;
     if !is_allowed(state, caller, action, &target.arn, target.is_self).await? {
         return Err(if target.is_self {
@@ -72,7 +85,16 @@ async fn owned_device(
             Error::no_such_device()
         });
     }
-    let target = target.principal.ok_or_else(Error::no_such_device)?;
+    target.principal.ok_or_else(Error::no_such_device)
+}
+
+/// The device `serial` of the caller's account when `target` owns it.
+async fn owners_device(
+    state: &AppState,
+    caller: &Caller,
+    target: &PrincipalRow,
+    serial: &str,
+) -> Result<DeviceRow, Error> {
     state
         .storage
         .device(caller.account(), serial)
@@ -159,15 +181,38 @@ pub async fn resync_mfa_device(
             validate_serial(serial)?;
             precheck_code("AuthenticationCode1", &req.authentication_code1)?;
             precheck_code("AuthenticationCode2", &req.authentication_code2)?;
-            let dev = owned_device(state, caller, "iam:ResyncMFADevice", user_name, serial).await?;
-            let outcome = codes::check_pair(
-                state,
-                &dev,
-                &req.authentication_code1,
-                &req.authentication_code2,
-                Commit::State,
-            )
-            .await?;
+            let (code1, code2) = (&req.authentication_code1, &req.authentication_code2);
+            let target = authorized_owner(state, caller, "iam:ResyncMFADevice", user_name).await?;
+            // Fast path: one statement finds the device and counts the attempt, when everything
+            // checked before counting holds (both codes of the device's length included).
+            if code1.len() == code2.len()
+                && let Ok(digits) = Digits::new(code1.len() as u8)
+                && let Ok(c1) = codes::parse("AuthenticationCode1", code1, digits)
+                && let Ok(c2) = codes::parse("AuthenticationCode2", code2, digits)
+            {
+                let now = now_ms();
+                let counted = state
+                    .storage
+                    .reserve_device_attempt(
+                        caller.account(),
+                        serial,
+                        target.id,
+                        i64::from(digits.get()),
+                        now,
+                    )
+                    .await?;
+                if let Some(dev) = counted {
+                    let outcome = codes::check_pair_counted(state, &dev, &c1, &c2, now).await?;
+                    return Ok(ResyncMfaDeviceResponse {
+                        drift_steps: outcome.drift_steps,
+                        drift_seconds: outcome.drift_seconds,
+                    });
+                }
+            }
+            // Otherwise the ordinary path gives the exact answer (no such device, FIDO key,
+            // wrong length, throttled, locked).
+            let dev = owners_device(state, caller, &target, serial).await?;
+            let outcome = codes::check_pair(state, &dev, code1, code2, Commit::State).await?;
             Ok(ResyncMfaDeviceResponse {
                 drift_steps: outcome.drift_steps,
                 drift_seconds: outcome.drift_seconds,

@@ -1,7 +1,9 @@
 //! SQL for MFA devices: lookups and the state compare-and-set (the failure counter is counted
 //! by [`Storage::reserve_attempt`]).
 
-use super::Storage;
+use std::sync::LazyLock;
+
+use super::{Storage, reserve_set_sql};
 
 /// A device row, with its owner's name when assigned.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -82,7 +84,48 @@ const DEVICE_SELECT: &str = "SELECT d.id, d.account_id, d.serial_number, d.kind,
      d.throttled_until, d.locked, d.created_at \
      FROM mfa_devices d LEFT JOIN principals p ON p.id = d.owner_id";
 
+/// [`Storage::reserve_device_attempt`]'s statement, built once.
+static RESERVE_DEVICE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{} WHERE account_id = ? AND serial_number = ? AND owner_id = ? AND digits = ? \
+         AND kind IN ('virtual', 'hardware-totp', 'hardware-hotp') AND seed IS NOT NULL \
+         AND locked = 0 AND throttled_until <= ? \
+         RETURNING id, account_id, serial_number, kind, owner_id, \
+         (SELECT p.user_name FROM principals p WHERE p.id = mfa_devices.owner_id) AS owner_name, \
+         (SELECT p.is_root FROM principals p WHERE p.id = mfa_devices.owner_id) \
+         AS owner_is_root, seed, digits, period, drift_steps, last_used_step, hotp_counter, \
+         enabled_at, failures, throttled_until, locked, created_at",
+        reserve_set_sql("mfa_devices")
+    )
+});
+
 impl Storage {
+    /// The resync's fast path: [`Storage::reserve_attempt`] for the device of `account_id` with
+    /// this serial number, owned by `owner_id`, in the same single statement that reads it. It
+    /// only applies when every check that comes before counting holds (the device exists, has
+    /// that owner, has codes of `digits` digits and a seed, and is neither locked nor
+    /// throttled); it then returns the device as counted (its `failures` is this attempt's
+    /// count), else `None` and nothing changed: the caller takes the ordinary path (read,
+    /// check, [`Storage::reserve_attempt`]), which gives the exact answer for each case.
+    pub async fn reserve_device_attempt(
+        &self,
+        account_id: &str,
+        serial: &str,
+        owner_id: i64,
+        digits: i64,
+        now_ms: i64,
+    ) -> Result<Option<DeviceRow>, sqlx::Error> {
+        sqlx::query_as(LazyLock::force(&RESERVE_DEVICE).as_str())
+            .bind(now_ms)
+            .bind(account_id)
+            .bind(serial)
+            .bind(owner_id)
+            .bind(digits)
+            .bind(now_ms)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
     /// Inserts a device; returns its row id.
     pub async fn insert_device(&self, d: NewDevice<'_>) -> Result<i64, sqlx::Error> {
         let (id,): (i64,) = sqlx::query_as(

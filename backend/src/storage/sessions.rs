@@ -28,23 +28,47 @@ pub struct SessionWithPrincipal {
     /// Who it belongs to.
     #[sqlx(flatten)]
     pub principal: PrincipalRow,
+    /// The principal's policy documents by name, read in the same statement.
+    #[sqlx(skip)]
+    pub policies: Vec<String>,
+}
+
+/// One row of [`Storage::session_with_principal`]'s join: one per attached policy.
+#[derive(sqlx::FromRow)]
+struct SessionPolicyRow {
+    #[sqlx(flatten)]
+    found: SessionWithPrincipal,
+    document: Option<String>,
 }
 
 impl Storage {
-    /// The session with this token hash and its principal.
+    /// The session with this token hash, its principal and the principal's policy documents,
+    /// in one statement (every authenticated request needs them: one round trip, not two).
     pub async fn session_with_principal(
         &self,
         token_hash: &str,
     ) -> Result<Option<SessionWithPrincipal>, sqlx::Error> {
-        sqlx::query_as(
+        let rows: Vec<SessionPolicyRow> = sqlx::query_as(
             "SELECT s.token_hash, s.principal_id, s.mfa_present, s.mfa_pending, s.signed_in_at, \
              s.last_seen_at, p.id, p.account_id, p.is_root, p.user_name, p.email, p.user_id, \
-             p.password_hash, p.failures, p.throttled_until, p.locked, p.created_at \
-             FROM sessions s JOIN principals p ON p.id = s.principal_id WHERE s.token_hash = ?",
+             p.password_hash, p.failures, p.throttled_until, p.locked, p.created_at, \
+             pol.document FROM sessions s JOIN principals p ON p.id = s.principal_id \
+             LEFT JOIN policies pol ON pol.principal_id = p.id \
+             WHERE s.token_hash = ? ORDER BY pol.name",
         )
         .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await
+        .fetch_all(&self.pool)
+        .await?;
+        let mut documents = Vec::with_capacity(rows.len());
+        let mut found = None;
+        for row in rows {
+            documents.extend(row.document);
+            found.get_or_insert(row.found);
+        }
+        Ok(found.map(|f| SessionWithPrincipal {
+            policies: documents,
+            ..f
+        }))
     }
 
     /// Stores a session.
