@@ -133,7 +133,7 @@ async fn exchange(request: Result<Request, gloo_net::Error>) -> Result<String, A
     if ok {
         return Ok(text);
     }
-    match serde_json::from_str::<ErrorResponse>(&text) {
+    match decode::<ErrorResponse>(&text) {
         Ok(body) => Err(ApiError::Api {
             code: body.error.code,
             message: body.error.message,
@@ -145,8 +145,18 @@ async fn exchange(request: Result<Request, gloo_net::Error>) -> Result<String, A
     }
 }
 
+/// Parses JSON with the browser's `JSON.parse` (serde_json's parser costs kilobytes of wasm).
+fn decode<T: DeserializeOwned>(text: &str) -> Result<T, crate::json::Error> {
+    crate::json::from_str(text)
+}
+
 fn parse<T: DeserializeOwned>(text: Result<String, ApiError>) -> Result<T, ApiError> {
-    serde_json::from_str(&text?).map_err(|_| UNEXPECTED)
+    decode(&text?).map_err(|_| UNEXPECTED)
+}
+
+/// Serialises a request body (see [`crate::json`]).
+fn encode<B: Serialize>(body: &B) -> Option<String> {
+    crate::json::to_string(body).ok()
 }
 
 async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
@@ -154,7 +164,7 @@ async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
 }
 
 async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiError> {
-    let body = serde_json::to_string(body).map_err(|_| UNEXPECTED)?;
+    let body = encode(body).ok_or(UNEXPECTED)?;
     parse(exchange(post_request(path, body)).await)
 }
 

@@ -8,6 +8,7 @@ pub mod app_state;
 pub mod background;
 pub mod clock;
 pub mod components;
+pub mod json;
 pub mod live;
 pub mod nav;
 pub mod pages;

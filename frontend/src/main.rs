@@ -1,4 +1,12 @@
 //! Mounts the app; everything else lives in the library so tests can import it.
+
+/// A small free-list allocator instead of std's dlmalloc (a few KB less wasm); the app is
+/// single-threaded and allocates little.
+#[global_allocator]
+static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    // SAFETY: wasm32-unknown-unknown without atomics runs one thread.
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
+
 fn main() {
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(frontend::App);

@@ -182,7 +182,62 @@ fn app_mounts_and_shows_sign_in() {
     let document = web_sys::window().unwrap().document().unwrap();
     let body = document.body().unwrap();
     leptos::mount::mount_to(body.clone(), frontend::App).forget();
-    let html = body.inner_html();
+    // Erased components (`--cfg erase_components`) leave empty `<!---->` markers after text.
+    let html = body.inner_html().replace("<!---->", "");
     assert!(html.contains("mfa-resync"), "{html}");
     assert!(html.contains("<h1>Sign in</h1>"), "{html}");
+}
+
+#[wasm_bindgen_test]
+fn json_decodes_the_apis_answers_through_the_browsers_parser() {
+    use shared::api::{DeviceKind, ErrorCode, ErrorResponse, ListMfaDevicesResponse};
+    let list: ListMfaDevicesResponse = frontend::json::from_str(
+        r#"{"MFADevices":[{"UserName":"alice","SerialNumber":"arn:aws:iam::123456789012:mfa/a",
+            "EnableDate":"2026-11-29T15:04:05Z","Kind":"hardware-totp","DriftSteps":-3,
+            "DriftSeconds":-90,"Locked":false,"RetryAfterSeconds":null,"Extra":[1,{"x":2.5}]}],
+            "IsTruncated":false}"#,
+    )
+    .unwrap();
+    let d = &list.mfa_devices[0];
+    assert_eq!(d.user_name, "alice");
+    assert_eq!(d.kind, DeviceKind::HardwareTotp);
+    assert_eq!((d.drift_steps, d.drift_seconds), (-3, -90));
+    assert_eq!(d.retry_after_seconds, None);
+    let e: ErrorResponse =
+        frontend::json::from_str(r#"{"Error":{"Code":"Brand New","Message":"y"}}"#).unwrap();
+    assert_eq!(e.error.code, ErrorCode::Unknown);
+    // Wrong shapes are errors, not panics.
+    assert!(frontend::json::from_str::<ErrorResponse>(r#"{"Error":{"Code":1}}"#).is_err());
+    assert!(frontend::json::from_str::<ErrorResponse>("[1,2]").is_err());
+    assert!(frontend::json::from_str::<ErrorResponse>("not json").is_err());
+    assert!(
+        frontend::json::from_str::<ListMfaDevicesResponse>(
+            r#"{"MFADevices":[],"IsTruncated":1.5}"#
+        )
+        .is_err()
+    );
+}
+
+#[wasm_bindgen_test]
+fn json_encodes_request_bodies() {
+    use shared::api::{ListMfaDevicesRequest, ResyncMfaDeviceRequest};
+    assert_eq!(
+        frontend::json::to_string(&ListMfaDevicesRequest { user_name: None }).unwrap(),
+        "{}"
+    );
+    let body = frontend::json::to_string(&ResyncMfaDeviceRequest {
+        user_name: Some("a\"b\\c\n\u{1}é".into()),
+        serial_number: "s".into(),
+        authentication_code1: "123456".into(),
+        authentication_code2: "654321".into(),
+    })
+    .unwrap();
+    assert_eq!(
+        body,
+        r#"{"UserName":"a\"b\\c\u000a\u0001é","SerialNumber":"s","AuthenticationCode1":"123456","AuthenticationCode2":"654321"}"#
+    );
+    // The browser reads it back as written.
+    let back = js_sys::JSON::parse(&body).unwrap();
+    let name = js_sys::Reflect::get(&back, &"UserName".into()).unwrap();
+    assert_eq!(name.as_string().unwrap(), "a\"b\\c\n\u{1}é");
 }

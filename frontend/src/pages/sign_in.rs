@@ -35,6 +35,26 @@ pub fn SignInPage() -> impl IntoView {
     }
 }
 
+/// A required, labelled input bound to `value`. One non-generic function: each inline copy of
+/// this markup instantiated the view machinery anew.
+#[inline(never)]
+fn text_field(
+    id: &'static str,
+    label: &'static str,
+    kind: &'static str,
+    autocomplete: &'static str,
+    value: RwSignal<String>,
+) -> AnyView {
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input id=id type=kind autocomplete=autocomplete required=true
+                prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev)) />
+        </div>
+    }
+    .into_any()
+}
+
 /// Who signs in.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Who {
@@ -120,28 +140,12 @@ fn PasswordStep() -> impl IntoView {
                 </label>
             </fieldset>
             {move || if who.get() == Who::Root { view! {
-                <div class="field">
-                    <label for="email">"Root user email address"</label>
-                    <input id="email" type="email" autocomplete="username" required=true
-                        prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev)) />
-                </div>
+                {text_field("email", "Root user email address", "email", "username", email)}
             }.into_any() } else { view! {
-                <div class="field">
-                    <label for="account">"Account ID (12 digits) or account alias"</label>
-                    <input id="account" type="text" autocomplete="organization" required=true
-                        prop:value=move || account.get() on:input=move |ev| account.set(event_target_value(&ev)) />
-                </div>
-                <div class="field">
-                    <label for="user-name">"IAM user name"</label>
-                    <input id="user-name" type="text" autocomplete="username" required=true
-                        prop:value=move || user_name.get() on:input=move |ev| user_name.set(event_target_value(&ev)) />
-                </div>
+                {text_field("account", "Account ID (12 digits) or account alias", "text", "organization", account)}
+                {text_field("user-name", "IAM user name", "text", "username", user_name)}
             }.into_any() }}
-            <div class="field">
-                <label for="password">"Password"</label>
-                <input id="password" type="password" autocomplete="current-password" required=true
-                    prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) />
-            </div>
+            {text_field("password", "Password", "password", "current-password", password)}
             <ErrorNotice failure=failure doing=Doing::SignIn />
             <div class="actions">
                 <button type="submit" disabled=move || pending.get()>
