@@ -6,6 +6,9 @@ test.describe.configure({ timeout: 120_000 });
 
 test('sign-in with MFA works with the keyboard alone', async ({ page, request }) => {
   await page.goto('/sign-in');
+  // The app mounts after the page's load event (the WebAssembly streams in): wait for the form,
+  // or the first Tab lands on an empty page.
+  await expect(page.getByRole('radio', { name: 'IAM user' })).toBeVisible();
   await page.keyboard.press('Tab');
   await expect(page.getByRole('radio', { name: 'IAM user' })).toBeFocused();
   await page.keyboard.press('Tab');

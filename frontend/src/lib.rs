@@ -84,3 +84,18 @@ pub fn clock_face(ms: f64) -> String {
     let s = (ms / 1000.0).floor() as u64 % 86_400;
     format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
 }
+
+/// Logs where a panic happened to the browser console. Smaller than `console_error_panic_hook`
+/// (about 1 KB gzip less: no stack capture, no formatting of the whole `PanicHookInfo`; the
+/// console formats the parts), and enough to find the line.
+pub fn report_panics_to_the_console() {
+    std::panic::set_hook(Box::new(|info| {
+        let (file, line) = info.location().map_or(("?", 0), |l| (l.file(), l.line()));
+        web_sys::console::error_4(
+            &"mfa-resync stopped on a bug; reload the page. At".into(),
+            &file.into(),
+            &"line".into(),
+            &line.into(),
+        );
+    }));
+}

@@ -1,7 +1,8 @@
 //! A backend started as a child process: it prints `listening on http://ADDR` when ready, and is
-//! stopped with SIGTERM (then killed) when dropped.
+//! stopped with SIGTERM (then killed) when dropped. Its log goes to the terminal, or to a file
+//! when tests run (a request log would bury the test runners' reports).
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Stdio};
 
@@ -16,13 +17,14 @@ pub struct Server {
 
 impl Server {
     /// Starts `BINARY --db DB serve --addr ADDR [--dist DIST]` with extra environment variables
-    /// and waits for its ready line.
+    /// and waits for its ready line. With `log`, its output after that line goes to that file.
     pub fn start(
         binary: &Path,
         db: &Path,
         addr: &str,
         dist: Option<&Path>,
         env: &[(&str, &str)],
+        log: Option<&Path>,
     ) -> Result<Server> {
         let mut cmd = command(binary.to_str().expect("UTF-8 path"));
         cmd.envs(env.iter().copied());
@@ -31,6 +33,16 @@ impl Server {
             cmd.arg("--dist").arg(dist);
         }
         let shown = describe(&cmd);
+        let mut log_file = match log {
+            Some(path) => {
+                let file =
+                    std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+                cmd.stderr(file.try_clone().map_err(|e| e.to_string())?);
+                println!("xtask: the server's log is in {}", path.display());
+                Some(file)
+            }
+            None => None,
+        };
         let mut child = cmd
             .stdout(Stdio::piped())
             .spawn()
@@ -52,9 +64,14 @@ impl Server {
         };
         // Keep draining the server's stdout so it never blocks on a full pipe.
         std::thread::spawn(move || {
-            lines
-                .map_while(std::result::Result::ok)
-                .for_each(|l| println!("{l}"))
+            for line in lines.map_while(std::result::Result::ok) {
+                match log_file.as_mut() {
+                    Some(file) => {
+                        let _ = writeln!(file, "{line}");
+                    }
+                    None => println!("{line}"),
+                }
+            }
         });
         Ok(Server { child, url })
     }

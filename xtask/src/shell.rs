@@ -78,3 +78,106 @@ pub fn describe(command: &Command) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+/// Runs a command with its standard output shown as it comes and also kept; when it fails, the
+/// error carries the lines that say what failed (test names, `Error:` lines), so the summary at
+/// the end of a long log still names them.
+pub fn run_reporting_failures(command: &mut Command) -> Result {
+    use std::io::{BufRead, BufReader};
+    let shown = describe(command);
+    let mut child = command
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("could not start `{shown}`: {e}"))?;
+    let mut kept = Vec::new();
+    for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
+        let Ok(line) = line else { break };
+        println!("{line}");
+        kept.push(line);
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    if status.success() {
+        return Ok(());
+    }
+    let mut message = format!("`{shown}` failed ({status})");
+    for line in failure_lines(&kept) {
+        message.push_str("\n         ");
+        message.push_str(line.trim_end());
+    }
+    Err(message)
+}
+
+/// What a test runner printed about its failures: Playwright's list of failed tests (between
+/// "N failed" and the next count) and pytest's `FAILED` lines, then the first `Error:` lines;
+/// at most 24 lines.
+fn failure_lines(lines: &[String]) -> Vec<&str> {
+    let is_count = |l: &str, word: &str| {
+        let t = l.trim();
+        t.split_once(' ')
+            .is_some_and(|(n, rest)| n.parse::<u32>().is_ok() && rest.starts_with(word))
+    };
+    let mut picked: Vec<&str> = Vec::new();
+    let mut in_failed_list = false;
+    for line in lines {
+        if is_count(line, "failed") || is_count(line, "flaky") {
+            in_failed_list = true;
+            picked.push(line);
+        } else if in_failed_list && line.contains(" › ") {
+            picked.push(line);
+        } else {
+            in_failed_list = false;
+            if line.starts_with("FAILED ") {
+                picked.push(line);
+            }
+        }
+    }
+    picked.extend(
+        lines
+            .iter()
+            .map(String::as_str)
+            .filter(|l| l.trim_start().starts_with("Error:") || l.starts_with("E   "))
+            .take(6),
+    );
+    picked.truncate(24);
+    picked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::failure_lines;
+
+    #[test]
+    fn playwright_and_pytest_failures_are_picked_out() {
+        let out: Vec<String> = [
+            "[1/15] end2end/tests/a11y.spec.ts:7:5 › sign-in works",
+            "    Error: expect(locator).toBeFocused() failed",
+            "  1 failed",
+            "    end2end/tests/a11y.spec.ts:7:5 › sign-in with MFA works with the keyboard alone ───",
+            "  14 passed (1.5m)",
+            "FAILED end2end/aws/test_cli.py::test_resync - AssertionError",
+            "E   assert 1 == 2",
+            "33 passed in 21.51s",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            failure_lines(&out),
+            [
+                "  1 failed",
+                "    end2end/tests/a11y.spec.ts:7:5 › sign-in with MFA works with the keyboard alone ───",
+                "FAILED end2end/aws/test_cli.py::test_resync - AssertionError",
+                "    Error: expect(locator).toBeFocused() failed",
+                "E   assert 1 == 2",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_clean_run_picks_nothing() {
+        let out = [
+            "  15 passed (2.0m)".to_owned(),
+            "33 passed in 21.51s".to_owned(),
+        ];
+        assert!(failure_lines(&out).is_empty());
+    }
+}

@@ -31,7 +31,15 @@ pub fn run(args: &[String]) -> Result {
     ]))?;
     let binary = shell::root().join("target/release/mfa-resync");
     seed_demo_on_first_start(&binary, &db)?;
-    Server::start(&binary, &db, &addr, Some(&shell::root().join("dist")), &[])?.wait()
+    Server::start(
+        &binary,
+        &db,
+        &addr,
+        Some(&shell::root().join("dist")),
+        &[],
+        None,
+    )?
+    .wait()
 }
 
 /// `cargo xtask dev`: a debug backend on :8080 and `trunk serve` on :8081 proxying `/api/` to it.
@@ -43,7 +51,7 @@ pub fn dev() -> Result {
     seed_demo_on_first_start(&binary, &db)?;
     // The browser talks to Trunk's origin, which proxies `/api/` here: allow that origin.
     let trunk_origin = [("MFA_RESYNC_ALLOW_ORIGIN", "http://127.0.0.1:8081")];
-    let _server = Server::start(&binary, &db, DEFAULT_ADDR, None, &trunk_origin)?;
+    let _server = Server::start(&binary, &db, DEFAULT_ADDR, None, &trunk_origin, None)?;
     println!("xtask: the app is at http://127.0.0.1:8081/ (rebuilt on every change)");
     run_command(command("trunk").arg("serve"))
 }
@@ -164,14 +172,17 @@ fn end_to_end_in(dir: &Path) -> Result {
     .ok_or("`mfa-resync demo --json` failed")?;
     let demo_file = dir.join("demo.json");
     std::fs::write(&demo_file, demo).map_err(|e| format!("{}: {e}", demo_file.display()))?;
+    let artifacts = shell::root().join("test-artifacts");
+    std::fs::create_dir_all(&artifacts).map_err(|e| format!("{}: {e}", artifacts.display()))?;
     let server = Server::start(
         &binary,
         &db,
         "127.0.0.1:0",
         Some(&shell::root().join("dist")),
         &[],
+        Some(&artifacts.join("e2e-server.log")),
     )?;
-    let playwright = run_command(
+    let playwright = shell::run_reporting_failures(
         command("npx")
             .args([
                 "playwright",
@@ -182,7 +193,7 @@ fn end_to_end_in(dir: &Path) -> Result {
             .env("MFA_RESYNC_URL", &server.url)
             .env("MFA_RESYNC_DEMO", &demo_file),
     );
-    let aws = run_command(
+    let aws = shell::run_reporting_failures(
         command(tools::AWS_VENV_PYTHON)
             .args([
                 "-m",
