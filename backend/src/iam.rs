@@ -1,11 +1,13 @@
 //! The IAM actions, one implementation each, independent of HTTP and JSON: each takes the
-//! [`Caller`] and typed input and returns typed output or [`Error`]. The JSON routes (and the
-//! IAM Query adapter of a later issue) are thin layers over these functions.
+//! [`Caller`] and typed input and returns typed output or [`Error`]. The JSON routes and the
+//! IAM Query adapter are thin layers over these functions. The list actions also take IAM's
+//! paging members ([`shared::api::Paging`]) and page with keyset markers (`paging`).
 
 mod access_keys;
 mod codes;
 mod devices;
 mod get_user;
+mod paging;
 mod sign_in;
 mod users;
 mod validate;

@@ -247,16 +247,28 @@ impl Storage {
             .await
     }
 
-    /// The IAM users of an account, by name.
-    pub async fn list_users(&self, account_id: &str) -> Result<Vec<PrincipalRow>, sqlx::Error> {
+    /// A page of the IAM users of an account, by lower-cased name (unique within the account):
+    /// at most `limit` of those whose lower-cased name sorts after `after`, or from the first.
+    pub async fn users_page(
+        &self,
+        account_id: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<PrincipalRow>, sqlx::Error> {
+        let keyset = if after.is_some() {
+            " AND user_name_key > ?"
+        } else {
+            ""
+        };
         let sql = format!(
-            "SELECT {PRINCIPAL_COLUMNS} FROM principals WHERE account_id = ? AND is_root = 0 \
-             ORDER BY user_name_key"
+            "SELECT {PRINCIPAL_COLUMNS} FROM principals WHERE account_id = ? AND is_root = 0\
+             {keyset} ORDER BY user_name_key LIMIT ?"
         );
-        sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(account_id)
-            .fetch_all(&self.pool)
-            .await
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(account_id);
+        if let Some(key) = after {
+            query = query.bind(key);
+        }
+        query.bind(limit).fetch_all(&self.pool).await
     }
 
     /// Counts an attempt before it is evaluated (security rules 7, 8, 10): one statement that

@@ -21,8 +21,13 @@
 //! | `POST /api/iam/DeleteVirtualMFADevice` | [`DeleteVirtualMfaDeviceRequest`] | [`EmptyResponse`] |
 //! | `POST /api/iam/ListVirtualMFADevices` | [`ListVirtualMfaDevicesRequest`] | [`ListVirtualMfaDevicesResponse`] |
 //! | `POST /api/iam/ListUsers` | [`ListUsersRequest`] | [`ListUsersResponse`] |
+//! | `POST /api/iam/ListAccessKeys` | [`ListAccessKeysRequest`] | [`ListAccessKeysResponse`] |
 //! | `POST /api/iam/UnlockMFADevice` | [`UnlockMfaDeviceRequest`] | [`EmptyResponse`] |
 //! | `POST /api/audit/LookupEvents` | [`LookupEventsRequest`] | [`LookupEventsResponse`] |
+//!
+//! The four list actions (`ListMFADevices`, `ListVirtualMFADevices`, `ListUsers`,
+//! `ListAccessKeys`) also read the [`Paging`] members `MaxItems` and `Marker` from the same JSON
+//! object as their own members.
 
 use serde::{Deserialize, Serialize};
 
@@ -54,6 +59,8 @@ pub mod action {
     pub const LIST_VIRTUAL_MFA_DEVICES: &str = "ListVirtualMFADevices";
     /// `ListUsers`.
     pub const LIST_USERS: &str = "ListUsers";
+    /// `ListAccessKeys`.
+    pub const LIST_ACCESS_KEYS: &str = "ListAccessKeys";
     /// `UnlockMFADevice` (ours, not IAM's): clears a device's throttle and lock.
     pub const UNLOCK_MFA_DEVICE: &str = "UnlockMFADevice";
 }
@@ -302,6 +309,25 @@ pub struct SessionResponse {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Paging
+
+/// The paging members of IAM's list actions, read from the same JSON object as the action's own
+/// members (`{"UserName":"alice","MaxItems":2,"Marker":"…"}`).
+///
+/// A response with `"IsTruncated":true` carries a `Marker`; sending it back unchanged as
+/// `Marker` gives the next page. The last page has `"IsTruncated":false` and no `Marker`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Paging {
+    /// The `Marker` of the previous page's response; the first page when left out. Opaque.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
+    /// At most this many items, 1–1000; 100 when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_items: Option<u32>,
+}
+
+// ---------------------------------------------------------------------------------------------
 // MFA devices
 
 /// `ListMFADevices`.
@@ -340,11 +366,14 @@ pub struct MfaDevice {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListMfaDevicesResponse {
-    /// The devices.
+    /// The devices, in the order they were enabled.
     #[serde(rename = "MFADevices")]
     pub mfa_devices: Vec<MfaDevice>,
-    /// Always `false`: every device is returned at once (a user has at most eight).
+    /// Whether more devices follow: then [`ListMfaDevicesResponse::marker`] asks for them.
     pub is_truncated: bool,
+    /// For the next page (see [`Paging`]); only when `is_truncated`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
 }
 
 /// `ResyncMFADevice`: two consecutive codes from the device.
@@ -473,11 +502,14 @@ pub struct VirtualMfaDevice {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListVirtualMfaDevicesResponse {
-    /// The devices.
+    /// The devices, by serial number.
     #[serde(rename = "VirtualMFADevices")]
     pub virtual_mfa_devices: Vec<VirtualMfaDevice>,
-    /// Always `false`.
+    /// Whether more devices follow: then [`ListVirtualMfaDevicesResponse::marker`] asks for them.
     pub is_truncated: bool,
+    /// For the next page (see [`Paging`]); only when `is_truncated`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -508,10 +540,52 @@ pub struct User {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListUsersResponse {
-    /// The account's users, by name.
+    /// The account's users, by name without regard to case.
     pub users: Vec<User>,
-    /// Always `false`.
+    /// Whether more users follow: then [`ListUsersResponse::marker`] asks for them.
     pub is_truncated: bool,
+    /// For the next page (see [`Paging`]); only when `is_truncated`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Access keys
+
+/// `ListAccessKeys`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListAccessKeysRequest {
+    /// Whose keys; the caller's when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+}
+
+/// An access key without its secret, as `ListAccessKeys` shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AccessKeyMetadata {
+    /// The owner's user name (for the root user, the account id).
+    pub user_name: String,
+    /// `AKIA…`.
+    pub access_key_id: String,
+    /// `Active` or `Inactive`.
+    pub status: String,
+    /// When it was created, RFC 3339 UTC.
+    pub create_date: String,
+}
+
+/// The answer to `ListAccessKeys`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListAccessKeysResponse {
+    /// The keys, oldest first.
+    pub access_key_metadata: Vec<AccessKeyMetadata>,
+    /// Whether more keys follow: then [`ListAccessKeysResponse::marker`] asks for them.
+    pub is_truncated: bool,
+    /// For the next page (see [`Paging`]); only when `is_truncated`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -615,10 +689,33 @@ mod tests {
         let list = ListMfaDevicesResponse {
             mfa_devices: vec![],
             is_truncated: false,
+            marker: None,
         };
         assert_eq!(
             serde_json::to_string(&list).unwrap(),
             r#"{"MFADevices":[],"IsTruncated":false}"#
+        );
+        let truncated = ListUsersResponse {
+            users: vec![],
+            is_truncated: true,
+            marker: Some("m".into()),
+        };
+        assert_eq!(
+            serde_json::to_string(&truncated).unwrap(),
+            r#"{"Users":[],"IsTruncated":true,"Marker":"m"}"#
+        );
+        let paging: Paging =
+            serde_json::from_str(r#"{"UserName":"alice","MaxItems":2,"Marker":"m"}"#).unwrap();
+        assert_eq!(
+            paging,
+            Paging {
+                marker: Some("m".into()),
+                max_items: Some(2)
+            }
+        );
+        assert_eq!(
+            serde_json::from_str::<Paging>("{}").unwrap(),
+            Paging::default()
         );
         assert_eq!(
             serde_json::to_string(&DeviceKind::HardwareHotp).unwrap(),

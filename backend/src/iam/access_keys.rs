@@ -8,10 +8,12 @@
 
 use data_encoding::{BASE32_NOPAD, BASE64};
 use serde::{Deserialize, Serialize};
-use shared::api::EmptyResponse;
+pub use shared::api::{AccessKeyMetadata, ListAccessKeysRequest, ListAccessKeysResponse};
+use shared::api::{EmptyResponse, Paging};
 use zeroize::Zeroizing;
 
 use super::devices::resolve_target;
+use super::paging::{self, Position};
 use super::{Caller, access_denied, audited, is_allowed};
 use crate::clock::{now_ms, rfc3339};
 use crate::crypto::random_bytes;
@@ -23,39 +25,6 @@ use crate::storage::{AccessKeyRow, PrincipalRow};
 pub const ACCESS_KEYS_PER_USER: usize = 2;
 /// The status of a usable key.
 const ACTIVE: &str = "Active";
-
-/// `ListAccessKeys`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ListAccessKeysRequest {
-    /// Whose keys; the caller's when left out.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_name: Option<String>,
-}
-
-/// An access key without its secret, as `ListAccessKeys` shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct AccessKeyMetadata {
-    /// The owner's user name (for the root user, the account id).
-    pub user_name: String,
-    /// `AKIA…`.
-    pub access_key_id: String,
-    /// `Active` or `Inactive`.
-    pub status: String,
-    /// When it was created, RFC 3339 UTC.
-    pub create_date: String,
-}
-
-/// The answer to `ListAccessKeys`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ListAccessKeysResponse {
-    /// The keys, oldest first.
-    pub access_key_metadata: Vec<AccessKeyMetadata>,
-    /// Always `false`: a user has at most two keys.
-    pub is_truncated: bool,
-}
 
 /// `DeleteAccessKey`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -180,14 +149,19 @@ fn no_such_user(user_name: Option<&str>) -> Error {
     ))
 }
 
-/// `ListAccessKeys`: the target user's keys, without secrets.
+/// `ListAccessKeys`: a page of the target user's keys, oldest first, without secrets.
 pub async fn list_access_keys(
     state: &AppState,
     caller: &Caller,
     req: ListAccessKeysRequest,
+    paging: Paging,
 ) -> Result<ListAccessKeysResponse, Error> {
     let user_name = req.user_name.as_deref();
     audited(state, caller, "ListAccessKeys", user_name, None, async {
+        let page = paging::page(&paging, |p| match p {
+            Position::AccessKey(created_at, id) => Some((created_at, id)),
+            _ => None,
+        })?;
         let target = resolve_target(state, caller, user_name).await?;
         if !is_allowed(
             state,
@@ -202,7 +176,14 @@ pub async fn list_access_keys(
         }
         let target = target.principal.ok_or_else(|| no_such_user(user_name))?;
         let owner = target.display_name();
-        let keys = state.storage.access_keys_of(target.id).await?;
+        let after = page.after.as_ref().map(|(at, id)| (*at, id.as_str()));
+        let rows = state
+            .storage
+            .access_keys_page(target.id, after, page.limit())
+            .await?;
+        let (keys, marker) = page.finish(rows, |k| {
+            Position::AccessKey(k.created_at, k.access_key_id.clone())
+        });
         Ok(ListAccessKeysResponse {
             access_key_metadata: keys
                 .into_iter()
@@ -213,7 +194,8 @@ pub async fn list_access_keys(
                     create_date: rfc3339(k.created_at),
                 })
                 .collect(),
-            is_truncated: false,
+            is_truncated: marker.is_some(),
+            marker,
         })
     })
     .await

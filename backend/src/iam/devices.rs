@@ -2,11 +2,12 @@
 
 use shared::api::{
     DeactivateMfaDeviceRequest, EmptyResponse, ListMfaDevicesRequest, ListMfaDevicesResponse,
-    MfaDevice, ResyncMfaDeviceRequest, ResyncMfaDeviceResponse, UnlockMfaDeviceRequest,
+    MfaDevice, Paging, ResyncMfaDeviceRequest, ResyncMfaDeviceResponse, UnlockMfaDeviceRequest,
 };
 use shared::code::Digits;
 
 use super::codes::{self, Commit};
+use super::paging::{self, Position};
 use super::validate::{precheck_code, validate_serial, validate_user_name};
 use super::{Caller, access_denied, audited, is_allowed};
 use crate::clock::{now_ms, rfc3339};
@@ -120,14 +121,20 @@ pub(crate) fn describe(dev: &DeviceRow, owner: &str, now: i64) -> Result<MfaDevi
     })
 }
 
-/// `ListMFADevices`: the target user's devices with kind, drift and lock state.
+/// `ListMFADevices`: a page of the target user's devices with kind, drift and lock state, in the
+/// order they were enabled.
 pub async fn list_mfa_devices(
     state: &AppState,
     caller: &Caller,
     req: ListMfaDevicesRequest,
+    paging: Paging,
 ) -> Result<ListMfaDevicesResponse, Error> {
     let user_name = req.user_name.as_deref();
     audited(state, caller, "ListMFADevices", user_name, None, async {
+        let page = paging::page(&paging, |p| match p {
+            Position::Device(enabled_at, id) => Some((enabled_at, id)),
+            _ => None,
+        })?;
         let target = resolve_target(state, caller, user_name).await?;
         if !is_allowed(
             state,
@@ -148,16 +155,22 @@ pub async fn list_mfa_devices(
         })?;
         let now = now_ms();
         let owner = target.display_name();
-        let mfa_devices = state
+        let rows = state
             .storage
-            .devices_of(target.id)
-            .await?
+            .devices_page(target.id, page.after, page.limit())
+            .await?;
+        // The storage's order: the enable date (the creation date standing in), then row id.
+        let (rows, marker) = page.finish(rows, |d| {
+            Position::Device(d.enabled_at.unwrap_or(d.created_at), d.id)
+        });
+        let mfa_devices = rows
             .iter()
             .map(|d| describe(d, &owner, now))
             .collect::<Result<_, _>>()?;
         Ok(ListMfaDevicesResponse {
             mfa_devices,
-            is_truncated: false,
+            is_truncated: marker.is_some(),
+            marker,
         })
     })
     .await

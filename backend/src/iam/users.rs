@@ -2,9 +2,10 @@
 
 use shared::api::{
     AuditEvent, ListUsersRequest, ListUsersResponse, LookupEventsRequest, LookupEventsResponse,
-    Outcome, User,
+    Outcome, Paging, User,
 };
 
+use super::paging::{self, Position};
 use super::{Caller, access_denied, audited, is_allowed};
 use crate::clock::{rfc3339, rfc3339_ms};
 use crate::error::Error;
@@ -22,21 +23,34 @@ pub(crate) fn user_of(p: &PrincipalRow) -> User {
     }
 }
 
-/// `ListUsers`: the account's IAM users by name.
+/// `ListUsers`: a page of the account's IAM users, by name without regard to case.
 pub async fn list_users(
     state: &AppState,
     caller: &Caller,
     _req: ListUsersRequest,
+    paging: Paging,
 ) -> Result<ListUsersResponse, Error> {
     audited(state, caller, "ListUsers", None, None, async {
+        let page = paging::page(&paging, |p| match p {
+            Position::User(key) => Some(key),
+            _ => None,
+        })?;
         let resource = format!("arn:aws:iam::{}:user/", caller.account());
         if !is_allowed(state, caller, "iam:ListUsers", &resource, false).await? {
             return Err(access_denied(caller, "iam:ListUsers"));
         }
-        let users = state.storage.list_users(caller.account()).await?;
+        let rows = state
+            .storage
+            .users_page(caller.account(), page.after.as_deref(), page.limit())
+            .await?;
+        let (rows, marker) = page.finish(rows, |p| {
+            // The stored key is the lower-cased name (`Storage::insert_principal`).
+            Position::User(p.user_name.as_deref().unwrap_or_default().to_lowercase())
+        });
         Ok(ListUsersResponse {
-            users: users.iter().map(user_of).collect(),
-            is_truncated: false,
+            users: rows.iter().map(user_of).collect(),
+            is_truncated: marker.is_some(),
+            marker,
         })
     })
     .await

@@ -5,8 +5,8 @@ use qrcode::render::svg;
 use shared::api::{
     AssignmentStatus, CreateVirtualMfaDeviceRequest, CreateVirtualMfaDeviceResponse,
     CreatedVirtualMfaDevice, DeleteVirtualMfaDeviceRequest, DeviceKind, EmptyResponse,
-    EnableMfaDeviceRequest, ListVirtualMfaDevicesRequest, ListVirtualMfaDevicesResponse, User,
-    VirtualMfaDevice,
+    EnableMfaDeviceRequest, ListVirtualMfaDevicesRequest, ListVirtualMfaDevicesResponse, Paging,
+    User, VirtualMfaDevice,
 };
 use shared::code::Digits;
 use shared::otpauth::{OtpauthKind, OtpauthUri};
@@ -14,6 +14,7 @@ use shared::secret::Secret;
 
 use super::codes::{self, Commit};
 use super::devices::resolve_target;
+use super::paging::{self, Position};
 use super::users::user_of;
 use super::validate::{precheck_code, validate_device_name, validate_path, validate_serial};
 use super::{Caller, access_denied, audited, is_allowed};
@@ -224,41 +225,54 @@ pub async fn delete_virtual_mfa_device(
     .await
 }
 
-/// `ListVirtualMFADevices`.
+/// `ListVirtualMFADevices`: a page of the account's virtual devices, by serial number, with
+/// the assignment status asked for.
 pub async fn list_virtual_mfa_devices(
     state: &AppState,
     caller: &Caller,
     req: ListVirtualMfaDevicesRequest,
+    paging: Paging,
 ) -> Result<ListVirtualMfaDevicesResponse, Error> {
     audited(state, caller, "ListVirtualMFADevices", None, None, async {
+        let page = paging::page(&paging, |p| match p {
+            Position::VirtualDevice(serial) => Some(serial),
+            _ => None,
+        })?;
         if !is_allowed(state, caller, "iam:ListVirtualMFADevices", "*", false).await? {
             return Err(access_denied(caller, "iam:ListVirtualMFADevices"));
         }
-        let wanted = req.assignment_status.unwrap_or_default();
-        let mut out = Vec::new();
-        for dev in state.storage.virtual_devices(caller.account()).await? {
-            let assigned = dev.owner_id.is_some();
-            let keep = match wanted {
-                AssignmentStatus::Any => true,
-                AssignmentStatus::Assigned => assigned,
-                AssignmentStatus::Unassigned => !assigned,
-            };
-            if !keep {
-                continue;
-            }
+        let assigned = match req.assignment_status.unwrap_or_default() {
+            AssignmentStatus::Any => None,
+            AssignmentStatus::Assigned => Some(true),
+            AssignmentStatus::Unassigned => Some(false),
+        };
+        let rows = state
+            .storage
+            .virtual_devices_page(
+                caller.account(),
+                assigned,
+                page.after.as_deref(),
+                page.limit(),
+            )
+            .await?;
+        let (rows, marker) =
+            page.finish(rows, |d| Position::VirtualDevice(d.serial_number.clone()));
+        let mut out = Vec::with_capacity(rows.len());
+        for dev in rows {
             let user: Option<User> = match dev.owner_id {
                 Some(id) => state.storage.principal(id).await?.map(|p| user_of(&p)),
                 None => None,
             };
             out.push(VirtualMfaDevice {
-                serial_number: dev.serial_number.clone(),
+                serial_number: dev.serial_number,
                 user,
                 enable_date: dev.enabled_at.map(rfc3339),
             });
         }
         Ok(ListVirtualMfaDevicesResponse {
             virtual_mfa_devices: out,
-            is_truncated: false,
+            is_truncated: marker.is_some(),
+            marker,
         })
     })
     .await

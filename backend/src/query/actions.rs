@@ -1,7 +1,9 @@
 //! Each Query action: its input from the parameters, the one implementation in [`crate::iam`],
 //! and its output as the members of IAM's service model (botocore's `iam/2010-05-08`): lists as
 //! `<Name><member>…</member></Name>`, timestamps in ISO 8601, blobs in base64. Our own extras in
-//! the JSON API's answers (drift, kind, lock) are not IAM members and are left out.
+//! the JSON API's answers (drift, kind, lock) are not IAM members and are left out. The list
+//! actions take `MaxItems` and `Marker` ([`Params::paging`]) and end with `IsTruncated` and, when
+//! more items follow, `Marker`, as IAM's do.
 
 use data_encoding::BASE64;
 use shared::api::{CreateVirtualMfaDeviceResponse, User, action as names};
@@ -23,11 +25,10 @@ const ACTIONS: [&str; 11] = [
     names::DELETE_VIRTUAL_MFA_DEVICE,
     GET_USER,
     names::LIST_USERS,
-    LIST_ACCESS_KEYS,
+    names::LIST_ACCESS_KEYS,
     DELETE_ACCESS_KEY,
 ];
 const GET_USER: &str = "GetUser";
-const LIST_ACCESS_KEYS: &str = "ListAccessKeys";
 const DELETE_ACCESS_KEY: &str = "DeleteAccessKey";
 
 /// The action's name if this endpoint serves it (exact spelling, as AWS requires).
@@ -67,8 +68,7 @@ pub async fn run(
             return Ok(None);
         }
         names::LIST_MFA_DEVICES => {
-            p.check_paging()?;
-            let out = iam::list_mfa_devices(s, c, p.input()?).await?;
+            let out = iam::list_mfa_devices(s, c, p.input()?, p.paging()?).await?;
             x.element("MFADevices", |x| {
                 for d in &out.mfa_devices {
                     x.element("member", |x| {
@@ -78,11 +78,10 @@ pub async fn run(
                     });
                 }
             });
-            x.leaf("IsTruncated", "false");
+            truncation(&mut x, out.marker.as_deref());
         }
         names::LIST_VIRTUAL_MFA_DEVICES => {
-            p.check_paging()?;
-            let out = iam::list_virtual_mfa_devices(s, c, p.input()?).await?;
+            let out = iam::list_virtual_mfa_devices(s, c, p.input()?, p.paging()?).await?;
             x.element("VirtualMFADevices", |x| {
                 for d in &out.virtual_mfa_devices {
                     x.element("member", |x| {
@@ -94,7 +93,7 @@ pub async fn run(
                     });
                 }
             });
-            x.leaf("IsTruncated", "false");
+            truncation(&mut x, out.marker.as_deref());
         }
         names::CREATE_VIRTUAL_MFA_DEVICE => {
             let out = iam::create_virtual_mfa_device(s, c, p.input()?).await?;
@@ -105,7 +104,6 @@ pub async fn run(
             user(&mut x, &out.user);
         }
         names::LIST_USERS => {
-            p.check_paging()?;
             let prefix = p.get("PathPrefix").unwrap_or("/").to_owned();
             // IAM's pathPrefixType: `/` then printable ASCII, at most 512.
             let ok = prefix.starts_with('/')
@@ -117,17 +115,19 @@ pub async fn run(
                 )
                 .into());
             }
-            let out = iam::list_users(s, c, p.input()?).await?;
+            let out = iam::list_users(s, c, p.input()?, p.paging()?).await?;
+            // Every user's path is `/`: a prefix keeps the whole page (and its marker) or none
+            // of the list.
+            let kept = prefix == "/";
             x.element("Users", |x| {
-                for u in out.users.iter().filter(|u| u.path.starts_with(&prefix)) {
+                for u in out.users.iter().filter(|_| kept) {
                     x.element("member", |x| user_members(x, u));
                 }
             });
-            x.leaf("IsTruncated", "false");
+            truncation(&mut x, out.marker.as_deref().filter(|_| kept));
         }
-        LIST_ACCESS_KEYS => {
-            p.check_paging()?;
-            let out = iam::list_access_keys(s, c, p.input()?).await?;
+        names::LIST_ACCESS_KEYS => {
+            let out = iam::list_access_keys(s, c, p.input()?, p.paging()?).await?;
             x.element("AccessKeyMetadata", |x| {
                 for k in &out.access_key_metadata {
                     x.element("member", |x| {
@@ -138,11 +138,20 @@ pub async fn run(
                     });
                 }
             });
-            x.leaf("IsTruncated", "false");
+            truncation(&mut x, out.marker.as_deref());
         }
         other => return Err(super::Refusal::invalid_action(other).into()),
     }
     Ok(Some(x))
+}
+
+/// A list's `IsTruncated`, and its `Marker` when more items follow.
+fn truncation(x: &mut Xml, marker: Option<&str>) {
+    x.leaf(
+        "IsTruncated",
+        if marker.is_some() { "true" } else { "false" },
+    )
+    .optional("Marker", marker);
 }
 
 /// `<User>` with IAM's `User` members.

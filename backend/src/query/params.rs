@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+use shared::api::Paging;
 
 use super::Refusal;
 use crate::error::Error;
@@ -81,24 +82,19 @@ impl Params {
         })
     }
 
-    /// `MaxItems` (1–1000) and `Marker` of the list actions. Every list here fits one page (a
-    /// user has at most eight devices and two keys), so no `Marker` is ever handed out and any
-    /// `Marker` sent is not one of ours.
-    pub fn check_paging(&self) -> Result<(), Error> {
-        if let Some(max) = self.get("MaxItems") {
-            let ok = max.parse::<u32>().is_ok_and(|n| (1..=1000).contains(&n));
-            if !ok {
-                return Err(Error::Validation(
-                    "MaxItems must be an integer from 1 to 1000.".into(),
-                ));
-            }
-        }
-        if self.get("Marker").is_some() {
-            return Err(Error::Validation(
-                "Marker is not valid: this service returns every item in one page.".into(),
-            ));
-        }
-        Ok(())
+    /// `MaxItems` and `Marker` of the list actions. `MaxItems` must be a whole number here; its
+    /// range and the marker are checked by the action, as on the JSON API.
+    pub fn paging(&self) -> Result<Paging, Error> {
+        let max_items = match self.get("MaxItems") {
+            None => None,
+            Some(max) => Some(max.parse::<u32>().map_err(|_| {
+                Error::Validation("MaxItems must be an integer from 1 to 1000.".into())
+            })?),
+        };
+        Ok(Paging {
+            marker: self.get("Marker").map(str::to_owned),
+            max_items,
+        })
     }
 }
 
@@ -143,15 +139,37 @@ mod tests {
             p.input::<shared::api::CreateVirtualMfaDeviceRequest>()
                 .is_err()
         );
-        let p = Params::parse(Some("AssignmentStatus=Assigned&MaxItems=5"), None).unwrap();
-        assert!(p.check_paging().is_ok());
-        assert!(p.input::<ListVirtualMfaDevicesRequest>().is_ok());
-        for bad in ["MaxItems=0", "MaxItems=1001", "MaxItems=x", "Marker=abc"] {
+        let p = Params::parse(
+            Some("AssignmentStatus=Assigned&MaxItems=5&Marker=abc"),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            p.paging().unwrap(),
+            Paging {
+                marker: Some("abc".into()),
+                max_items: Some(5)
+            }
+        );
+        // The paging members are not the action's.
+        assert_eq!(
+            p.input::<ListVirtualMfaDevicesRequest>().unwrap(),
+            ListVirtualMfaDevicesRequest {
+                assignment_status: Some(shared::api::AssignmentStatus::Assigned)
+            }
+        );
+        assert_eq!(
+            Params::parse(None, None).unwrap().paging().unwrap(),
+            Paging::default()
+        );
+        for bad in [
+            "MaxItems=x",
+            "MaxItems=-1",
+            "MaxItems=",
+            "MaxItems=99999999999",
+        ] {
             assert!(
-                Params::parse(Some(bad), None)
-                    .unwrap()
-                    .check_paging()
-                    .is_err(),
+                Params::parse(Some(bad), None).unwrap().paging().is_err(),
                 "{bad}"
             );
         }

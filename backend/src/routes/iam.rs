@@ -1,4 +1,5 @@
-//! `POST /api/iam/{Action}`: IAM's actions with IAM's request members, as JSON.
+//! `POST /api/iam/{Action}`: IAM's actions with IAM's request members, as JSON. The list
+//! actions read their paging members (`MaxItems`, `Marker`) from the same body.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -27,7 +28,8 @@ async fn dispatch(
     let c = &caller;
     Ok(match name.as_str() {
         action::LIST_MFA_DEVICES => {
-            Json(iam::list_mfa_devices(s, c, parse_body(&body)?).await?).into_response()
+            let (req, paging) = (parse_body(&body)?, parse_body(&body)?);
+            Json(iam::list_mfa_devices(s, c, req, paging).await?).into_response()
         }
         action::RESYNC_MFA_DEVICE => {
             Json(iam::resync_mfa_device(s, c, parse_body(&body)?).await?).into_response()
@@ -45,10 +47,16 @@ async fn dispatch(
             Json(iam::delete_virtual_mfa_device(s, c, parse_body(&body)?).await?).into_response()
         }
         action::LIST_VIRTUAL_MFA_DEVICES => {
-            Json(iam::list_virtual_mfa_devices(s, c, parse_body(&body)?).await?).into_response()
+            let (req, paging) = (parse_body(&body)?, parse_body(&body)?);
+            Json(iam::list_virtual_mfa_devices(s, c, req, paging).await?).into_response()
         }
         action::LIST_USERS => {
-            Json(iam::list_users(s, c, parse_body(&body)?).await?).into_response()
+            let (req, paging) = (parse_body(&body)?, parse_body(&body)?);
+            Json(iam::list_users(s, c, req, paging).await?).into_response()
+        }
+        action::LIST_ACCESS_KEYS => {
+            let (req, paging) = (parse_body(&body)?, parse_body(&body)?);
+            Json(iam::list_access_keys(s, c, req, paging).await?).into_response()
         }
         action::UNLOCK_MFA_DEVICE => {
             Json(iam::unlock_mfa_device(s, c, parse_body(&body)?).await?).into_response()

@@ -63,6 +63,30 @@ impl Storage {
         .await
     }
 
+    /// A page of a principal's access keys, oldest first (then by key id): at most `limit` of
+    /// those that sort after `after` (creation time in Unix ms, key id), or from the first.
+    pub async fn access_keys_page(
+        &self,
+        principal_id: i64,
+        after: Option<(i64, &str)>,
+        limit: i64,
+    ) -> Result<Vec<AccessKeyRow>, sqlx::Error> {
+        let keyset = if after.is_some() {
+            " AND (created_at > ? OR (created_at = ? AND access_key_id > ?))"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT access_key_id, principal_id, secret, status, created_at FROM access_keys \
+             WHERE principal_id = ?{keyset} ORDER BY created_at, access_key_id LIMIT ?"
+        );
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(principal_id);
+        if let Some((created_at, id)) = after {
+            query = query.bind(created_at).bind(created_at).bind(id);
+        }
+        query.bind(limit).fetch_all(&self.pool).await
+    }
+
     /// Deletes a principal's access key; `false` when it has no key with this id.
     pub async fn delete_access_key(
         &self,

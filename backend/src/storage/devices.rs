@@ -84,6 +84,12 @@ const DEVICE_SELECT: &str = "SELECT d.id, d.account_id, d.serial_number, d.kind,
      d.throttled_until, d.locked, d.created_at \
      FROM mfa_devices d LEFT JOIN principals p ON p.id = d.owner_id";
 
+/// A device's enable date as listed and ordered: an assigned device always has one; the
+/// creation date stands in otherwise, so the order never depends on where a database sorts
+/// `NULL`. A user's devices are ordered by it, then by row id (unique), so the order is total and
+/// a page can continue after any device.
+const ENABLED: &str = "COALESCE(d.enabled_at, d.created_at)";
+
 /// [`Storage::reserve_device_attempt`]'s statement, built once.
 static RESERVE_DEVICE: LazyLock<String> = LazyLock::new(|| {
     format!(
@@ -164,24 +170,68 @@ impl Storage {
             .await
     }
 
-    /// The devices assigned to a principal, oldest first.
+    /// The devices assigned to a principal, by enable date, then row id.
     pub async fn devices_of(&self, owner_id: i64) -> Result<Vec<DeviceRow>, sqlx::Error> {
-        let sql = format!("{DEVICE_SELECT} WHERE d.owner_id = ? ORDER BY d.enabled_at, d.id");
+        let sql = format!("{DEVICE_SELECT} WHERE d.owner_id = ? ORDER BY {ENABLED}, d.id");
         sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(owner_id)
             .fetch_all(&self.pool)
             .await
     }
 
-    /// The virtual devices of an account.
-    pub async fn virtual_devices(&self, account_id: &str) -> Result<Vec<DeviceRow>, sqlx::Error> {
+    /// A page of [`Storage::devices_of`]: at most `limit` of the devices that sort after `after`
+    /// (enable date in Unix ms, row id), or from the first.
+    pub async fn devices_page(
+        &self,
+        owner_id: i64,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> Result<Vec<DeviceRow>, sqlx::Error> {
+        let keyset = if after.is_some() {
+            format!(" AND ({ENABLED} > ? OR ({ENABLED} = ? AND d.id > ?))")
+        } else {
+            String::new()
+        };
         let sql = format!(
-            "{DEVICE_SELECT} WHERE d.account_id = ? AND d.kind = 'virtual' ORDER BY d.serial_number"
+            "{DEVICE_SELECT} WHERE d.owner_id = ?{keyset} ORDER BY {ENABLED}, d.id LIMIT ?"
         );
-        sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(account_id)
-            .fetch_all(&self.pool)
-            .await
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(owner_id);
+        if let Some((enabled, id)) = after {
+            query = query.bind(enabled).bind(enabled).bind(id);
+        }
+        query.bind(limit).fetch_all(&self.pool).await
+    }
+
+    /// A page of the virtual devices of an account, by serial number (unique within the
+    /// account): at most `limit` of those whose serial number sorts after `after`, or from the
+    /// first; only the assigned ones (`assigned` `Some(true)`), the unassigned ones
+    /// (`Some(false)`) or all.
+    pub async fn virtual_devices_page(
+        &self,
+        account_id: &str,
+        assigned: Option<bool>,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<DeviceRow>, sqlx::Error> {
+        let status = match assigned {
+            Some(true) => " AND d.owner_id IS NOT NULL",
+            Some(false) => " AND d.owner_id IS NULL",
+            None => "",
+        };
+        let keyset = if after.is_some() {
+            " AND d.serial_number > ?"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "{DEVICE_SELECT} WHERE d.account_id = ? AND d.kind = 'virtual'{status}{keyset} \
+             ORDER BY d.serial_number LIMIT ?"
+        );
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(account_id);
+        if let Some(serial) = after {
+            query = query.bind(serial);
+        }
+        query.bind(limit).fetch_all(&self.pool).await
     }
 
     /// The atomic compare-and-set of security rule 6: writes `after` and clears the failure

@@ -3,6 +3,8 @@
 //! the seeds `demo --json` prints, with the `shared` crate.
 #![allow(dead_code)]
 
+pub mod query;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

@@ -1,0 +1,110 @@
+//! Signed IAM Query requests (SigV4 with `aws-sigv4`) and their XML answers.
+
+use std::time::SystemTime;
+
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use aws_sigv4::sign::v4;
+use serde_json::Value;
+
+use super::Server;
+
+pub const NS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
+pub const FORM: &str = "application/x-www-form-urlencoded; charset=utf-8";
+
+/// An access key as `access-key create --json` prints it.
+pub struct Key {
+    pub id: String,
+    pub secret: String,
+}
+
+pub fn create_key(server: &Server, who: &[&str]) -> Key {
+    let mut args = vec!["access-key", "create", "--account", "demo", "--json"];
+    args.extend_from_slice(who);
+    let out: Value = serde_json::from_str(&server.cli(&args, None)).unwrap();
+    let k = &out["AccessKey"];
+    Key {
+        id: k["AccessKeyId"].as_str().unwrap().to_owned(),
+        secret: k["SecretAccessKey"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// How a test request is signed.
+pub struct Signing<'a> {
+    pub key: &'a Key,
+    pub secret: Option<&'a str>,
+    pub region: &'a str,
+    pub service: &'a str,
+    pub time: SystemTime,
+}
+
+impl<'a> Signing<'a> {
+    pub fn new(key: &'a Key) -> Signing<'a> {
+        Signing {
+            key,
+            secret: None,
+            region: "us-east-1",
+            service: "iam",
+            time: SystemTime::now(),
+        }
+    }
+}
+
+/// A signed `POST /` with `body`; (status, headers, text).
+pub async fn post(
+    server: &Server,
+    s: &Signing<'_>,
+    body: &str,
+) -> (u16, reqwest::header::HeaderMap, String) {
+    let host = server.base.strip_prefix("http://").unwrap().to_owned();
+    let secret = s.secret.unwrap_or(&s.key.secret);
+    let identity = Credentials::new(&s.key.id, secret, None, None, "test").into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(s.region)
+        .name(s.service)
+        .time(s.time)
+        .settings(SigningSettings::default())
+        .build()
+        .unwrap()
+        .into();
+    let headers = [("host", host.as_str()), ("content-type", FORM)];
+    let request = SignableRequest::new(
+        "POST",
+        format!("{}/", server.base),
+        headers.into_iter(),
+        SignableBody::Bytes(body.as_bytes()),
+    )
+    .unwrap();
+    let (instructions, _) = sign(request, &params).unwrap().into_parts();
+    let mut req = reqwest::Client::new()
+        .post(format!("{}/", server.base))
+        .header("content-type", FORM)
+        .body(body.to_owned());
+    for (name, value) in instructions.headers() {
+        req = req.header(name, value);
+    }
+    send(req).await
+}
+
+pub async fn send(req: reqwest::RequestBuilder) -> (u16, reqwest::header::HeaderMap, String) {
+    let res = req.send().await.unwrap();
+    (
+        res.status().as_u16(),
+        res.headers().clone(),
+        res.text().await.unwrap(),
+    )
+}
+
+/// The `<Code>` of an `ErrorResponse`, after checking the envelope's shape.
+pub fn error_code(xml: &str) -> &str {
+    let start = format!("<ErrorResponse xmlns=\"{NS}\"><Error><Type>");
+    assert!(xml.contains(&start), "{xml}");
+    assert!(
+        xml.contains("</Message></Error><RequestId>")
+            && xml.ends_with("</RequestId></ErrorResponse>"),
+        "{xml}"
+    );
+    let from = xml.find("<Code>").unwrap() + "<Code>".len();
+    &xml[from..from + xml[from..].find("</Code>").unwrap()]
+}
