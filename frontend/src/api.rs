@@ -4,11 +4,12 @@
 
 use gloo_net::http::{Request, Response};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use shared::api::{
     self as wire, ErrorCode, ErrorResponse, IAM_PATH_PREFIX, REQUESTED_WITH_HEADER,
     REQUESTED_WITH_VALUE, action,
 };
+
+use crate::json::Decode;
 
 /// Why a call failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -145,12 +146,12 @@ async fn exchange(request: Result<Request, gloo_net::Error>) -> Result<String, A
     }
 }
 
-/// Parses JSON with the browser's `JSON.parse` (serde_json's parser costs kilobytes of wasm).
-fn decode<T: DeserializeOwned>(text: &str) -> Result<T, crate::json::Error> {
+/// Parses JSON with the browser's `JSON.parse` and reads it (see [`crate::json`]).
+fn decode<T: Decode>(text: &str) -> Result<T, crate::json::Error> {
     crate::json::from_str(text)
 }
 
-fn parse<T: DeserializeOwned>(text: Result<String, ApiError>) -> Result<T, ApiError> {
+fn parse<T: Decode>(text: Result<String, ApiError>) -> Result<T, ApiError> {
     decode(&text?).map_err(|_| UNEXPECTED)
 }
 
@@ -159,11 +160,11 @@ fn encode<B: Serialize>(body: &B) -> Option<String> {
     crate::json::to_string(body).ok()
 }
 
-async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
+async fn get<T: Decode>(path: &str) -> Result<T, ApiError> {
     parse(exchange(Request::get(path).build()).await)
 }
 
-async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiError> {
+async fn post<B: Serialize, T: Decode>(path: &str, body: &B) -> Result<T, ApiError> {
     let body = encode(body).ok_or(UNEXPECTED)?;
     parse(exchange(post_request(path, body)).await)
 }
@@ -175,7 +176,7 @@ fn post_request(path: &str, body: String) -> Result<Request, gloo_net::Error> {
         .body(body)
 }
 
-async fn iam<B: Serialize, T: DeserializeOwned>(name: &str, body: &B) -> Result<T, ApiError> {
+async fn iam<B: Serialize, T: Decode>(name: &str, body: &B) -> Result<T, ApiError> {
     post(&format!("{IAM_PATH_PREFIX}{name}"), body).await
 }
 

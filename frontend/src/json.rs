@@ -1,17 +1,28 @@
-//! A minimal serde `Deserializer` over the `JsValue` of the browser's `JSON.parse`. Its error
-//! And a minimal JSON `Serializer` to text ([`to_string`]). The error
-//! carries no message on purpose: formatting serde's messages (`invalid type: floating point …`)
-//! pulls in core's float formatting, and serde_json or serde-wasm-bindgen cost kilobytes of wasm.
+//! JSON in and out of the browser app, written for size: the 150 KB budget.
+//!
+//! - Reading: the browser's `JSON.parse`, then [`Decode`], one small hand-written function per
+//!   answer of the API, member by member. serde's derived `Deserialize` (visitors, field
+//!   matching, error paths) cost 9 KB gzip of wasm here even over a minimal `Deserializer`
+//!   (measured), and serde_json or serde-wasm-bindgen more. The wire names are `shared::api`'s
+//!   serde names; `frontend/tests/web.rs` checks every decoder against serde's own output.
+//! - Writing: a minimal serde `Serializer` to text ([`to_string`]); request bodies hold only
+//!   strings, integers, booleans and options.
+//!
+//! The error carries no message on purpose: formatting messages pulls in core's float
+//! formatting.
 
-use js_sys::{Array, Object, Reflect};
-use serde::de::{
-    self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor,
-};
+use js_sys::{Array, Reflect};
 use serde::ser::{self, Serialize};
-use wasm_bindgen::{JsCast, JsValue};
+use shared::api::{
+    ApiError, AuditEvent, CreateVirtualMfaDeviceResponse, CreatedVirtualMfaDevice, DeviceKind,
+    EmptyResponse, ErrorCode, ErrorResponse, ListMfaDevicesResponse, ListUsersResponse,
+    LookupEventsResponse, MfaDevice, MfaDeviceChoice, MfaSignInResponse, Outcome,
+    ResyncMfaDeviceResponse, SessionResponse, SignInResponse, TimeResponse, User,
+};
+use wasm_bindgen::JsValue;
 
 /// The value was not JSON of the expected shape.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Error;
 
 impl core::fmt::Display for Error {
@@ -22,259 +33,260 @@ impl core::fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-impl de::Error for Error {
-    fn custom<T: core::fmt::Display>(_msg: T) -> Self {
-        Error
-    }
-}
-
-/// Parses JSON text with `JSON.parse` and decodes it.
-pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, Error> {
+/// Parses JSON text with `JSON.parse` and decodes the object it holds.
+pub fn from_str<T: Decode>(text: &str) -> Result<T, Error> {
     let value = js_sys::JSON::parse(text).map_err(|_| Error)?;
-    T::deserialize(Value(value))
+    T::decode(&Object::new(value)?)
 }
 
-/// A parsed JSON value to deserialise.
-struct Value(JsValue);
+/// An answer of the API that the app reads.
+pub trait Decode: Sized {
+    /// Reads the answer from its JSON object.
+    fn decode(o: &Object) -> Result<Self, Error>;
+}
 
 /// The largest integer a JSON number holds exactly.
 const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
 
-impl<'de> de::Deserializer<'de> for Value {
-    type Error = Error;
+/// A JSON object (not an array, not `null`), read member by member. Members the app does not
+/// know are ignored, as serde does.
+pub struct Object(JsValue);
 
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        let value = self.0;
-        if value.is_null() || value.is_undefined() {
-            return visitor.visit_unit();
-        }
-        if let Some(b) = value.as_bool() {
-            return visitor.visit_bool(b);
-        }
-        if let Some(n) = value.as_f64() {
-            if n.trunc() == n && n.abs() <= MAX_SAFE {
-                return if n < 0.0 {
-                    visitor.visit_i64(n as i64)
-                } else {
-                    visitor.visit_u64(n as u64)
-                };
-            }
-            return visitor.visit_f64(n);
-        }
-        if let Some(s) = value.as_string() {
-            return visitor.visit_string(s);
-        }
-        if Array::is_array(&value) {
-            return visitor.visit_seq(Seq {
-                array: value.unchecked_into(),
-                next: 0,
-            });
-        }
-        if value.is_object() {
-            let keys = Object::keys(value.unchecked_ref::<Object>());
-            return visitor.visit_map(Map {
-                object: value,
-                keys,
-                next: 0,
-            });
-        }
-        Err(Error)
-    }
-
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        if self.0.is_null() || self.0.is_undefined() {
-            visitor.visit_none()
+impl Object {
+    fn new(value: JsValue) -> Result<Object, Error> {
+        if value.is_object() && !Array::is_array(&value) {
+            Ok(Object(value))
         } else {
-            visitor.visit_some(self)
+            Err(Error)
         }
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        visitor.visit_newtype_struct(self)
+    /// The member, `undefined` when absent.
+    fn member(&self, name: &str) -> JsValue {
+        Reflect::get(&self.0, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
     }
 
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        match self.0.as_string() {
-            Some(s) => visitor.visit_enum(s.into_deserializer()),
-            None => Err(Error),
-        }
+    /// A required string.
+    pub fn string(&self, name: &str) -> Result<String, Error> {
+        self.member(name).as_string().ok_or(Error)
     }
 
-    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        visitor.visit_bool(self.0.as_bool().ok_or(Error)?)
-    }
-
-    fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        let n = integer(&self.0)?;
-        if n < 0.0 {
-            visitor.visit_i64(n as i64)
+    /// A string that may be `null` or absent.
+    pub fn opt_string(&self, name: &str) -> Result<Option<String>, Error> {
+        let v = self.member(name);
+        if v.is_null() || v.is_undefined() {
+            Ok(None)
         } else {
-            visitor.visit_u64(n as u64)
+            v.as_string().map(Some).ok_or(Error)
         }
     }
 
-    fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_i64(visitor)
+    /// A required boolean.
+    pub fn bool(&self, name: &str) -> Result<bool, Error> {
+        self.member(name).as_bool().ok_or(Error)
     }
 
-    fn deserialize_i32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_i64(visitor)
+    /// A required whole number that a JSON number holds exactly.
+    pub fn int(&self, name: &str) -> Result<i64, Error> {
+        whole(&self.member(name))
     }
 
-    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_i64(visitor)
+    /// A whole number `≥ 0` that may be `null` or absent.
+    pub fn opt_uint(&self, name: &str) -> Result<Option<u64>, Error> {
+        let v = self.member(name);
+        if v.is_null() || v.is_undefined() {
+            return Ok(None);
+        }
+        u64::try_from(whole(&v)?).map(Some).map_err(|_| Error)
     }
 
-    fn deserialize_i16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_i64(visitor)
+    /// A required object.
+    pub fn object(&self, name: &str) -> Result<Object, Error> {
+        Object::new(self.member(name))
     }
 
-    fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_i64(visitor)
-    }
-
-    fn deserialize_i8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_i64(visitor)
-    }
-
-    fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_i64(visitor)
-    }
-
-    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        visitor.visit_string(self.0.as_string().ok_or(Error)?)
-    }
-
-    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_string(visitor)
-    }
-
-    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_string(visitor)
-    }
-
-    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_string(visitor)
-    }
-
-    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        visitor.visit_unit()
-    }
-
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        visitor.visit_unit()
-    }
-
-    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        visitor.visit_unit()
-    }
-
-    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        if !Array::is_array(&self.0) {
+    /// A required array of objects, each read with `item`.
+    pub fn list<T>(
+        &self,
+        name: &str,
+        item: fn(&Object) -> Result<T, Error>,
+    ) -> Result<Vec<T>, Error> {
+        let v = self.member(name);
+        if !Array::is_array(&v) {
             return Err(Error);
         }
-        visitor.visit_seq(Seq {
-            array: self.0.unchecked_into(),
-            next: 0,
-        })
-    }
-
-    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        let value = self.0;
-        if !value.is_object() || Array::is_array(&value) {
-            return Err(Error);
-        }
-        let keys = Object::keys(value.unchecked_ref::<Object>());
-        visitor.visit_map(Map {
-            object: value,
-            keys,
-            next: 0,
-        })
-    }
-
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        // Only as an object: a struct visitor's `visit_seq` would be compiled in for nothing.
-        self.deserialize_map(visitor)
-    }
-
-    serde::forward_to_deserialize_any! {
-        i128 u128 f32 f64 bytes byte_buf tuple tuple_struct
+        Array::from(&v)
+            .iter()
+            .map(|e| item(&Object::new(e)?))
+            .collect()
     }
 }
 
-/// The value as an integral JSON number.
-fn integer(value: &JsValue) -> Result<f64, Error> {
+fn whole(value: &JsValue) -> Result<i64, Error> {
     match value.as_f64() {
-        Some(n) if n.trunc() == n && n.abs() <= MAX_SAFE => Ok(n),
+        Some(n) if n.trunc() == n && n.abs() <= MAX_SAFE => Ok(n as i64),
         _ => Err(Error),
     }
 }
 
-/// The elements of an array.
-struct Seq {
-    array: Array,
-    next: u32,
+fn device_kind(o: &Object) -> Result<DeviceKind, Error> {
+    DeviceKind::parse(&o.string("Kind")?).ok_or(Error)
 }
 
-impl<'de> SeqAccess<'de> for Seq {
-    type Error = Error;
-
-    fn next_element_seed<T: DeserializeSeed<'de>>(
-        &mut self,
-        seed: T,
-    ) -> Result<Option<T::Value>, Error> {
-        if self.next >= self.array.length() {
-            return Ok(None);
-        }
-        let element = self.array.get(self.next);
-        self.next += 1;
-        seed.deserialize(Value(element)).map(Some)
+impl Decode for ErrorResponse {
+    fn decode(o: &Object) -> Result<Self, Error> {
+        let e = o.object("Error")?;
+        Ok(ErrorResponse {
+            error: ApiError {
+                code: ErrorCode::parse(&e.string("Code")?),
+                message: e.string("Message")?,
+            },
+        })
     }
 }
 
-/// The members of an object.
-struct Map {
-    object: JsValue,
-    keys: Array,
-    next: u32,
+impl Decode for EmptyResponse {
+    fn decode(_: &Object) -> Result<Self, Error> {
+        Ok(EmptyResponse {})
+    }
 }
 
-impl<'de> MapAccess<'de> for Map {
-    type Error = Error;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, Error> {
-        if self.next >= self.keys.length() {
-            return Ok(None);
-        }
-        seed.deserialize(Value(self.keys.get(self.next))).map(Some)
+impl Decode for TimeResponse {
+    fn decode(o: &Object) -> Result<Self, Error> {
+        Ok(TimeResponse {
+            now_ms: u64::try_from(o.int("NowMs")?).map_err(|_| Error)?,
+            step_seconds: u32::try_from(o.int("StepSeconds")?).map_err(|_| Error)?,
+        })
     }
+}
 
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
-        let key = self.keys.get(self.next);
-        self.next += 1;
-        let value = Reflect::get(&self.object, &key).map_err(|_| Error)?;
-        seed.deserialize(Value(value))
+impl Decode for SessionResponse {
+    fn decode(o: &Object) -> Result<Self, Error> {
+        Ok(SessionResponse {
+            account: o.string("Account")?,
+            arn: o.string("Arn")?,
+            user_name: o.opt_string("UserName")?,
+            root: o.bool("Root")?,
+            mfa_present: o.bool("MfaPresent")?,
+        })
+    }
+}
+
+impl Decode for SignInResponse {
+    fn decode(o: &Object) -> Result<Self, Error> {
+        let choice = |d: &Object| {
+            Ok(MfaDeviceChoice {
+                serial_number: d.string("SerialNumber")?,
+                kind: device_kind(d)?,
+            })
+        };
+        Ok(SignInResponse {
+            mfa_required: o.bool("MfaRequired")?,
+            // `#[serde(default)]`: may be absent.
+            mfa_devices: if o.member("MFADevices").is_undefined() {
+                Vec::new()
+            } else {
+                o.list("MFADevices", choice)?
+            },
+        })
+    }
+}
+
+impl Decode for MfaSignInResponse {
+    fn decode(o: &Object) -> Result<Self, Error> {
+        Ok(MfaSignInResponse {
+            mfa_present: o.bool("MfaPresent")?,
+        })
+    }
+}
+
+impl Decode for ListMfaDevicesResponse {
+    fn decode(o: &Object) -> Result<Self, Error> {
+        let device = |d: &Object| {
+            Ok(MfaDevice {
+                user_name: d.string("UserName")?,
+                serial_number: d.string("SerialNumber")?,
+                enable_date: d.string("EnableDate")?,
+                kind: device_kind(d)?,
+                drift_steps: d.int("DriftSteps")?,
+                drift_seconds: d.int("DriftSeconds")?,
+                locked: d.bool("Locked")?,
+                retry_after_seconds: d.opt_uint("RetryAfterSeconds")?,
+            })
+        };
+        Ok(ListMfaDevicesResponse {
+            mfa_devices: o.list("MFADevices", device)?,
+            is_truncated: o.bool("IsTruncated")?,
+            marker: o.opt_string("Marker")?,
+        })
+    }
+}
+
+impl Decode for ResyncMfaDeviceResponse {
+    fn decode(o: &Object) -> Result<Self, Error> {
+        Ok(ResyncMfaDeviceResponse {
+            drift_steps: o.int("DriftSteps")?,
+            drift_seconds: o.int("DriftSeconds")?,
+        })
+    }
+}
+
+impl Decode for CreateVirtualMfaDeviceResponse {
+    fn decode(o: &Object) -> Result<Self, Error> {
+        let d = o.object("VirtualMFADevice")?;
+        Ok(CreateVirtualMfaDeviceResponse {
+            virtual_mfa_device: CreatedVirtualMfaDevice {
+                serial_number: d.string("SerialNumber")?,
+                base32_string_seed: d.string("Base32StringSeed")?,
+                otpauth_uri: d.string("OtpauthUri")?,
+                qr_code_svg: d.string("QRCodeSVG")?,
+            },
+        })
+    }
+}
+
+impl Decode for ListUsersResponse {
+    fn decode(o: &Object) -> Result<Self, Error> {
+        let user = |u: &Object| {
+            Ok(User {
+                path: u.string("Path")?,
+                user_name: u.string("UserName")?,
+                user_id: u.string("UserId")?,
+                arn: u.string("Arn")?,
+                create_date: u.string("CreateDate")?,
+            })
+        };
+        Ok(ListUsersResponse {
+            users: o.list("Users", user)?,
+            is_truncated: o.bool("IsTruncated")?,
+            marker: o.opt_string("Marker")?,
+        })
+    }
+}
+
+impl Decode for LookupEventsResponse {
+    fn decode(o: &Object) -> Result<Self, Error> {
+        let event = |e: &Object| {
+            Ok(AuditEvent {
+                event_id: e.string("EventId")?,
+                event_time: e.string("EventTime")?,
+                actor: e.string("Actor")?,
+                action: e.string("Action")?,
+                target_user: e.opt_string("TargetUser")?,
+                serial_number: e.opt_string("SerialNumber")?,
+                source_ip: e.string("SourceIp")?,
+                outcome: match e.string("Outcome")?.as_str() {
+                    "Success" => Outcome::Success,
+                    "Failure" => Outcome::Failure,
+                    _ => return Err(Error),
+                },
+                error_code: e.opt_string("ErrorCode")?,
+            })
+        };
+        Ok(LookupEventsResponse {
+            events: o.list("Events", event)?,
+            next_token: o.opt_string("NextToken")?,
+        })
     }
 }
 

@@ -160,6 +160,29 @@ impl ErrorCode {
             ErrorCode::Unknown => "Unknown",
         }
     }
+
+    /// Parses [`ErrorCode::as_str`]'s spelling; a code this version does not know is
+    /// [`ErrorCode::Unknown`], as when deserialising.
+    pub fn parse(s: &str) -> ErrorCode {
+        [
+            ErrorCode::ValidationError,
+            ErrorCode::SignInFailed,
+            ErrorCode::NotSignedIn,
+            ErrorCode::InvalidAuthenticationCode,
+            ErrorCode::AccessDenied,
+            ErrorCode::CrossOriginRequest,
+            ErrorCode::NoSuchEntity,
+            ErrorCode::EntityAlreadyExists,
+            ErrorCode::DeleteConflict,
+            ErrorCode::InvalidState,
+            ErrorCode::UnsupportedMediaType,
+            ErrorCode::LimitExceeded,
+            ErrorCode::ServiceFailure,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
+        .unwrap_or(ErrorCode::Unknown)
+    }
 }
 
 impl core::fmt::Display for ErrorCode {
@@ -672,6 +695,28 @@ mod tests {
         let unknown: ErrorResponse =
             serde_json::from_str(r#"{"Error":{"Code":"Brand New","Message":"y"}}"#).unwrap();
         assert_eq!(unknown.error.code, ErrorCode::Unknown);
+        // `parse` agrees with serde on every code, and knows no more.
+        for code in [
+            ErrorCode::ValidationError,
+            ErrorCode::SignInFailed,
+            ErrorCode::NotSignedIn,
+            ErrorCode::InvalidAuthenticationCode,
+            ErrorCode::AccessDenied,
+            ErrorCode::CrossOriginRequest,
+            ErrorCode::NoSuchEntity,
+            ErrorCode::EntityAlreadyExists,
+            ErrorCode::DeleteConflict,
+            ErrorCode::InvalidState,
+            ErrorCode::UnsupportedMediaType,
+            ErrorCode::LimitExceeded,
+            ErrorCode::ServiceFailure,
+        ] {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+            assert_eq!(ErrorCode::parse(code.as_str()), code);
+        }
+        assert_eq!(ErrorCode::parse("Unknown"), ErrorCode::Unknown);
+        assert_eq!(ErrorCode::parse("nosuchentity"), ErrorCode::Unknown);
     }
 
     #[test]
