@@ -249,9 +249,21 @@ pub async fn create_virtual(
     iam(action::CREATE_VIRTUAL_MFA_DEVICE, req).await
 }
 
-/// `ListUsers`.
+/// `ListUsers`, every page: the markers are followed to the end (1,000 users a page).
 pub async fn list_users() -> Result<wire::ListUsersResponse, ApiError> {
-    iam(action::LIST_USERS, &wire::ListUsersRequest {}).await
+    let mut paging = wire::Paging {
+        marker: None,
+        max_items: Some(1000),
+    };
+    let mut all: wire::ListUsersResponse = iam(action::LIST_USERS, &paging).await?;
+    while let Some(marker) = all.marker.take() {
+        paging.marker = Some(marker);
+        let mut page: wire::ListUsersResponse = iam(action::LIST_USERS, &paging).await?;
+        all.users.append(&mut page.users);
+        all.marker = page.marker;
+    }
+    all.is_truncated = false;
+    Ok(all)
 }
 
 /// `UnlockMFADevice`.

@@ -22,6 +22,23 @@ pub enum SessionKind {
     Mfa,
 }
 
+/// Where a page sends a session that may not see it, and what the sign-in page then says:
+/// sign-in with MFA done → credentials; credentials while signed out and administration
+/// without MFA → sign-in. `None`: the page may show.
+pub fn redirect(page: Page, kind: SessionKind) -> Option<(Page, Option<&'static str>)> {
+    match (page, kind) {
+        (Page::SignIn, SessionKind::Mfa) => Some((Page::Credentials, None)),
+        (Page::Credentials, SessionKind::SignedOut) => Some((
+            Page::SignIn,
+            Some("Sign in to see your security credentials."),
+        )),
+        (Page::Admin, SessionKind::SignedOut | SessionKind::PasswordOnly) => {
+            Some((Page::SignIn, Some("Sign in with MFA to administer users.")))
+        }
+        _ => None,
+    }
+}
+
 /// The session as the app knows it; a `Copy` handle in context.
 #[derive(Clone, Copy)]
 pub struct Auth {
@@ -61,6 +78,15 @@ impl Auth {
             nav,
         };
         auth.refresh();
+        // One guard for every page (see [`redirect`]).
+        Effect::new(move |_| {
+            if let Some((to, notice)) = redirect(nav.page(), kind.get()) {
+                if let Some(notice) = notice {
+                    auth.notice.set(Some(notice.into()));
+                }
+                nav.go(to);
+            }
+        });
         provide_context(auth);
         auth
     }

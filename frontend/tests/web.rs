@@ -403,3 +403,36 @@ fn json_encodes_request_bodies() {
     let name = js_sys::Reflect::get(&back, &"UserName".into()).unwrap();
     assert_eq!(name.as_string().unwrap(), "a\"b\\c\n\u{1}é");
 }
+
+#[wasm_bindgen_test]
+fn pages_send_sessions_that_may_not_see_them_to_the_right_place() {
+    use SessionKind::*;
+    use frontend::app_state::{SessionKind, redirect};
+    use frontend::nav::Page;
+    assert_eq!(redirect(Page::SignIn, Mfa), Some((Page::Credentials, None)));
+    for kind in [Unknown, SignedOut, PasswordOnly] {
+        assert_eq!(redirect(Page::SignIn, kind), None, "{kind:?}");
+        assert_eq!(redirect(Page::Troubleshoot, kind), None, "{kind:?}");
+    }
+    assert_eq!(redirect(Page::Troubleshoot, Mfa), None);
+    let to_sign_in = |page, kind| redirect(page, kind).map(|(to, notice)| (to, notice.is_some()));
+    assert_eq!(
+        to_sign_in(Page::Credentials, SignedOut),
+        Some((Page::SignIn, true))
+    );
+    // Password-only sessions see their devices (to finish with a code); only MFA administers.
+    assert_eq!(redirect(Page::Credentials, PasswordOnly), None);
+    assert_eq!(
+        to_sign_in(Page::Admin, SignedOut),
+        Some((Page::SignIn, true))
+    );
+    assert_eq!(
+        to_sign_in(Page::Admin, PasswordOnly),
+        Some((Page::SignIn, true))
+    );
+    // Before `GET /api/session` answers, nobody is sent anywhere.
+    for page in [Page::Credentials, Page::Admin] {
+        assert_eq!(redirect(page, Unknown), None);
+        assert_eq!(redirect(page, Mfa), None);
+    }
+}

@@ -5,6 +5,7 @@ use leptos::html::Input;
 use leptos::prelude::*;
 
 use crate::components::code_input::{CodeInput, check_code, focus_when_mounted, is_complete};
+use crate::components::submit_button::submit_button;
 use crate::components::warning_timer::WarningTimer;
 use crate::live::use_clock;
 use crate::timer::Timer;
@@ -146,9 +147,7 @@ pub fn CodeForm(
             </div>
             <WarningTimer timer=timer on_clear=clear />
             <div class="actions">
-                <button type="submit" disabled=move || pending.get() || blocked.get()>
-                    {move || if pending.get() { "Checking…" } else { submit_label }}
-                </button>
+                {submit_button(submit_label, "Checking…", pending, blocked)}
                 <button type="button" class="secondary" on:click=move |_| clear.run(())>
                     "Clear"
                 </button>

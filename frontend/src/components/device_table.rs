@@ -68,7 +68,10 @@ pub fn DeviceTable(
         run(
             loading,
             async move { api::list_mfa_devices(user).await },
-            move |r| devices.set(Some(r)),
+            move |r| match r {
+                Err(e) if e.is_signed_out() => auth.expired(),
+                r => devices.set(Some(r)),
+            },
         );
     });
     let resyncing = RwSignal::new(None::<String>);
@@ -106,13 +109,6 @@ pub fn DeviceTable(
             Err(e) if e.is_signed_out() => auth.expired(),
             Err(e) => failure.set(Some(Failure::now(e))),
         });
-    });
-    Effect::new(move |_| {
-        if let Some(Err(e)) = devices.get()
-            && e.is_signed_out()
-        {
-            auth.expired();
-        }
     });
     let panel_user = user_name.clone();
     view! {

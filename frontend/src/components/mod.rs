@@ -6,4 +6,5 @@ pub mod device_picker;
 pub mod device_table;
 pub mod error_notice;
 pub mod resync_panel;
+pub mod submit_button;
 pub mod warning_timer;

@@ -6,39 +6,20 @@ use leptos::prelude::*;
 use shared::api::{LookupEventsRequest, LookupEventsResponse, Outcome};
 
 use crate::api::{self, ApiError, Doing};
-use crate::app_state::{SessionKind, use_auth};
+use crate::app_state::use_auth;
 use crate::background::run;
 use crate::components::device_table::DeviceTable;
-use crate::nav::{Page, use_nav};
 
 /// The administration page.
 #[component]
 pub fn AdminPage() -> impl IntoView {
     let auth = use_auth();
-    let nav = use_nav();
-    Effect::new(move |_| {
-        if matches!(
-            auth.kind(),
-            SessionKind::SignedOut | SessionKind::PasswordOnly
-        ) && nav.page() == Page::Admin
-        {
-            auth.notice
-                .set(Some("Sign in with MFA to administer users.".into()));
-            nav.go(Page::SignIn);
-        }
-    });
     let users = RwSignal::new(None);
-    run(RwSignal::new(false), api::list_users(), move |r| {
-        users.set(Some(r))
+    run(RwSignal::new(false), api::list_users(), move |r| match r {
+        Err(e) if e.is_signed_out() => auth.expired(),
+        r => users.set(Some(r)),
     });
     let chosen = RwSignal::new(None::<String>);
-    Effect::new(move |_| {
-        if let Some(Err(e)) = users.get()
-            && e.is_signed_out()
-        {
-            auth.expired();
-        }
-    });
     view! {
         <h1>"Administration"</h1>
         {move || match users.get() {

@@ -6,11 +6,12 @@ use leptos::prelude::*;
 use shared::api::{CreateVirtualMfaDeviceRequest, CreatedVirtualMfaDevice};
 
 use crate::api::{self, Doing};
-use crate::app_state::{SessionKind, use_auth};
+use crate::app_state::use_auth;
 use crate::background::run;
 use crate::components::device_table::DeviceTable;
 use crate::components::error_notice::{ErrorNotice, Failure};
 use crate::components::resync_panel::{PairPurpose, ResyncPanel};
+use crate::components::submit_button::submit_button;
 use crate::nav::{Page, use_nav};
 
 /// The security credentials page.
@@ -19,13 +20,6 @@ pub fn CredentialsPage() -> impl IntoView {
     let auth = use_auth();
     let nav = use_nav();
     let reload = RwSignal::new(0u32);
-    Effect::new(move |_| {
-        if auth.kind() == SessionKind::SignedOut && nav.page() == Page::Credentials {
-            auth.notice
-                .set(Some("Sign in to see your security credentials.".into()));
-            nav.go(Page::SignIn);
-        }
-    });
     view! {
         <h1>"Security credentials"</h1>
         {move || {
@@ -99,7 +93,7 @@ fn AssignVirtual(
                         </div>
                         <ErrorNotice failure=failure doing=Doing::Other />
                         <div class="actions">
-                            <button type="submit" disabled=move || pending.get()>"Create the device"</button>
+                            {submit_button("Create the device", "Creating…", pending.into(), false.into())}
                         </div>
                     </form>
                 }.into_any(),

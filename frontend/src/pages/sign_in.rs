@@ -11,6 +11,7 @@ use crate::background::run;
 use crate::components::code_input::{CodeInput, check_code, focus_when_mounted};
 use crate::components::device_picker::{DeviceOption, DevicePicker, FIDO_EXPLANATION};
 use crate::components::error_notice::{ErrorNotice, Failure, still_throttled};
+use crate::components::submit_button::submit_button;
 use crate::live::use_clock;
 use crate::nav::{Page, use_nav};
 
@@ -18,12 +19,6 @@ use crate::nav::{Page, use_nav};
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let auth = use_auth();
-    let nav = use_nav();
-    Effect::new(move |_| {
-        if auth.has_mfa() {
-            nav.go(Page::Credentials);
-        }
-    });
     view! {
         <h1>"Sign in"</h1>
         {move || auth.notice.get().map(|n| view! { <p class="notice" role="status">{n}</p> })}
@@ -148,9 +143,7 @@ fn PasswordStep() -> impl IntoView {
             {text_field("password", "Password", "password", "current-password", password)}
             <ErrorNotice failure=failure doing=Doing::SignIn />
             <div class="actions">
-                <button type="submit" disabled=move || pending.get()>
-                    {move || if pending.get() { "Signing in…" } else { "Sign in" }}
-                </button>
+                {submit_button("Sign in", "Signing in…", pending.into(), false.into())}
             </div>
         </form>
     }
@@ -256,9 +249,7 @@ fn MfaStep() -> impl IntoView {
                 node_ref=code_ref disabled=pending />
             <ErrorNotice failure=failure doing=Doing::MfaCode />
             <div class="actions">
-                <button type="submit" disabled=move || pending.get() || blocked.get()>
-                    {move || if pending.get() { "Checking…" } else { "Sign in" }}
-                </button>
+                {submit_button("Sign in", "Checking…", pending.into(), blocked)}
                 <button type="button" class="secondary" on:click=move |_| auth.sign_out()>
                     "Cancel and start again"
                 </button>

@@ -14,6 +14,7 @@ use crate::components::code_input::{CodeInput, check_code, focus_when_mounted};
 use crate::components::device_picker::{DevicePicker, FIDO_EXPLANATION, kind_name};
 use crate::components::error_notice::{ErrorNotice, Failure};
 use crate::components::resync_panel::ResyncPanel;
+use crate::components::submit_button::submit_button;
 use crate::nav::{Page, use_nav};
 use crate::pages::sign_in::code_devices;
 
@@ -193,9 +194,7 @@ fn Finish(
             <CodeInput id="final-code" label="Code showing now" value=code error=code_error node_ref=code_ref disabled=pending />
             <ErrorNotice failure=failure doing=Doing::MfaCode />
             <div class="actions">
-                <button type="submit" disabled=move || pending.get()>
-                    {move || if pending.get() { "Checking…" } else { "Sign in" }}
-                </button>
+                {submit_button("Sign in", "Checking…", pending.into(), false.into())}
             </div>
         </form>
     }
