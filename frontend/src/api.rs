@@ -249,22 +249,38 @@ pub async fn create_virtual(
     iam(action::CREATE_VIRTUAL_MFA_DEVICE, req).await
 }
 
-/// `ListUsers`, every page: the markers are followed to the end (1,000 users a page).
+/// `ListUsers`, every page: the markers are followed to the end (1,000 users a page, at most
+/// [`MAX_PAGES`] pages). An answer that does not move on — truncated without a marker, or an
+/// empty page, or the same marker again — is an error, never a loop.
 pub async fn list_users() -> Result<wire::ListUsersResponse, ApiError> {
     let mut paging = wire::Paging {
         marker: None,
         max_items: Some(1000),
     };
-    let mut all: wire::ListUsersResponse = iam(action::LIST_USERS, &paging).await?;
-    while let Some(marker) = all.marker.take() {
-        paging.marker = Some(marker);
+    let mut all = wire::ListUsersResponse {
+        users: Vec::new(),
+        is_truncated: false,
+        marker: None,
+    };
+    for _ in 0..MAX_PAGES {
         let mut page: wire::ListUsersResponse = iam(action::LIST_USERS, &paging).await?;
+        if page.is_truncated != page.marker.is_some()
+            || (page.is_truncated && page.users.is_empty())
+            || (page.marker.is_some() && page.marker == paging.marker)
+        {
+            return Err(UNEXPECTED);
+        }
         all.users.append(&mut page.users);
-        all.marker = page.marker;
+        match page.marker {
+            None => return Ok(all),
+            marker => paging.marker = marker,
+        }
     }
-    all.is_truncated = false;
-    Ok(all)
+    Err(UNEXPECTED)
 }
+
+/// The most pages [`list_users`] follows (a million users).
+pub const MAX_PAGES: usize = 1000;
 
 /// `UnlockMFADevice`.
 pub async fn unlock(req: &wire::UnlockMfaDeviceRequest) -> Result<wire::EmptyResponse, ApiError> {

@@ -7,7 +7,9 @@ use std::future::Future;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-/// Runs `request`, with `pending` true meanwhile, then hands its output to `done`.
+/// Runs `request`, with `pending` true meanwhile, then hands its output to `done` — unless the
+/// component that owns `pending` is gone by then (the person moved on: an answer arriving late
+/// must not act, e.g. report an expired session after they signed out).
 pub fn run<T: 'static>(
     pending: RwSignal<bool>,
     request: impl Future<Output = T> + 'static,
@@ -16,7 +18,9 @@ pub fn run<T: 'static>(
     pending.set(true);
     spawn_local(async move {
         let output = request.await;
-        pending.try_set(false);
-        done(output);
+        // `try_set` hands the value back when the signal was disposed with its owner.
+        if pending.try_set(false).is_none() {
+            done(output);
+        }
     });
 }
