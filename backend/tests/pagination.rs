@@ -362,8 +362,9 @@ async fn every_walk_gives_the_whole_list_in_order_exactly_once() {
     any.sort();
     assert_eq!(any[..3], [mfa("Dave"), mfa("Spare-2"), mfa("admin")]);
 
-    // Alice's devices by enable date, then row id: a token enabled earlier than the demo's
-    // three, which share one date (so only the row id orders them).
+    // Alice's devices by enable date, then serial number (bytewise): a token enabled earlier
+    // than the demo's three, which share one date (so only the serial orders them: `G` < `a`,
+    // `mfa` < `u2f`, the opposite of the order they were created in for the first two).
     import_device(&server, "alice", "GAHT10000009", "hardware-totp");
     set(
         &server,
@@ -381,7 +382,7 @@ async fn every_walk_gives_the_whole_list_in_order_exactly_once() {
         )
         .await;
     }
-    let devices = strings(&["GAHT10000009", ALICE_VIRTUAL, ALICE_FOB, ALICE_FIDO]);
+    let devices = strings(&["GAHT10000009", ALICE_FOB, ALICE_VIRTUAL, ALICE_FIDO]);
 
     // Alice's two keys (IAM's quota), first by creation date, then with one date (by key id).
     let mut ids = [

@@ -132,7 +132,7 @@ pub async fn list_mfa_devices(
     let user_name = req.user_name.as_deref();
     audited(state, caller, "ListMFADevices", user_name, None, async {
         let page = paging::page(&paging, |p| match p {
-            Position::Device(enabled_at, id) => Some((enabled_at, id)),
+            Position::Device(enabled_at, serial) => Some((enabled_at, serial)),
             _ => None,
         })?;
         let target = resolve_target(state, caller, user_name).await?;
@@ -157,11 +157,14 @@ pub async fn list_mfa_devices(
         let owner = target.display_name();
         let rows = state
             .storage
-            .devices_page(target.id, page.after, page.limit())
+            .devices_page(target.id, page.after.clone(), page.limit())
             .await?;
-        // The storage's order: the enable date (the creation date standing in), then row id.
+        // The storage's order: the enable date (the creation date standing in), then serial.
         let (rows, marker) = page.finish(rows, |d| {
-            Position::Device(d.enabled_at.unwrap_or(d.created_at), d.id)
+            Position::Device(
+                d.enabled_at.unwrap_or(d.created_at),
+                d.serial_number.clone(),
+            )
         });
         let mfa_devices = rows
             .iter()

@@ -31,9 +31,11 @@ pub(crate) enum Position {
     /// `ListVirtualMFADevices`, by serial number (unique within an account).
     #[serde(rename = "v")]
     VirtualDevice(String),
-    /// `ListMFADevices`, by enable date (Unix ms), then row id.
+    /// `ListMFADevices`, by enable date (Unix ms), then serial number (unique within an
+    /// account). Not the row id: a marker would then tell how many devices the whole service
+    /// holds.
     #[serde(rename = "m")]
-    Device(i64, i64),
+    Device(i64, String),
     /// `ListAccessKeys`, by creation date (Unix ms), then key id.
     #[serde(rename = "k")]
     AccessKey(i64, String),
@@ -56,7 +58,7 @@ impl Position {
         let sane = match &position {
             Position::User(key) => !key.is_empty() && *key == key.to_lowercase(),
             Position::VirtualDevice(serial) => !serial.is_empty(),
-            Position::Device(date, id) => *date >= 0 && *id >= 0,
+            Position::Device(date, serial) => *date >= 0 && !serial.is_empty(),
             Position::AccessKey(date, id) => *date >= 0 && !id.is_empty(),
         };
         sane.then_some(position)
@@ -184,7 +186,8 @@ mod tests {
 
         let other_list = Position::AccessKey(1, "AKIA".into()).encode();
         let upper = Position::User("Alice".into()).encode();
-        let negative = Position::Device(-1, 3).encode();
+        let negative = Position::Device(-1, "GAHT1".into()).encode();
+        let no_serial = Position::Device(5, String::new()).encode();
         let garbage = BASE64URL_NOPAD.encode(b"{\"u\":\"a\"} trailing");
         for bad in [
             "",
@@ -193,17 +196,19 @@ mod tests {
             &other_list,
             &upper,
             &negative,
+            &no_serial,
             &garbage,
             &"A".repeat(MAX_MARKER_CHARS + 4),
         ] {
             let e = users(&paging(Some(bad), None)).unwrap_err();
             assert!(matches!(e, Error::Validation(_)), "{bad}: {e}");
         }
-        let device = page_of_devices(&Position::Device(5, 7).encode());
-        assert_eq!(device.unwrap().after, Some((5, 7)));
+        let device = page_of_devices(&Position::Device(5, "GAHT1".into()).encode());
+        assert_eq!(device.unwrap().after, Some((5, "GAHT1".to_owned())));
+        assert!(page_of_devices(&no_serial).is_err());
     }
 
-    fn page_of_devices(marker: &str) -> Result<Page<(i64, i64)>, Error> {
+    fn page_of_devices(marker: &str) -> Result<Page<(i64, String)>, Error> {
         page(&paging(Some(marker), None), |pos| match pos {
             Position::Device(d, i) => Some((d, i)),
             _ => None,

@@ -87,9 +87,16 @@ impl Params {
     pub fn paging(&self) -> Result<Paging, Error> {
         let max_items = match self.get("MaxItems") {
             None => None,
-            Some(max) => Some(max.parse::<u32>().map_err(|_| {
-                Error::Validation("MaxItems must be an integer from 1 to 1000.".into())
-            })?),
+            // ASCII digits only: `u32::from_str` would also take `+5`.
+            Some(max) => Some(
+                max.bytes()
+                    .all(|b| b.is_ascii_digit())
+                    .then(|| max.parse::<u32>().ok())
+                    .flatten()
+                    .ok_or_else(|| {
+                        Error::Validation("MaxItems must be an integer from 1 to 1000.".into())
+                    })?,
+            ),
         };
         Ok(Paging {
             marker: self.get("Marker").map(str::to_owned),
@@ -165,6 +172,8 @@ mod tests {
         for bad in [
             "MaxItems=x",
             "MaxItems=-1",
+            "MaxItems=%2B5",
+            "MaxItems=%205",
             "MaxItems=",
             "MaxItems=99999999999",
         ] {

@@ -170,9 +170,10 @@ impl Storage {
             .await
     }
 
-    /// The devices assigned to a principal, by enable date, then row id.
+    /// The devices assigned to a principal, by enable date, then serial number.
     pub async fn devices_of(&self, owner_id: i64) -> Result<Vec<DeviceRow>, sqlx::Error> {
-        let sql = format!("{DEVICE_SELECT} WHERE d.owner_id = ? ORDER BY {ENABLED}, d.id");
+        let sql =
+            format!("{DEVICE_SELECT} WHERE d.owner_id = ? ORDER BY {ENABLED}, d.serial_number");
         sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(owner_id)
             .fetch_all(&self.pool)
@@ -180,24 +181,24 @@ impl Storage {
     }
 
     /// A page of [`Storage::devices_of`]: at most `limit` of the devices that sort after `after`
-    /// (enable date in Unix ms, row id), or from the first.
+    /// (enable date in Unix ms, serial number), or from the first.
     pub async fn devices_page(
         &self,
         owner_id: i64,
-        after: Option<(i64, i64)>,
+        after: Option<(i64, String)>,
         limit: i64,
     ) -> Result<Vec<DeviceRow>, sqlx::Error> {
         let keyset = if after.is_some() {
-            format!(" AND ({ENABLED} > ? OR ({ENABLED} = ? AND d.id > ?))")
+            format!(" AND ({ENABLED} > ? OR ({ENABLED} = ? AND d.serial_number > ?))")
         } else {
             String::new()
         };
         let sql = format!(
-            "{DEVICE_SELECT} WHERE d.owner_id = ?{keyset} ORDER BY {ENABLED}, d.id LIMIT ?"
+            "{DEVICE_SELECT} WHERE d.owner_id = ?{keyset} ORDER BY {ENABLED}, d.serial_number LIMIT ?"
         );
         let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(owner_id);
-        if let Some((enabled, id)) = after {
-            query = query.bind(enabled).bind(enabled).bind(id);
+        if let Some((enabled, serial)) = after {
+            query = query.bind(enabled).bind(enabled).bind(serial);
         }
         query.bind(limit).fetch_all(&self.pool).await
     }
