@@ -19,7 +19,7 @@ async fn signed_calls_answer_iams_xml_and_refusals_have_iams_codes() {
 
     let (status, headers, xml) = post(&server, &Signing::new(&alice), LIST).await;
     assert_eq!(status, 200, "{xml}");
-    assert!(xml.contains(&format!("<ListMFADevicesResponse xmlns=\"{NS}\"><ListMFADevicesResult><MFADevices><member><UserName>alice</UserName><SerialNumber>{ALICE_VIRTUAL}</SerialNumber><EnableDate>")), "{xml}");
+    assert!(xml.contains(&format!("<ListMFADevicesResponse xmlns=\"{NS}\"><ListMFADevicesResult><MFADevices><member><UserName>alice</UserName><SerialNumber>{ALICE_FOB}</SerialNumber><EnableDate>")), "{xml}");
     assert!(xml.contains("</MFADevices><IsTruncated>false</IsTruncated></ListMFADevicesResult><ResponseMetadata><RequestId>"), "{xml}");
     assert!(
         xml.ends_with("</RequestId></ResponseMetadata></ListMFADevicesResponse>"),
