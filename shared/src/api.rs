@@ -161,27 +161,30 @@ impl ErrorCode {
         }
     }
 
+    /// Every code this version knows (all but [`ErrorCode::Unknown`]).
+    pub const KNOWN: [ErrorCode; 13] = [
+        ErrorCode::ValidationError,
+        ErrorCode::SignInFailed,
+        ErrorCode::NotSignedIn,
+        ErrorCode::InvalidAuthenticationCode,
+        ErrorCode::AccessDenied,
+        ErrorCode::CrossOriginRequest,
+        ErrorCode::NoSuchEntity,
+        ErrorCode::EntityAlreadyExists,
+        ErrorCode::DeleteConflict,
+        ErrorCode::InvalidState,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::LimitExceeded,
+        ErrorCode::ServiceFailure,
+    ];
+
     /// Parses [`ErrorCode::as_str`]'s spelling; a code this version does not know is
     /// [`ErrorCode::Unknown`], as when deserialising.
     pub fn parse(s: &str) -> ErrorCode {
-        [
-            ErrorCode::ValidationError,
-            ErrorCode::SignInFailed,
-            ErrorCode::NotSignedIn,
-            ErrorCode::InvalidAuthenticationCode,
-            ErrorCode::AccessDenied,
-            ErrorCode::CrossOriginRequest,
-            ErrorCode::NoSuchEntity,
-            ErrorCode::EntityAlreadyExists,
-            ErrorCode::DeleteConflict,
-            ErrorCode::InvalidState,
-            ErrorCode::UnsupportedMediaType,
-            ErrorCode::LimitExceeded,
-            ErrorCode::ServiceFailure,
-        ]
-        .into_iter()
-        .find(|c| c.as_str() == s)
-        .unwrap_or(ErrorCode::Unknown)
+        ErrorCode::KNOWN
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .unwrap_or(ErrorCode::Unknown)
     }
 }
 
@@ -696,21 +699,7 @@ mod tests {
             serde_json::from_str(r#"{"Error":{"Code":"Brand New","Message":"y"}}"#).unwrap();
         assert_eq!(unknown.error.code, ErrorCode::Unknown);
         // `parse` agrees with serde on every code, and knows no more.
-        for code in [
-            ErrorCode::ValidationError,
-            ErrorCode::SignInFailed,
-            ErrorCode::NotSignedIn,
-            ErrorCode::InvalidAuthenticationCode,
-            ErrorCode::AccessDenied,
-            ErrorCode::CrossOriginRequest,
-            ErrorCode::NoSuchEntity,
-            ErrorCode::EntityAlreadyExists,
-            ErrorCode::DeleteConflict,
-            ErrorCode::InvalidState,
-            ErrorCode::UnsupportedMediaType,
-            ErrorCode::LimitExceeded,
-            ErrorCode::ServiceFailure,
-        ] {
+        for code in ErrorCode::KNOWN {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));
             assert_eq!(ErrorCode::parse(code.as_str()), code);
