@@ -8,7 +8,7 @@ mod devices;
 mod sessions;
 
 pub use access_keys::AccessKeyRow;
-pub use audit::{AuditRow, NewAuditEvent};
+pub use audit::{AuditFilter, AuditRow, NewAuditEvent};
 pub use devices::{DeviceRow, NewDevice, StoredState};
 pub use sessions::{SessionRow, SessionWithPrincipal};
 

@@ -30,9 +30,32 @@ test("an administrator resyncs another user's device and reads the audit trail",
     "The device is resynchronised: the server caught up with the token's counter.",
   );
 
-  await page.getByLabel('Only events of user').fill('bob');
+  // The audit trail, filtered: the request carries every filter, and each row shown matches.
+  await page.getByLabel('User name', { exact: true }).fill('bob');
+  await page.getByLabel('Action', { exact: true }).selectOption('ResyncMFADevice');
+  await page.getByLabel('Outcome', { exact: true }).selectOption('Success');
+  const answered = page.waitForResponse((r) => r.url().endsWith('/api/audit/LookupEvents'));
   await page.getByRole('button', { name: 'Filter' }).click();
-  const row = page.getByRole('row').filter({ hasText: 'ResyncMFADevice' }).filter({ hasText: token.SerialNumber });
-  await expect(row.first()).toContainText('Success');
+  const answer = await answered;
+  expect(answer.request().postDataJSON()).toEqual({
+    UserName: 'bob', Action: 'ResyncMFADevice', Outcome: 'Success', MaxResults: 25,
+  });
+  const events = (await answer.json()).Events;
+  expect(events.length).toBeGreaterThan(0);
+  const rows = page.getByRole('region', { name: 'Audit events' }).locator('tbody tr');
+  await expect(rows).toHaveCount(events.length);
+  for (let i = 0; i < events.length; i++) {
+    await expect(rows.nth(i)).toContainText('ResyncMFADevice');
+    await expect(rows.nth(i)).toContainText('Success');
+  }
+  await expect(rows.filter({ hasText: token.SerialNumber }).first()).toBeVisible();
   await checkScreen(page, 'admin-audit');
+
+  // A device that never did anything: no rows, and a sentence that says so.
+  await page.getByLabel('Device serial number').fill('GAXX99999999');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'No events match' })).toHaveText(
+    'No events match these filters.',
+  );
+  await expect(rows).toHaveCount(0);
 });

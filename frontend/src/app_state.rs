@@ -140,5 +140,5 @@ impl Auth {
 
 /// The session handle in context.
 pub fn use_auth() -> Auth {
-    expect_context::<Auth>()
+    use_context::<Auth>().expect("App installs the session state")
 }

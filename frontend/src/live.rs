@@ -120,5 +120,5 @@ impl ServerClock {
 
 /// The clock in context.
 pub fn use_clock() -> ServerClock {
-    expect_context::<ServerClock>()
+    use_context::<ServerClock>().expect("App installs the server clock")
 }

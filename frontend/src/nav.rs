@@ -90,7 +90,7 @@ impl Nav {
 
 /// The navigation in context.
 pub fn use_nav() -> Nav {
-    expect_context::<Nav>()
+    use_context::<Nav>().expect("App installs the navigation")
 }
 
 fn current_path() -> String {

@@ -3,7 +3,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use frontend::clock::{
-    Sample, best_offset_ms, browser_clock_differs, drift_in_words, duration_in_words,
+    Sample, best_offset_ms, browser_clock_differs, clock_drift, drift_in_words, duration_in_words,
     ms_left_in_step, seconds_left_in_step, server_now_ms, step_at,
 };
 use frontend::components::code_input::{check_code, without_spaces};
@@ -62,6 +62,17 @@ fn steps_and_seconds_left() {
     assert_eq!(seconds_left_in_step(T + 29_001.0, 30), 1);
     assert_eq!(seconds_left_in_step(T + 12_000.0, 30), 18);
     assert_eq!(step_at(-5.0, 30), 0);
+    // Fractions of a millisecond (the offset is an estimate) and the step's last instant.
+    assert_eq!(ms_left_in_step(T + 0.5, 30), 29_999.5);
+    assert_eq!(ms_left_in_step(T + 29_999.75, 30), 0.25);
+    assert_eq!(ms_left_in_step(T + 30_000.0, 30), 30_000.0);
+    assert_eq!(ms_left_in_step(T - 1.0, 30), 1.0);
+    assert_eq!(ms_left_in_step(-5.0, 30), 30_000.0);
+    assert_eq!(ms_left_in_step(T + 61_000.0, 60), 59_000.0);
+    for ms in [0.0, 1.0, 29_999.999, T, T + 12_345.678, 4.0e15] {
+        let left = ms_left_in_step(ms, 30);
+        assert!(left > 0.0 && left <= 30_000.0, "{ms}: {left}");
+    }
 }
 
 #[wasm_bindgen_test]
@@ -83,6 +94,9 @@ fn drift_in_words_reads_naturally() {
         "your device's clock runs 2 min 30 s fast"
     );
     assert_eq!(drift_in_words(-180), "your device's clock runs 3 min slow");
+    assert_eq!(clock_drift(-45), "runs 45 s slow");
+    assert_eq!(clock_drift(3_900), "runs 1 h 5 min fast");
+    assert_eq!(clock_drift(0), "is in step with the server's");
     assert_eq!(
         drift_in_words(0),
         "your device's clock is in step with the server's"
@@ -397,6 +411,24 @@ fn json_encodes_request_bodies() {
     assert_eq!(
         body,
         r#"{"UserName":"a\"b\\c\u000a\u0001é","SerialNumber":"s","AuthenticationCode1":"123456","AuthenticationCode2":"654321"}"#
+    );
+    // An enum member and numbers, as the audit trail's filters send them.
+    let filters = shared::api::LookupEventsRequest {
+        user_name: None,
+        action: Some("ResyncMFADevice".into()),
+        outcome: Some(shared::api::Outcome::Failure),
+        serial_number: Some("GAHT10000001".into()),
+        max_results: Some(25),
+        next_token: Some("17".into()),
+    };
+    let text = frontend::json::to_string(&filters).unwrap();
+    assert_eq!(
+        text,
+        r#"{"Action":"ResyncMFADevice","Outcome":"Failure","SerialNumber":"GAHT10000001","MaxResults":25,"NextToken":"17"}"#
+    );
+    assert_eq!(
+        serde_json::from_str::<shared::api::LookupEventsRequest>(&text).unwrap(),
+        filters
     );
     // The browser reads it back as written.
     let back = js_sys::JSON::parse(&body).unwrap();

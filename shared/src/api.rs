@@ -621,9 +621,18 @@ pub struct ListAccessKeysResponse {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct LookupEventsRequest {
-    /// Only events whose target user is this one.
+    /// Only events whose target user is this one (without regard to case).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_name: Option<String>,
+    /// Only events of this action, exactly as listed (`ResyncMFADevice`, `SignIn`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// Only successes, or only failures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+    /// Only events concerning this device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial_number: Option<String>,
     /// 1–1000, default 50.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_results: Option<u32>,

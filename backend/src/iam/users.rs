@@ -10,7 +10,7 @@ use super::{Caller, access_denied, audited, is_allowed};
 use crate::clock::{rfc3339, rfc3339_ms};
 use crate::error::Error;
 use crate::state::AppState;
-use crate::storage::PrincipalRow;
+use crate::storage::{AuditFilter, PrincipalRow};
 
 /// A principal as IAM's `User`.
 pub(crate) fn user_of(p: &PrincipalRow) -> User {
@@ -79,14 +79,24 @@ pub async fn lookup_events(
         if let Some(name) = req.user_name.as_deref() {
             super::validate_user_name(name)?;
         }
+        if let Some(serial) = req.serial_number.as_deref() {
+            super::validate_serial(serial)?;
+        }
+        if let Some(action) = req.action.as_deref() {
+            validate_action(action)?;
+        }
+        let filter = AuditFilter {
+            target_user: req.user_name.as_deref(),
+            action: req.action.as_deref(),
+            outcome: req.outcome.map(|o| match o {
+                Outcome::Success => "Success",
+                Outcome::Failure => "Failure",
+            }),
+            serial_number: req.serial_number.as_deref(),
+        };
         let rows = state
             .storage
-            .audit_events(
-                caller.account(),
-                req.user_name.as_deref(),
-                before,
-                limit + 1,
-            )
+            .audit_events(caller.account(), &filter, before, limit + 1)
             .await?;
         let more = rows.len() as i64 > limit;
         let rows = &rows[..rows.len().min(limit as usize)];
@@ -118,4 +128,16 @@ pub async fn lookup_events(
         })
     })
     .await
+}
+
+/// An action name to filter on: 1–64 ASCII letters (`ResyncMFADevice`). Any such name is
+/// accepted; one that was never audited simply lists nothing.
+fn validate_action(action: &str) -> Result<(), Error> {
+    if (1..=64).contains(&action.len()) && action.bytes().all(|b| b.is_ascii_alphabetic()) {
+        Ok(())
+    } else {
+        Err(Error::Validation(
+            "Action must be 1 to 64 letters, the name of an action (ResyncMFADevice).".into(),
+        ))
+    }
 }

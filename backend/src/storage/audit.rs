@@ -73,27 +73,50 @@ impl Storage {
         Ok(())
     }
 
-    /// Events of an account with id below `before_id`, newest first, optionally only those
-    /// concerning `target_user` (without regard to case).
+    /// Events of an account with id below `before_id`, newest first, narrowed by `filter`
+    /// (each member left `None` does not narrow).
     pub async fn audit_events(
         &self,
         account_id: &str,
-        target_user: Option<&str>,
+        filter: &AuditFilter<'_>,
         before_id: i64,
         limit: i64,
     ) -> Result<Vec<AuditRow>, sqlx::Error> {
         sqlx::query_as(
             "SELECT id, event_time, actor, action, target_user, serial_number, source_ip, \
              outcome, error_code FROM audit_events \
-             WHERE account_id = ? AND id < ? AND (? IS NULL OR LOWER(target_user) = LOWER(?)) \
+             WHERE account_id = ? AND id < ? \
+             AND (? IS NULL OR LOWER(target_user) = LOWER(?)) \
+             AND (? IS NULL OR action = ?) \
+             AND (? IS NULL OR outcome = ?) \
+             AND (? IS NULL OR serial_number = ?) \
              ORDER BY id DESC LIMIT ?",
         )
         .bind(account_id)
         .bind(before_id)
-        .bind(target_user)
-        .bind(target_user)
+        .bind(filter.target_user)
+        .bind(filter.target_user)
+        .bind(filter.action)
+        .bind(filter.action)
+        .bind(filter.outcome)
+        .bind(filter.outcome)
+        .bind(filter.serial_number)
+        .bind(filter.serial_number)
         .bind(limit)
         .fetch_all(&self.pool)
         .await
     }
+}
+
+/// Which events [`Storage::audit_events`] lists; `None` lets every value through.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AuditFilter<'a> {
+    /// The user concerned, without regard to case.
+    pub target_user: Option<&'a str>,
+    /// The action, exactly.
+    pub action: Option<&'a str>,
+    /// `Success` or `Failure`.
+    pub outcome: Option<&'a str>,
+    /// The device concerned, exactly.
+    pub serial_number: Option<&'a str>,
 }

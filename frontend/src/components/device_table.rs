@@ -7,7 +7,7 @@ use shared::api::{DeactivateMfaDeviceRequest, MfaDevice, ResyncMfaDeviceResponse
 use crate::api::{self, Doing};
 use crate::app_state::use_auth;
 use crate::background::run;
-use crate::clock::drift_in_words;
+use crate::clock::clock_drift;
 use crate::components::device_picker::{FIDO_EXPLANATION, kind_name};
 use crate::components::error_notice::{ErrorNotice, Failure};
 use crate::components::resync_panel::ResyncPanel;
@@ -22,7 +22,7 @@ fn drift_cell(d: &MfaDevice) -> String {
     } else if d.drift_seconds == 0 {
         "none: in step with the server".into()
     } else {
-        drift_in_words(d.drift_seconds).replace("your device's clock ", "clock ")
+        format!("clock {}", clock_drift(d.drift_seconds))
     }
 }
 

@@ -1,0 +1,153 @@
+//! The audit trail's filters (`LookupEvents`): by user, action, outcome and device, alone and
+//! together, across pages; a bad filter is a 400 that lists nothing.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+/// Every event of a filtered walk, newest first, following `NextToken` two at a time.
+async fn walk(admin: &mut Client, filter: Value) -> Vec<Value> {
+    let mut events = Vec::new();
+    let mut token: Option<String> = None;
+    for _ in 0..100 {
+        let mut body = filter.clone();
+        body["MaxResults"] = json!(2);
+        if let Some(t) = &token {
+            body["NextToken"] = json!(t);
+        }
+        let r = admin.post("/api/audit/LookupEvents", body).await;
+        assert_eq!(r.status, 200, "{r:?}");
+        events.extend(r.body["Events"].as_array().unwrap().iter().cloned());
+        match r.body["NextToken"].as_str() {
+            Some(t) => token = Some(t.to_owned()),
+            None => return events,
+        }
+    }
+    panic!("LookupEvents never ended");
+}
+
+fn ids(events: &[Value]) -> Vec<i64> {
+    events
+        .iter()
+        .map(|e| e["EventId"].as_str().unwrap().parse().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn filters_narrow_the_trail_and_page_through_it() {
+    let server = Server::start();
+    let fob = server.device(ALICE_FOB);
+    // Events to find: two failed resyncs and one successful one of alice's fob by the
+    // administrator, and a failed sign-in of bob.
+    let mut admin = server.client();
+    admin
+        .sign_in_with_mfa("admin", &server.device(ADMIN_VIRTUAL))
+        .await;
+    for _ in 0..2 {
+        let r = admin
+            .resync(Some("alice"), ALICE_FOB, "000000", "000001")
+            .await;
+        assert_eq!(r.code(), "InvalidAuthenticationCode", "{r:?}");
+    }
+    let step = now_step();
+    let r = admin
+        .resync(
+            Some("alice"),
+            ALICE_FOB,
+            &fob.at(step - 7),
+            &fob.at(step - 6),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let mut bob = server.client();
+    let wrong = bob
+        .post(
+            "/api/sign-in",
+            json!({"Account": "demo", "UserName": "bob", "Password": "not-bobs"}),
+        )
+        .await;
+    assert_eq!(wrong.code(), "SignInFailed");
+
+    let everything = walk(&mut admin, json!({})).await;
+    let mut sorted = ids(&everything);
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(ids(&everything), sorted, "newest first");
+
+    // Each filter alone keeps exactly the events that match it, in the same order.
+    let expect = |keep: &dyn Fn(&Value) -> bool| -> Vec<i64> {
+        ids(&everything
+            .iter()
+            .filter(|e| keep(e))
+            .cloned()
+            .collect::<Vec<_>>())
+    };
+    let resyncs = walk(&mut admin, json!({"Action": "ResyncMFADevice"})).await;
+    assert_eq!(ids(&resyncs), expect(&|e| e["Action"] == "ResyncMFADevice"));
+    assert_eq!(resyncs.len(), 3);
+    let failures = walk(&mut admin, json!({"Outcome": "Failure"})).await;
+    assert_eq!(ids(&failures), expect(&|e| e["Outcome"] == "Failure"));
+    assert!(failures.len() >= 3, "{failures:?}");
+    let of_fob = walk(&mut admin, json!({"SerialNumber": ALICE_FOB})).await;
+    assert_eq!(ids(&of_fob), expect(&|e| e["SerialNumber"] == ALICE_FOB));
+    let of_bob = walk(&mut admin, json!({"UserName": "BOB"})).await;
+    assert_eq!(ids(&of_bob), expect(&|e| e["TargetUser"] == "bob"));
+    assert!(of_bob.iter().any(|e| e["Action"] == "SignIn"));
+
+    // Together: the failed resyncs of the fob, for alice.
+    let together = walk(
+        &mut admin,
+        json!({"UserName": "alice", "Action": "ResyncMFADevice", "Outcome": "Failure",
+               "SerialNumber": ALICE_FOB}),
+    )
+    .await;
+    assert_eq!(together.len(), 2, "{together:?}");
+    for e in &together {
+        assert_eq!(e["ErrorCode"], "InvalidAuthenticationCode");
+        assert_eq!(e["Actor"], "arn:aws:iam::123456789012:user/admin");
+    }
+    let succeeded = walk(
+        &mut admin,
+        json!({"Action": "ResyncMFADevice", "Outcome": "Success"}),
+    )
+    .await;
+    assert_eq!(succeeded.len(), 1);
+    assert_eq!(succeeded[0]["SerialNumber"], ALICE_FOB);
+    // A well-formed action that never happened lists nothing.
+    assert!(
+        walk(&mut admin, json!({"Action": "NoSuchAction"}))
+            .await
+            .is_empty()
+    );
+    server.finish();
+}
+
+#[tokio::test]
+async fn a_bad_filter_is_refused_and_lists_nothing() {
+    let server = Server::start();
+    let mut admin = server.client();
+    admin
+        .sign_in_with_mfa("admin", &server.device(ADMIN_VIRTUAL))
+        .await;
+    for (filter, says) in [
+        (json!({"Action": "Resync MFA"}), "Action"),
+        (json!({"Action": ""}), "Action"),
+        (json!({"Action": "iam:ResyncMFADevice"}), "Action"),
+        (json!({"Action": "A".repeat(65)}), "Action"),
+        (json!({"SerialNumber": "short"}), "SerialNumber"),
+        (json!({"UserName": "no spaces"}), "UserName"),
+    ] {
+        let r = admin.post("/api/audit/LookupEvents", filter.clone()).await;
+        assert_eq!((r.status, r.code()), (400, "ValidationError"), "{filter}");
+        assert!(r.body.get("Events").is_none(), "{r:?}");
+        let message = r.body["Error"]["Message"].as_str().unwrap();
+        assert!(message.contains(says), "{filter}: {message}");
+    }
+    for outcome in [json!("Partly"), json!("success"), json!(1)] {
+        let r = admin
+            .post("/api/audit/LookupEvents", json!({"Outcome": outcome}))
+            .await;
+        assert_eq!((r.status, r.code()), (400, "ValidationError"), "{outcome}");
+    }
+    server.finish();
+}
