@@ -52,7 +52,23 @@ impl TransferSize {
     pub fn total(&self) -> u64 {
         self.wasm + self.js + self.css
     }
+
+    /// An error when the app outgrows [`BUDGET_BYTES`] (a size is exact, unlike a timing, so
+    /// the budget is checked, not only printed).
+    pub fn within_budget(&self) -> Result {
+        if self.total() <= BUDGET_BYTES {
+            Ok(())
+        } else {
+            Err(format!(
+                "the release app is {self}: {} bytes over",
+                self.total() - BUDGET_BYTES
+            ))
+        }
+    }
 }
+
+/// The most the release app may weigh on the wire: 150 KB (1 KB = 1,000 bytes), gzip.
+pub const BUDGET_BYTES: u64 = 150_000;
 
 impl std::fmt::Display for TransferSize {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -65,5 +81,24 @@ impl std::fmt::Display for TransferSize {
             kb(self.js),
             kb(self.css)
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_is_150_kb_of_all_three_together() {
+        let at = TransferSize {
+            wasm: 140_000,
+            js: 8_000,
+            css: 2_000,
+        };
+        assert_eq!(at.within_budget(), Ok(()));
+        let over = TransferSize { css: 2_001, ..at };
+        let error = over.within_budget().unwrap_err();
+        assert!(error.contains("150.0 KB gzip"), "{error}");
+        assert!(error.ends_with(": 1 bytes over"), "{error}");
     }
 }

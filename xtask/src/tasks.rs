@@ -121,14 +121,15 @@ pub fn test() -> Result {
         frontend::build_release,
     );
     if app_built {
-        match TransferSize::measure() {
-            Ok(size) => report
+        let size = TransferSize::measure();
+        if let Ok(size) = &size {
+            report
                 .facts
-                .push(format!("release app transfer size: {size}")),
-            Err(e) => report
-                .facts
-                .push(format!("release app transfer size: not measured ({e})")),
+                .push(format!("release app transfer size: {size}"));
         }
+        report.step("release app within its transfer-size budget", || {
+            size?.within_budget()
+        });
     }
     let server_built = report.step("backend binary", || {
         run_command(command("cargo").args([
