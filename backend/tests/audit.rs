@@ -151,3 +151,32 @@ async fn a_bad_filter_is_refused_and_lists_nothing() {
     }
     server.finish();
 }
+
+#[tokio::test]
+async fn sign_out_is_audited_once_per_session() {
+    let server = Server::start();
+    let mut bob = server.client();
+    bob.sign_in_with_mfa("bob", &server.device(BOB_VIRTUAL))
+        .await;
+    let out = bob.post("/api/sign-out", json!({})).await;
+    assert_eq!(out.status, 200, "{out:?}");
+    // Again, with the session gone, and once with no cookie at all: nothing ends, no event.
+    assert_eq!(bob.post("/api/sign-out", json!({})).await.status, 200);
+    let mut nobody = server.client();
+    assert_eq!(nobody.post("/api/sign-out", json!({})).await.status, 200);
+
+    let mut admin = server.client();
+    admin
+        .sign_in_with_mfa("admin", &server.device(ADMIN_VIRTUAL))
+        .await;
+    let events = walk(&mut admin, json!({"Action": "SignOut"})).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    let e = &events[0];
+    assert_eq!(e["Actor"], "arn:aws:iam::123456789012:user/bob");
+    assert_eq!(e["TargetUser"], "bob");
+    assert_eq!(e["Outcome"], "Success");
+    assert_eq!(e["SourceIp"], "127.0.0.1");
+    // The session is really gone.
+    assert_eq!(bob.get("/api/session").await.code(), "NotSignedIn");
+    server.finish();
+}

@@ -256,13 +256,36 @@ pub fn session_info(caller: &Caller) -> SessionResponse {
     }
 }
 
-/// `POST /api/sign-out`: ends the session.
-pub async fn sign_out(state: &AppState, token: Option<&str>) -> Result<(), Error> {
-    if let Some(t) = token {
-        state
-            .storage
-            .delete_session(&session::token_hash(t))
-            .await?;
+/// `POST /api/sign-out`: ends the session, audited as `SignOut` of its principal (a request
+/// without a live session ends nothing and is not an attempt at anything: no event).
+pub async fn sign_out(
+    state: &AppState,
+    meta: &RequestMeta,
+    token: Option<&str>,
+) -> Result<(), Error> {
+    let Some(hash) = token.map(session::token_hash) else {
+        return Ok(());
+    };
+    let principal = state
+        .storage
+        .session_with_principal(&hash)
+        .await?
+        .map(|found| found.principal);
+    let result = state
+        .storage
+        .delete_session(&hash)
+        .await
+        .map_err(Error::from);
+    if let Some(p) = principal {
+        let (actor, own) = (p.arn(), p.display_name());
+        let entry = AuditEntry {
+            action: "SignOut",
+            account_id: Some(&p.account_id),
+            actor: &actor,
+            target_user: Some(&own),
+            serial_number: None,
+        };
+        audit::record(state, meta, &entry, &result).await;
     }
-    Ok(())
+    result.map(|_| ())
 }

@@ -70,9 +70,10 @@ async fn session_info(caller: Caller) -> impl IntoResponse {
 
 async fn sign_out(
     State(state): State<AppState>,
+    Meta(meta): Meta,
     SessionToken(token): SessionToken,
 ) -> Result<impl IntoResponse, Error> {
-    iam::sign_out(&state, token.as_deref()).await?;
+    iam::sign_out(&state, &meta, token.as_deref()).await?;
     Ok((
         AppendHeaders([(SET_COOKIE, session::clear_cookie())]),
         Json(EmptyResponse {}),

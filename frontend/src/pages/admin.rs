@@ -138,6 +138,7 @@ fn AuditTrail() -> impl IntoView {
                         <option>"SignIn"</option>
                         <option>"SignInRoot"</option>
                         <option>"SignInMFA"</option>
+                        <option>"SignOut"</option>
                         <option>"ResyncMFADevice"</option>
                         <option>"EnableMFADevice"</option>
                         <option>"DeactivateMFADevice"</option>
