@@ -38,9 +38,19 @@ pub async fn record<T>(
     entry: &AuditEntry<'_>,
     result: &Result<T, Error>,
 ) {
-    let (outcome, code) = match result {
-        Ok(_) => (Outcome::Success, None),
-        Err(e) => (Outcome::Failure, Some(e.code().as_str())),
+    record_outcome(state, meta, entry, result.as_ref().err()).await;
+}
+
+/// [`record`] with the outcome alone: success, or the error it failed with.
+pub async fn record_outcome(
+    state: &AppState,
+    meta: &RequestMeta,
+    entry: &AuditEntry<'_>,
+    error: Option<&Error>,
+) {
+    let (outcome, code) = match error {
+        None => (Outcome::Success, None),
+        Some(e) => (Outcome::Failure, Some(e.code().as_str())),
     };
     let event = NewAuditEvent {
         account_id: entry.account_id,

@@ -11,8 +11,11 @@ use data_encoding::BASE64;
 use sha2::{Digest, Sha256};
 use shared::api::{REQUESTED_WITH_HEADER, REQUESTED_WITH_VALUE};
 
+use crate::audit::{self, AuditEntry, RequestMeta};
 use crate::error::Error;
+use crate::session;
 use crate::state::AppState;
+use crate::storage::PrincipalRow;
 
 /// The built single-page app and the CSP that lets exactly its inline bootstrap run.
 #[derive(Debug)]
@@ -108,14 +111,71 @@ pub async fn security_headers(
 
 /// Security rule 18 for every `POST` under `/api`: JSON only (else 415), the custom header, and
 /// no cross-site or foreign-origin request.
+/// A refusal is an attempt too (rule 21): it is audited, see [`audit_refusal`].
 pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if req.method() == Method::POST
         && req.uri().path().starts_with("/api/")
         && let Err(e) = check_csrf(req.headers(), &state.settings.allowed_origins)
     {
+        // Read before awaiting: a `&Request` is not `Send`.
+        let token = session::token_from_headers(req.headers());
+        let action = action_of_path(req.uri().path()).to_owned();
+        let meta = crate::routes::request_meta_of(req.extensions());
+        audit_refusal(&state, token, &action, &meta, &e).await;
         return e.into_response();
     }
     next.run(req).await
+}
+
+/// Audits a refused state change under the action its path names, by the principal of the
+/// session cookie it carries (a forged cross-site request rides the victim's cookie: the event
+/// names the victim), or by `unknown`. The session is only read: not checked for expiry, not
+/// touched.
+async fn audit_refusal(
+    state: &AppState,
+    token: Option<String>,
+    action: &str,
+    meta: &RequestMeta,
+    refused: &Error,
+) {
+    let principal = match token {
+        Some(token) => state
+            .storage
+            .session_with_principal(&session::token_hash(&token))
+            .await
+            .ok()
+            .flatten()
+            .map(|found| found.principal),
+        None => None,
+    };
+    let actor = principal
+        .as_ref()
+        .map_or_else(|| "unknown".to_owned(), PrincipalRow::arn);
+    let own = principal.as_ref().map(PrincipalRow::display_name);
+    let entry = AuditEntry {
+        action,
+        account_id: principal.as_ref().map(|p| p.account_id.as_str()),
+        actor: &actor,
+        target_user: own.as_deref(),
+        serial_number: None,
+    };
+    audit::record_outcome(state, meta, &entry, Some(refused)).await;
+}
+
+/// The action an `/api/` path performs: `SignIn`, `SignInMFA`, …, the last segment of
+/// `/api/iam/ResyncMFADevice`; `Unknown` for a path that names none (only letters, at most 64).
+fn action_of_path(path: &str) -> &str {
+    match path.trim_end_matches('/') {
+        "/api/sign-in" => "SignIn",
+        "/api/sign-in/root" => "SignInRoot",
+        "/api/sign-in/mfa" => "SignInMFA",
+        "/api/sign-out" => "SignOut",
+        other => other
+            .rsplit('/')
+            .next()
+            .filter(|a| (1..=64).contains(&a.len()) && a.bytes().all(|b| b.is_ascii_alphabetic()))
+            .unwrap_or("Unknown"),
+    }
 }
 
 fn check_csrf(h: &HeaderMap, allowed_origins: &[String]) -> Result<(), Error> {
@@ -156,6 +216,24 @@ fn check_csrf(h: &HeaderMap, allowed_origins: &[String]) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refusals_are_audited_under_the_action_of_their_path() {
+        assert_eq!(action_of_path("/api/sign-in"), "SignIn");
+        assert_eq!(action_of_path("/api/sign-in/mfa/"), "SignInMFA");
+        assert_eq!(action_of_path("/api/sign-out"), "SignOut");
+        assert_eq!(
+            action_of_path("/api/iam/ResyncMFADevice"),
+            "ResyncMFADevice"
+        );
+        assert_eq!(action_of_path("/api/audit/LookupEvents"), "LookupEvents");
+        assert_eq!(action_of_path("/api/iam/Resync%20It"), "Unknown");
+        assert_eq!(action_of_path("/api/iam/"), "iam");
+        assert_eq!(
+            action_of_path(&format!("/api/iam/{}", "A".repeat(65))),
+            "Unknown"
+        );
+    }
 
     #[test]
     fn hashes_only_inline_scripts() {

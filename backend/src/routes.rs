@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::Extensions;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
@@ -50,14 +51,17 @@ pub(crate) fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, Error> 
 
 /// The request's origin for the audit trail.
 pub(crate) fn request_meta(parts: &Parts) -> RequestMeta {
+    request_meta_of(&parts.extensions)
+}
+
+/// [`request_meta`] from a request's extensions (for middleware, which holds the request).
+pub(crate) fn request_meta_of(extensions: &Extensions) -> RequestMeta {
     RequestMeta {
-        source_ip: parts
-            .extensions
+        source_ip: extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip().to_string())
             .unwrap_or_else(|| "unknown".into()),
-        request_id: parts
-            .extensions
+        request_id: extensions
             .get::<RequestId>()
             .map(|r| r.0.clone())
             .unwrap_or_default(),

@@ -180,3 +180,79 @@ async fn sign_out_is_audited_once_per_session() {
     assert_eq!(bob.get("/api/session").await.code(), "NotSignedIn");
     server.finish();
 }
+
+/// A state change the CSRF rules refuse is audited as a failed attempt of the action its path
+/// names, by the principal whose session cookie it carries (the victim of a forged request).
+#[tokio::test]
+async fn csrf_refusals_are_audited_with_the_cookies_principal() {
+    let server = Server::start();
+    let mut bob = server.client();
+    bob.sign_in_with_mfa("bob", &server.device(BOB_VIRTUAL))
+        .await;
+    let cookie = bob.cookie.clone().unwrap();
+    let url = format!("{}/api/iam/DeactivateMFADevice", bob.base);
+    let body = json!({"SerialNumber": BOB_HOTP}).to_string();
+    let as_form = bob
+        .http()
+        .post(&url)
+        .header("content-type", "text/plain")
+        .header("x-requested-with", "mfa-resync")
+        .header("cookie", &cookie)
+        .body(body.clone());
+    let no_header = bob
+        .http()
+        .post(&url)
+        .header("content-type", "application/json")
+        .header("cookie", &cookie)
+        .body(body.clone());
+    let cross_site = bob
+        .http()
+        .post(&url)
+        .header("content-type", "application/json")
+        .header("x-requested-with", "mfa-resync")
+        .header("sec-fetch-site", "cross-site")
+        .header("cookie", &cookie)
+        .body(body);
+    let mut codes = Vec::new();
+    for req in [as_form, no_header, cross_site] {
+        let r = bob.raw(req).await;
+        codes.push((r.status, r.code().to_owned()));
+    }
+    assert_eq!(
+        codes,
+        [
+            (415, "UnsupportedMediaType".to_owned()),
+            (403, "CrossOriginRequest".to_owned()),
+            (403, "CrossOriginRequest".to_owned()),
+        ]
+    );
+    // Nothing was deactivated.
+    assert!(server.device_row(BOB_HOTP).await.owner_id.is_some());
+    let mut admin = server.client();
+    admin
+        .sign_in_with_mfa("admin", &server.device(ADMIN_VIRTUAL))
+        .await;
+    let events = walk(
+        &mut admin,
+        json!({"Action": "DeactivateMFADevice", "UserName": "bob"}),
+    )
+    .await;
+    let mut seen: Vec<&str> = events
+        .iter()
+        .map(|e| {
+            assert_eq!(e["Actor"], "arn:aws:iam::123456789012:user/bob");
+            assert_eq!(e["Outcome"], "Failure");
+            e["ErrorCode"].as_str().unwrap()
+        })
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(
+        seen,
+        [
+            "CrossOriginRequest",
+            "CrossOriginRequest",
+            "UnsupportedMediaType"
+        ]
+    );
+    server.finish();
+}
