@@ -27,6 +27,15 @@ async fn walk(admin: &mut Client, filter: Value) -> Vec<Value> {
     panic!("LookupEvents never ended");
 }
 
+/// The demo's administrator, signed in with MFA.
+async fn administrator(server: &Server) -> Client {
+    let mut admin = server.client();
+    admin
+        .sign_in_with_mfa("admin", &server.device(ADMIN_VIRTUAL))
+        .await;
+    admin
+}
+
 fn ids(events: &[Value]) -> Vec<i64> {
     events
         .iter()
@@ -40,10 +49,7 @@ async fn filters_narrow_the_trail_and_page_through_it() {
     let fob = server.device(ALICE_FOB);
     // Events to find: two failed resyncs and one successful one of alice's fob by the
     // administrator, and a failed sign-in of bob.
-    let mut admin = server.client();
-    admin
-        .sign_in_with_mfa("admin", &server.device(ADMIN_VIRTUAL))
-        .await;
+    let mut admin = administrator(&server).await;
     for _ in 0..2 {
         let r = admin
             .resync(Some("alice"), ALICE_FOB, "000000", "000001")
@@ -125,10 +131,7 @@ async fn filters_narrow_the_trail_and_page_through_it() {
 #[tokio::test]
 async fn a_bad_filter_is_refused_and_lists_nothing() {
     let server = Server::start();
-    let mut admin = server.client();
-    admin
-        .sign_in_with_mfa("admin", &server.device(ADMIN_VIRTUAL))
-        .await;
+    let mut admin = administrator(&server).await;
     for (filter, says) in [
         (json!({"Action": "Resync MFA"}), "Action"),
         (json!({"Action": ""}), "Action"),
@@ -165,10 +168,7 @@ async fn sign_out_is_audited_once_per_session() {
     let mut nobody = server.client();
     assert_eq!(nobody.post("/api/sign-out", json!({})).await.status, 200);
 
-    let mut admin = server.client();
-    admin
-        .sign_in_with_mfa("admin", &server.device(ADMIN_VIRTUAL))
-        .await;
+    let mut admin = administrator(&server).await;
     let events = walk(&mut admin, json!({"Action": "SignOut"})).await;
     assert_eq!(events.len(), 1, "{events:?}");
     let e = &events[0];
@@ -228,10 +228,7 @@ async fn csrf_refusals_are_audited_with_the_cookies_principal() {
     );
     // Nothing was deactivated.
     assert!(server.device_row(BOB_HOTP).await.owner_id.is_some());
-    let mut admin = server.client();
-    admin
-        .sign_in_with_mfa("admin", &server.device(ADMIN_VIRTUAL))
-        .await;
+    let mut admin = administrator(&server).await;
     let events = walk(
         &mut admin,
         json!({"Action": "DeactivateMFADevice", "UserName": "bob"}),
