@@ -119,9 +119,9 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
     {
         // Read before awaiting: a `&Request` is not `Send`.
         let token = session::token_from_headers(req.headers());
-        let action = action_of_path(req.uri().path()).to_owned();
+        let action = action_of_path(req.uri().path());
         let meta = crate::routes::request_meta_of(req.extensions());
-        audit_refusal(&state, token, &action, &meta, &e).await;
+        audit_refusal(&state, token, action, &meta, &e).await;
         return e.into_response();
     }
     next.run(req).await
@@ -139,13 +139,10 @@ async fn audit_refusal(
     refused: &Error,
 ) {
     let principal = match token {
-        Some(token) => state
-            .storage
-            .session_with_principal(&session::token_hash(&token))
+        Some(token) => session::live_principal(state, &token, crate::clock::now_ms())
             .await
             .ok()
-            .flatten()
-            .map(|found| found.principal),
+            .flatten(),
         None => None,
     };
     let actor = principal
@@ -162,18 +159,32 @@ async fn audit_refusal(
     audit::record_outcome(state, meta, &entry, Some(refused)).await;
 }
 
-/// The action an `/api/` path performs: `SignIn`, `SignInMFA`, …, the last segment of
-/// `/api/iam/ResyncMFADevice`; `Unknown` for a path that names none (only letters, at most 64).
-fn action_of_path(path: &str) -> &str {
-    match path.trim_end_matches('/') {
+/// The action an `/api/` path performs: exactly one of the JSON API's routes (`SignIn`, …,
+/// `/api/iam/ResyncMFADevice` → `ResyncMFADevice`), else `Unknown`: a client cannot choose
+/// what the trail says was attempted.
+fn action_of_path(path: &str) -> &'static str {
+    use shared::api::action::*;
+    const IAM: [&str; 10] = [
+        LIST_MFA_DEVICES,
+        RESYNC_MFA_DEVICE,
+        ENABLE_MFA_DEVICE,
+        DEACTIVATE_MFA_DEVICE,
+        CREATE_VIRTUAL_MFA_DEVICE,
+        DELETE_VIRTUAL_MFA_DEVICE,
+        LIST_VIRTUAL_MFA_DEVICES,
+        LIST_USERS,
+        LIST_ACCESS_KEYS,
+        UNLOCK_MFA_DEVICE,
+    ];
+    match path {
         "/api/sign-in" => "SignIn",
         "/api/sign-in/root" => "SignInRoot",
         "/api/sign-in/mfa" => "SignInMFA",
         "/api/sign-out" => "SignOut",
+        "/api/audit/LookupEvents" => "LookupEvents",
         other => other
-            .rsplit('/')
-            .next()
-            .filter(|a| (1..=64).contains(&a.len()) && a.bytes().all(|b| b.is_ascii_alphabetic()))
+            .strip_prefix(shared::api::IAM_PATH_PREFIX)
+            .and_then(|name| IAM.into_iter().find(|a| *a == name))
             .unwrap_or("Unknown"),
     }
 }
@@ -220,19 +231,24 @@ mod tests {
     #[test]
     fn refusals_are_audited_under_the_action_of_their_path() {
         assert_eq!(action_of_path("/api/sign-in"), "SignIn");
-        assert_eq!(action_of_path("/api/sign-in/mfa/"), "SignInMFA");
+        assert_eq!(action_of_path("/api/sign-in/mfa"), "SignInMFA");
+        assert_eq!(action_of_path("/api/sign-in/mfa/"), "Unknown");
         assert_eq!(action_of_path("/api/sign-out"), "SignOut");
         assert_eq!(
             action_of_path("/api/iam/ResyncMFADevice"),
             "ResyncMFADevice"
         );
         assert_eq!(action_of_path("/api/audit/LookupEvents"), "LookupEvents");
-        assert_eq!(action_of_path("/api/iam/Resync%20It"), "Unknown");
-        assert_eq!(action_of_path("/api/iam/"), "iam");
         assert_eq!(
-            action_of_path(&format!("/api/iam/{}", "A".repeat(65))),
-            "Unknown"
+            action_of_path("/api/iam/UnlockMFADevice"),
+            "UnlockMFADevice"
         );
+        // Only real routes: a client cannot write "DeleteAccount" into the trail.
+        assert_eq!(action_of_path("/api/iam/DeleteAccount"), "Unknown");
+        assert_eq!(action_of_path("/api/iam/resyncmfadevice"), "Unknown");
+        assert_eq!(action_of_path("/api/iam/Resync%20It"), "Unknown");
+        assert_eq!(action_of_path("/api/iam/"), "Unknown");
+        assert_eq!(action_of_path("/api/time"), "Unknown");
     }
 
     #[test]

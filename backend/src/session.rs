@@ -10,7 +10,7 @@ use shared::api::SESSION_COOKIE;
 use crate::crypto::random_bytes;
 use crate::error::Error;
 use crate::state::AppState;
-use crate::storage::{SessionRow, SessionWithPrincipal};
+use crate::storage::{PrincipalRow, SessionRow, SessionWithPrincipal};
 
 /// Only record a use when the last one is older than this (saves a write per request).
 const TOUCH_EVERY_MS: i64 = 60_000;
@@ -63,11 +63,7 @@ pub async fn lookup(
         return Ok(None);
     };
     let row = &found.session;
-    let s = &state.settings;
-    let expired = now_ms - row.last_seen_at > s.session_idle_ms
-        || now_ms - row.signed_in_at > s.session_absolute_ms
-        || (row.mfa_pending && now_ms - row.signed_in_at > s.password_only_ms);
-    if expired {
+    if !is_live(state, row, now_ms) {
         state.storage.delete_session(&hash).await?;
         return Ok(None);
     }
@@ -75,6 +71,31 @@ pub async fn lookup(
         state.storage.touch_session(&hash, now_ms).await?;
     }
     Ok(Some(found))
+}
+
+/// The principal of this token's session if the session is live at `now_ms`, read only: not
+/// touched, and an expired one is left for [`lookup`] or the sweep (for attributing an audit
+/// event, e.g. a sign-out or a refused request).
+pub async fn live_principal(
+    state: &AppState,
+    token: &str,
+    now_ms: i64,
+) -> Result<Option<PrincipalRow>, Error> {
+    let found = state
+        .storage
+        .session_with_principal(&token_hash(token))
+        .await?;
+    Ok(found
+        .filter(|f| is_live(state, &f.session, now_ms))
+        .map(|f| f.principal))
+}
+
+/// Whether a session is within its idle, absolute and password-only limits at `now_ms`.
+fn is_live(state: &AppState, row: &SessionRow, now_ms: i64) -> bool {
+    let s = &state.settings;
+    !(now_ms - row.last_seen_at > s.session_idle_ms
+        || now_ms - row.signed_in_at > s.session_absolute_ms
+        || (row.mfa_pending && now_ms - row.signed_in_at > s.password_only_ms))
 }
 
 /// The session token from the request's `Cookie` headers.

@@ -156,7 +156,7 @@ async fn a_bad_filter_is_refused_and_lists_nothing() {
 }
 
 #[tokio::test]
-async fn sign_out_is_audited_once_per_session() {
+async fn sign_out_is_audited_once_per_live_session() {
     let server = Server::start();
     let mut bob = server.client();
     bob.sign_in_with_mfa("bob", &server.device(BOB_VIRTUAL))
@@ -167,6 +167,15 @@ async fn sign_out_is_audited_once_per_session() {
     assert_eq!(bob.post("/api/sign-out", json!({})).await.status, 200);
     let mut nobody = server.client();
     assert_eq!(nobody.post("/api/sign-out", json!({})).await.status, 200);
+
+    // An expired session: its row goes, but nothing that still worked ended: no event.
+    let mut alice = server.client();
+    assert_eq!(alice.sign_in("alice").await.status, 200);
+    sqlx::query("UPDATE sessions SET last_seen_at = 0, signed_in_at = 0")
+        .execute(&server.sql().await)
+        .await
+        .unwrap();
+    assert_eq!(alice.post("/api/sign-out", json!({})).await.status, 200);
 
     let mut admin = administrator(&server).await;
     let events = walk(&mut admin, json!({"Action": "SignOut"})).await;
@@ -251,5 +260,27 @@ async fn csrf_refusals_are_audited_with_the_cookies_principal() {
             "UnsupportedMediaType"
         ]
     );
+    // Once bob's session has expired, his old cookie names nobody: the refusal is `unknown`'s,
+    // in no account's trail.
+    sqlx::query(
+        "UPDATE sessions SET last_seen_at = 0, signed_in_at = 0 \
+         WHERE principal_id = (SELECT id FROM principals WHERE user_name = 'bob')",
+    )
+    .execute(&server.sql().await)
+    .await
+    .unwrap();
+    let stale = bob
+        .http()
+        .post(&url)
+        .header("content-type", "text/plain")
+        .header("cookie", &cookie)
+        .body("{}");
+    assert_eq!(bob.raw(stale).await.status, 415);
+    let after = walk(
+        &mut admin,
+        json!({"Action": "DeactivateMFADevice", "UserName": "bob"}),
+    )
+    .await;
+    assert_eq!(after.len(), 3, "{after:?}");
     server.finish();
 }

@@ -43,3 +43,27 @@ test('a wrong password and a malformed code are refused with what to do', async 
   await page.getByRole('button', { name: 'Cancel and start again' }).click();
   await expect(page.getByLabel('Password')).toBeVisible();
 });
+
+test('what is typed before the session check answers is kept', async ({ page }) => {
+  // Hold GET /api/session until the form is filled in: its answer ("signed out") must not
+  // rebuild the form under the person's fingers.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/api/session', async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto('/sign-in');
+  await page.getByLabel('Account ID (12 digits) or account alias').fill(demo.Account.Alias);
+  await page.getByLabel('IAM user name').fill('bob');
+  const answered = page.waitForResponse((r) => r.url().endsWith('/api/session'));
+  release();
+  expect((await answered).status()).toBe(401);
+  // What was typed still signs in: a rebuilt form would be empty, and its required fields
+  // would stop the submission.
+  await page.getByLabel('Password').fill(user('bob').Password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Multi-factor authentication' })).toBeVisible();
+  await page.getByRole('button', { name: 'Cancel and start again' }).click();
+  await expect(page.getByLabel('IAM user name')).toBeVisible();
+});

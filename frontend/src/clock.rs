@@ -47,13 +47,18 @@ pub fn step_at(server_ms: f64, step_seconds: u32) -> u64 {
     (server_ms.max(0.0) / step_ms).floor() as u64
 }
 
+/// The last time a JavaScript `Date` holds, in ms since the epoch.
+const MAX_DATE_MS: f64 = 8.64e15;
+
 /// Milliseconds left in the step that contains `server_ms`, in `(0, step]`.
 pub fn ms_left_in_step(server_ms: f64, step_seconds: u32) -> f64 {
     let step_ms = f64::from(step_seconds.max(1)) * 1000.0;
-    let t = server_ms.max(0.0);
+    // At most JavaScript's last date (8.64·10¹⁵ ms), where every product below is exact;
+    // `max` also turns NaN into 0. Not `clamp`: its assertion formats floats (6 KB of wasm).
+    #[allow(clippy::manual_clamp)]
+    let t = server_ms.max(0.0).min(MAX_DATE_MS);
     // `floor` rather than `%` (`rem_euclid`): f64 remainder links libm's `fmod` and a u128
-    // division, 1 KB gzip of wasm. `min` keeps a rounding at a step's very end in range (not
-    // `clamp`: its assertion formats floats, 6 KB).
+    // division, 1 KB gzip of wasm. `min` keeps a rounding at a step's very end in range.
     (step_ms - (t - (t / step_ms).floor() * step_ms)).min(step_ms)
 }
 

@@ -69,7 +69,19 @@ fn steps_and_seconds_left() {
     assert_eq!(ms_left_in_step(T - 1.0, 30), 1.0);
     assert_eq!(ms_left_in_step(-5.0, 30), 30_000.0);
     assert_eq!(ms_left_in_step(T + 61_000.0, 60), 59_000.0);
-    for ms in [0.0, 1.0, 29_999.999, T, T + 12_345.678, 4.0e15] {
+    for ms in [
+        0.0,
+        1.0,
+        29_999.999,
+        T,
+        T + 12_345.678,
+        4.0e15,
+        8.64e15,
+        2.9e20,
+        f64::MAX,
+        f64::INFINITY,
+        f64::NAN,
+    ] {
         let left = ms_left_in_step(ms, 30);
         assert!(left > 0.0 && left <= 30_000.0, "{ms}: {left}");
     }

@@ -43,7 +43,13 @@ impl TransferSize {
                 .stderr(Stdio::inherit())
                 .output()
                 .map_err(|e| format!("gzip: {e}"))?;
+            if !gz.status.success() {
+                return Err(format!("gzip {}: {}", path.display(), gz.status));
+            }
             *slot += gz.stdout.len() as u64;
+        }
+        if size.wasm == 0 || size.js == 0 {
+            return Err(format!("{}: no wasm or no js to measure", dist.display()));
         }
         Ok(size)
     }

@@ -256,24 +256,21 @@ pub fn session_info(caller: &Caller) -> SessionResponse {
     }
 }
 
-/// `POST /api/sign-out`: ends the session, audited as `SignOut` of its principal (a request
-/// without a live session ends nothing and is not an attempt at anything: no event).
+/// `POST /api/sign-out`: ends the session, audited as `SignOut` of its principal. A request
+/// without a live session ends nothing that still worked and is not an attempt at anything:
+/// no event (an expired session's row is deleted all the same).
 pub async fn sign_out(
     state: &AppState,
     meta: &RequestMeta,
     token: Option<&str>,
 ) -> Result<(), Error> {
-    let Some(hash) = token.map(session::token_hash) else {
+    let Some(token) = token else {
         return Ok(());
     };
-    let principal = state
-        .storage
-        .session_with_principal(&hash)
-        .await?
-        .map(|found| found.principal);
+    let principal = session::live_principal(state, token, now_ms()).await?;
     let result = state
         .storage
-        .delete_session(&hash)
+        .delete_session(&session::token_hash(token))
         .await
         .map_err(Error::from);
     if let Some(p) = principal {

@@ -73,38 +73,49 @@ fn chosen(form: &web_sys::FormData, name: &str) -> Option<String> {
 /// The audit trail, newest first, filtered by user, action, outcome and device, with paging.
 #[component]
 fn AuditTrail() -> impl IntoView {
-    // The filters of the list shown, for "Older events" (edited fields apply on "Filter").
+    // The filters of the list shown, for "Older events": set when an answer arrives, so a
+    // refused filter leaves the list and its paging as they were.
     let applied = StoredValue::new(LookupEventsRequest {
         max_results: Some(25),
         ..LookupEventsRequest::default()
     });
+    // Each load's number: an answer that a later load overtook is dropped, so the list never
+    // mixes pages of two filters.
+    let generation = StoredValue::new(0u32);
     let pages = RwSignal::new(Vec::<LookupEventsResponse>::new());
     let error = RwSignal::new(None::<ApiError>);
     let loading = RwSignal::new(false);
-    let load = move |token: Option<String>| {
-        let more = token.is_some();
-        let request = LookupEventsRequest {
-            next_token: token,
-            ..applied.get_value()
-        };
+    let load = move |request: LookupEventsRequest| {
+        generation.update_value(|g| *g += 1);
+        let this = generation.get_value();
         run(
             loading,
-            async move { api::lookup_events(&request).await },
-            move |answer| match answer {
-                Ok(r) => {
-                    error.set(None);
-                    pages.update(|p| {
-                        if !more {
-                            p.clear();
-                        }
-                        p.push(r);
-                    });
+            async move { (api::lookup_events(&request).await, request) },
+            move |(answer, request)| {
+                if generation.get_value() != this {
+                    return;
                 }
-                Err(e) => error.set(Some(e)),
+                match answer {
+                    Ok(r) => {
+                        error.set(None);
+                        let more = request.next_token.is_some();
+                        applied.set_value(LookupEventsRequest {
+                            next_token: None,
+                            ..request
+                        });
+                        pages.update(|p| {
+                            if !more {
+                                p.clear();
+                            }
+                            p.push(r);
+                        });
+                    }
+                    Err(e) => error.set(Some(e)),
+                }
             },
         );
     };
-    load(None);
+    load(applied.get_value());
     let next = move || pages.with(|p| p.last().and_then(|l| l.next_token.clone()));
     view! {
         <section class="card" aria-labelledby="audit-heading">
@@ -115,17 +126,18 @@ fn AuditTrail() -> impl IntoView {
                 ev.prevent_default();
                 let Some(form) = ev.target().and_then(|t| t.dyn_into().ok()) else { return };
                 let Ok(form) = web_sys::FormData::new_with_form(&form) else { return };
-                applied.update_value(|r| {
-                    r.user_name = chosen(&form, "user");
-                    r.action = chosen(&form, "action");
-                    r.outcome = match chosen(&form, "outcome").as_deref() {
+                load(LookupEventsRequest {
+                    user_name: chosen(&form, "user"),
+                    action: chosen(&form, "action"),
+                    outcome: match chosen(&form, "outcome").as_deref() {
                         Some("Success") => Some(Outcome::Success),
                         Some("Failure") => Some(Outcome::Failure),
                         _ => None,
-                    };
-                    r.serial_number = chosen(&form, "serial");
+                    },
+                    serial_number: chosen(&form, "serial"),
+                    max_results: Some(25),
+                    next_token: None,
                 });
-                load(None);
             }>
                 <div class="field">
                     <label for="audit-user">"User name"</label>
@@ -189,7 +201,10 @@ fn AuditTrail() -> impl IntoView {
                 <p role="status">"No events match these filters."</p>
             })}
             {move || next().map(|token| view! {
-                <button type="button" class="secondary" on:click=move |_| load(Some(token.clone()))>
+                <button type="button" class="secondary" on:click=move |_| load(LookupEventsRequest {
+                    next_token: Some(token.clone()),
+                    ..applied.get_value()
+                })>
                     "Older events"
                 </button>
             })}

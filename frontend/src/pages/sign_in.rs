@@ -19,10 +19,13 @@ use crate::nav::{Page, use_nav};
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let auth = use_auth();
+    // Only a change of this answer swaps the step: the session's kind also changes from
+    // "not checked yet" to "signed out" while the person may already be typing.
+    let password_only = Memo::new(move |_| auth.password_only());
     view! {
         <h1>"Sign in"</h1>
         {move || auth.notice.get().map(|n| view! { <p class="notice" role="status">{n}</p> })}
-        {move || if auth.password_only() {
+        {move || if password_only.get() {
             view! { <MfaStep /> }.into_any()
         } else {
             view! { <PasswordStep /> }.into_any()
