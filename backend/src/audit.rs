@@ -5,7 +5,7 @@ use shared::api::Outcome;
 
 use crate::error::Error;
 use crate::state::AppState;
-use crate::storage::NewAuditEvent;
+use crate::storage::{NewAuditEvent, PrincipalRow};
 
 /// Where a request came from.
 #[derive(Clone, Debug, Default)]
@@ -41,6 +41,32 @@ pub async fn record<T>(
     record_outcome(state, meta, entry, result.as_ref().err()).await;
 }
 
+/// The actor of an attempt that names no known principal (an unknown user name, a refused
+/// request without a live session).
+pub const UNKNOWN_ACTOR: &str = "unknown";
+
+/// Records `action` by a session's principal — its ARN as actor, itself as the user
+/// concerned — or by `unknown` without one (a refused request whose cookie names no live
+/// session).
+pub async fn record_by(
+    state: &AppState,
+    meta: &RequestMeta,
+    action: &str,
+    principal: Option<&PrincipalRow>,
+    error: Option<&Error>,
+) {
+    let actor = principal.map_or_else(|| UNKNOWN_ACTOR.to_owned(), PrincipalRow::arn);
+    let own = principal.map(PrincipalRow::display_name);
+    let entry = AuditEntry {
+        action,
+        account_id: principal.map(|p| p.account_id.as_str()),
+        actor: &actor,
+        target_user: own.as_deref(),
+        serial_number: None,
+    };
+    record_outcome(state, meta, &entry, error).await;
+}
+
 /// [`record`] with the outcome alone: success, or the error it failed with.
 pub async fn record_outcome(
     state: &AppState,
@@ -60,10 +86,7 @@ pub async fn record_outcome(
         target_user: entry.target_user,
         serial_number: entry.serial_number,
         source_ip: &meta.source_ip,
-        outcome: match outcome {
-            Outcome::Success => "Success",
-            Outcome::Failure => "Failure",
-        },
+        outcome: outcome.as_str(),
         error_code: code,
         request_id: Some(&meta.request_id),
     };

@@ -11,11 +11,10 @@ use data_encoding::BASE64;
 use sha2::{Digest, Sha256};
 use shared::api::{REQUESTED_WITH_HEADER, REQUESTED_WITH_VALUE};
 
-use crate::audit::{self, AuditEntry, RequestMeta};
+use crate::audit::{self, RequestMeta};
 use crate::error::Error;
 use crate::session;
 use crate::state::AppState;
-use crate::storage::PrincipalRow;
 
 /// The built single-page app and the CSP that lets exactly its inline bootstrap run.
 #[derive(Debug)]
@@ -129,8 +128,8 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
 
 /// Audits a refused state change under the action its path names, by the principal of the
 /// session cookie it carries (a forged cross-site request rides the victim's cookie: the event
-/// names the victim), or by `unknown`. The session is only read: not checked for expiry, not
-/// touched.
+/// names the victim) while that session is live, or by `unknown`. The session is only read,
+/// never touched.
 async fn audit_refusal(
     state: &AppState,
     token: Option<String>,
@@ -145,18 +144,7 @@ async fn audit_refusal(
             .flatten(),
         None => None,
     };
-    let actor = principal
-        .as_ref()
-        .map_or_else(|| "unknown".to_owned(), PrincipalRow::arn);
-    let own = principal.as_ref().map(PrincipalRow::display_name);
-    let entry = AuditEntry {
-        action,
-        account_id: principal.as_ref().map(|p| p.account_id.as_str()),
-        actor: &actor,
-        target_user: own.as_deref(),
-        serial_number: None,
-    };
-    audit::record_outcome(state, meta, &entry, Some(refused)).await;
+    audit::record_by(state, meta, action, principal.as_ref(), Some(refused)).await;
 }
 
 /// The action an `/api/` path performs: exactly one of the JSON API's routes (`SignIn`, …,

@@ -275,11 +275,7 @@ impl Decode for LookupEventsResponse {
                 target_user: e.opt_string("TargetUser")?,
                 serial_number: e.opt_string("SerialNumber")?,
                 source_ip: e.string("SourceIp")?,
-                outcome: match e.string("Outcome")?.as_str() {
-                    "Success" => Outcome::Success,
-                    "Failure" => Outcome::Failure,
-                    _ => return Err(Error),
-                },
+                outcome: Outcome::parse(&e.string("Outcome")?).ok_or(Error)?,
                 error_code: e.opt_string("ErrorCode")?,
             })
         };

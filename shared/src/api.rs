@@ -650,6 +650,23 @@ pub enum Outcome {
     Failure,
 }
 
+impl Outcome {
+    /// The wire name, as serde writes it (and as the audit table stores it).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "Success",
+            Outcome::Failure => "Failure",
+        }
+    }
+
+    /// The outcome of a wire name; `None` for any other text.
+    pub fn parse(name: &str) -> Option<Outcome> {
+        [Outcome::Success, Outcome::Failure]
+            .into_iter()
+            .find(|o| o.as_str() == name)
+    }
+}
+
 /// One audit event (security rule 21). Never holds a code, a seed or a password.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -714,6 +731,12 @@ mod tests {
             assert_eq!(ErrorCode::parse(code.as_str()), code);
         }
         assert_eq!(ErrorCode::parse("Unknown"), ErrorCode::Unknown);
+        for outcome in [Outcome::Success, Outcome::Failure] {
+            let json = serde_json::to_string(&outcome).unwrap();
+            assert_eq!(json, format!("\"{}\"", outcome.as_str()));
+            assert_eq!(Outcome::parse(outcome.as_str()), Some(outcome));
+        }
+        assert_eq!(Outcome::parse("success"), None);
         assert_eq!(ErrorCode::parse("nosuchentity"), ErrorCode::Unknown);
     }
 

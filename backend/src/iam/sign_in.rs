@@ -10,7 +10,7 @@ use shared::api::{
 use super::codes::{self, kind};
 use super::validate::{precheck_code, validate_serial};
 use super::{Authentication, Caller};
-use crate::audit::{self, AuditEntry, RequestMeta};
+use crate::audit::{self, AuditEntry, RequestMeta, UNKNOWN_ACTOR};
 use crate::clock::now_ms;
 use crate::error::Error;
 use crate::session::{self, NewSession};
@@ -74,9 +74,6 @@ pub async fn sign_in_user(
     audit::record(state, meta, &entry, &result).await;
     result
 }
-
-/// The actor recorded for a sign-in name or email that matches no principal.
-const UNKNOWN_ACTOR: &str = "unknown";
 
 /// `POST /api/sign-in/root`: the root user's email and password.
 pub async fn sign_in_root(
@@ -273,16 +270,9 @@ pub async fn sign_out(
         .delete_session(&session::token_hash(token))
         .await
         .map_err(Error::from);
-    if let Some(p) = principal {
-        let (actor, own) = (p.arn(), p.display_name());
-        let entry = AuditEntry {
-            action: "SignOut",
-            account_id: Some(&p.account_id),
-            actor: &actor,
-            target_user: Some(&own),
-            serial_number: None,
-        };
-        audit::record(state, meta, &entry, &result).await;
+    if let Some(p) = &principal {
+        let error = result.as_ref().err();
+        audit::record_by(state, meta, "SignOut", Some(p), error).await;
     }
     result.map(|_| ())
 }

@@ -88,10 +88,7 @@ pub async fn lookup_events(
         let filter = AuditFilter {
             target_user: req.user_name.as_deref(),
             action: req.action.as_deref(),
-            outcome: req.outcome.map(|o| match o {
-                Outcome::Success => "Success",
-                Outcome::Failure => "Failure",
-            }),
+            outcome: req.outcome.map(Outcome::as_str),
             serial_number: req.serial_number.as_deref(),
         };
         let rows = state
@@ -116,11 +113,7 @@ pub async fn lookup_events(
                     target_user: r.target_user.clone(),
                     serial_number: r.serial_number.clone(),
                     source_ip: r.source_ip.clone(),
-                    outcome: if r.outcome == "Success" {
-                        Outcome::Success
-                    } else {
-                        Outcome::Failure
-                    },
+                    outcome: Outcome::parse(&r.outcome).unwrap_or(Outcome::Failure),
                     error_code: r.error_code.clone(),
                 })
                 .collect(),

@@ -129,11 +129,7 @@ fn AuditTrail() -> impl IntoView {
                 load(LookupEventsRequest {
                     user_name: chosen(&form, "user"),
                     action: chosen(&form, "action"),
-                    outcome: match chosen(&form, "outcome").as_deref() {
-                        Some("Success") => Some(Outcome::Success),
-                        Some("Failure") => Some(Outcome::Failure),
-                        _ => None,
-                    },
+                    outcome: chosen(&form, "outcome").and_then(|o| Outcome::parse(&o)),
                     serial_number: chosen(&form, "serial"),
                     max_results: Some(25),
                     next_token: None,
