@@ -151,30 +151,7 @@ async fn audit_refusal(
 /// `/api/iam/ResyncMFADevice` → `ResyncMFADevice`), else `Unknown`: a client cannot choose
 /// what the trail says was attempted.
 fn action_of_path(path: &str) -> &'static str {
-    use shared::api::action::*;
-    const IAM: [&str; 10] = [
-        LIST_MFA_DEVICES,
-        RESYNC_MFA_DEVICE,
-        ENABLE_MFA_DEVICE,
-        DEACTIVATE_MFA_DEVICE,
-        CREATE_VIRTUAL_MFA_DEVICE,
-        DELETE_VIRTUAL_MFA_DEVICE,
-        LIST_VIRTUAL_MFA_DEVICES,
-        LIST_USERS,
-        LIST_ACCESS_KEYS,
-        UNLOCK_MFA_DEVICE,
-    ];
-    match path {
-        "/api/sign-in" => "SignIn",
-        "/api/sign-in/root" => "SignInRoot",
-        "/api/sign-in/mfa" => "SignInMFA",
-        "/api/sign-out" => "SignOut",
-        "/api/audit/LookupEvents" => "LookupEvents",
-        other => other
-            .strip_prefix(shared::api::IAM_PATH_PREFIX)
-            .and_then(|name| IAM.into_iter().find(|a| *a == name))
-            .unwrap_or("Unknown"),
-    }
+    shared::api::Action::of_json_path(path).map_or("Unknown", shared::api::Action::name)
 }
 
 fn check_csrf(h: &HeaderMap, allowed_origins: &[String]) -> Result<(), Error> {

@@ -32,6 +32,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 
+use shared::api::Action;
+
 use crate::error::Error;
 use crate::iam::{Authentication, Caller};
 use crate::state::AppState;
@@ -279,7 +281,8 @@ async fn serve(
         .into());
     }
     let params = Params::parse(parts.uri.query(), form.then_some(&body[..]))?;
-    let label = actions::known(params.get("Action").unwrap_or("")).unwrap_or("QueryRequest");
+    let label = Action::of_query_name(params.get("Action").unwrap_or(""))
+        .map_or("QueryRequest", Action::name);
     let principal = sigv4::authenticate(state, parts, body, label).await?;
     let action = params.action()?;
     let caller = Caller {
@@ -288,6 +291,9 @@ async fn serve(
         meta: crate::routes::request_meta(parts),
         policies: None,
     };
-    let name = actions::known(action).ok_or_else(|| Refusal::invalid_action(action))?;
-    Ok((name, actions::run(state, &caller, name, &params).await?))
+    let action = Action::of_query_name(action).ok_or_else(|| Refusal::invalid_action(action))?;
+    Ok((
+        action.name(),
+        actions::run(state, &caller, action, &params).await?,
+    ))
 }

@@ -5,8 +5,7 @@
 use gloo_net::http::{Request, Response};
 use serde::Serialize;
 use shared::api::{
-    self as wire, ErrorCode, ErrorResponse, IAM_PATH_PREFIX, REQUESTED_WITH_HEADER,
-    REQUESTED_WITH_VALUE, action,
+    self as wire, Action, ErrorCode, ErrorResponse, REQUESTED_WITH_HEADER, REQUESTED_WITH_VALUE,
 };
 
 use crate::json::Decode;
@@ -176,8 +175,9 @@ fn post_request(path: &str, body: String) -> Result<Request, gloo_net::Error> {
         .body(body)
 }
 
-async fn iam<B: Serialize, T: Decode>(name: &str, body: &B) -> Result<T, ApiError> {
-    post(&format!("{IAM_PATH_PREFIX}{name}"), body).await
+/// `POST` to the JSON API's path of `action` (every action the app calls has one).
+async fn call<B: Serialize, T: Decode>(action: Action, body: &B) -> Result<T, ApiError> {
+    post(action.surface().json_path.unwrap_or("/api"), body).await
 }
 
 /// `GET /api/time`.
@@ -192,32 +192,32 @@ pub async fn session() -> Result<wire::SessionResponse, ApiError> {
 
 /// `POST /api/sign-in`.
 pub async fn sign_in(req: &wire::SignInRequest) -> Result<wire::SignInResponse, ApiError> {
-    post("/api/sign-in", req).await
+    call(Action::SignIn, req).await
 }
 
 /// `POST /api/sign-in/root`.
 pub async fn sign_in_root(req: &wire::RootSignInRequest) -> Result<wire::SignInResponse, ApiError> {
-    post("/api/sign-in/root", req).await
+    call(Action::SignInRoot, req).await
 }
 
 /// `POST /api/sign-in/mfa`.
 pub async fn sign_in_mfa(
     req: &wire::MfaSignInRequest,
 ) -> Result<wire::MfaSignInResponse, ApiError> {
-    post("/api/sign-in/mfa", req).await
+    call(Action::SignInMfa, req).await
 }
 
 /// `POST /api/sign-out`.
 pub async fn sign_out() -> Result<wire::EmptyResponse, ApiError> {
-    post("/api/sign-out", &wire::EmptyResponse {}).await
+    call(Action::SignOut, &wire::EmptyResponse {}).await
 }
 
 /// `ListMFADevices`.
 pub async fn list_mfa_devices(
     user_name: Option<String>,
 ) -> Result<wire::ListMfaDevicesResponse, ApiError> {
-    iam(
-        action::LIST_MFA_DEVICES,
+    call(
+        Action::ListMfaDevices,
         &wire::ListMfaDevicesRequest { user_name },
     )
     .await
@@ -227,26 +227,26 @@ pub async fn list_mfa_devices(
 pub async fn resync(
     req: &wire::ResyncMfaDeviceRequest,
 ) -> Result<wire::ResyncMfaDeviceResponse, ApiError> {
-    iam(action::RESYNC_MFA_DEVICE, req).await
+    call(Action::ResyncMfaDevice, req).await
 }
 
 /// `EnableMFADevice`.
 pub async fn enable(req: &wire::EnableMfaDeviceRequest) -> Result<wire::EmptyResponse, ApiError> {
-    iam(action::ENABLE_MFA_DEVICE, req).await
+    call(Action::EnableMfaDevice, req).await
 }
 
 /// `DeactivateMFADevice`.
 pub async fn deactivate(
     req: &wire::DeactivateMfaDeviceRequest,
 ) -> Result<wire::EmptyResponse, ApiError> {
-    iam(action::DEACTIVATE_MFA_DEVICE, req).await
+    call(Action::DeactivateMfaDevice, req).await
 }
 
 /// `CreateVirtualMFADevice`.
 pub async fn create_virtual(
     req: &wire::CreateVirtualMfaDeviceRequest,
 ) -> Result<wire::CreateVirtualMfaDeviceResponse, ApiError> {
-    iam(action::CREATE_VIRTUAL_MFA_DEVICE, req).await
+    call(Action::CreateVirtualMfaDevice, req).await
 }
 
 /// `ListUsers`, every page: the markers are followed to the end (1,000 users a page, at most
@@ -263,7 +263,7 @@ pub async fn list_users() -> Result<wire::ListUsersResponse, ApiError> {
         marker: None,
     };
     for _ in 0..MAX_PAGES {
-        let mut page: wire::ListUsersResponse = iam(action::LIST_USERS, &paging).await?;
+        let mut page: wire::ListUsersResponse = call(Action::ListUsers, &paging).await?;
         if page.is_truncated != page.marker.is_some()
             || (page.is_truncated && page.users.is_empty())
             || (page.marker.is_some() && page.marker == paging.marker)
@@ -284,12 +284,12 @@ pub const MAX_PAGES: usize = 1000;
 
 /// `UnlockMFADevice`.
 pub async fn unlock(req: &wire::UnlockMfaDeviceRequest) -> Result<wire::EmptyResponse, ApiError> {
-    iam(action::UNLOCK_MFA_DEVICE, req).await
+    call(Action::UnlockMfaDevice, req).await
 }
 
 /// `POST /api/audit/LookupEvents`.
 pub async fn lookup_events(
     req: &wire::LookupEventsRequest,
 ) -> Result<wire::LookupEventsResponse, ApiError> {
-    post("/api/audit/LookupEvents", req).await
+    call(Action::LookupEvents, req).await
 }

@@ -38,32 +38,7 @@ pub const REQUESTED_WITH_VALUE: &str = "mfa-resync";
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "mfa_resync_session";
 
-/// Path of every IAM action: `POST {IAM_PATH_PREFIX}{Action}`.
-pub const IAM_PATH_PREFIX: &str = "/api/iam/";
-
-/// IAM action names, as they appear in the path after [`IAM_PATH_PREFIX`].
-pub mod action {
-    /// `ListMFADevices`.
-    pub const LIST_MFA_DEVICES: &str = "ListMFADevices";
-    /// `ResyncMFADevice`.
-    pub const RESYNC_MFA_DEVICE: &str = "ResyncMFADevice";
-    /// `EnableMFADevice`.
-    pub const ENABLE_MFA_DEVICE: &str = "EnableMFADevice";
-    /// `DeactivateMFADevice`.
-    pub const DEACTIVATE_MFA_DEVICE: &str = "DeactivateMFADevice";
-    /// `CreateVirtualMFADevice`.
-    pub const CREATE_VIRTUAL_MFA_DEVICE: &str = "CreateVirtualMFADevice";
-    /// `DeleteVirtualMFADevice`.
-    pub const DELETE_VIRTUAL_MFA_DEVICE: &str = "DeleteVirtualMFADevice";
-    /// `ListVirtualMFADevices`.
-    pub const LIST_VIRTUAL_MFA_DEVICES: &str = "ListVirtualMFADevices";
-    /// `ListUsers`.
-    pub const LIST_USERS: &str = "ListUsers";
-    /// `ListAccessKeys`.
-    pub const LIST_ACCESS_KEYS: &str = "ListAccessKeys";
-    /// `UnlockMFADevice` (ours, not IAM's): clears a device's throttle and lock.
-    pub const UNLOCK_MFA_DEVICE: &str = "UnlockMFADevice";
-}
+pub use crate::action::{Action, IAM_PATH_PREFIX};
 
 // ---------------------------------------------------------------------------------------------
 // Errors

@@ -51,6 +51,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod action;
 pub mod api;
 pub mod code;
 pub mod device;

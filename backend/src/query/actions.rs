@@ -6,7 +6,7 @@
 //! more items follow, `Marker`, as IAM's do.
 
 use data_encoding::BASE64;
-use shared::api::{CreateVirtualMfaDeviceResponse, User, action as names};
+use shared::api::{Action, CreateVirtualMfaDeviceResponse, User};
 
 use super::xml::Xml;
 use super::{Failure, params::Params, qr_png};
@@ -14,60 +14,38 @@ use crate::error::Error;
 use crate::iam::{self, Caller};
 use crate::state::AppState;
 
-/// The actions this endpoint serves.
-const ACTIONS: [&str; 11] = [
-    names::RESYNC_MFA_DEVICE,
-    names::LIST_MFA_DEVICES,
-    names::LIST_VIRTUAL_MFA_DEVICES,
-    names::ENABLE_MFA_DEVICE,
-    names::DEACTIVATE_MFA_DEVICE,
-    names::CREATE_VIRTUAL_MFA_DEVICE,
-    names::DELETE_VIRTUAL_MFA_DEVICE,
-    GET_USER,
-    names::LIST_USERS,
-    names::LIST_ACCESS_KEYS,
-    DELETE_ACCESS_KEY,
-];
-const GET_USER: &str = "GetUser";
-const DELETE_ACCESS_KEY: &str = "DeleteAccessKey";
-
-/// The action's name if this endpoint serves it (exact spelling, as AWS requires).
-pub fn known(action: &str) -> Option<&'static str> {
-    ACTIONS.into_iter().find(|a| *a == action)
-}
-
-/// Runs `action` (one of [`ACTIONS`]); the `Result` element's members, or `None` for actions
+/// Runs `action` (one the Query API serves, [`Action::of_query_name`]); the `Result` element's members, or `None` for actions
 /// whose output IAM's model leaves empty.
 pub async fn run(
     state: &AppState,
     caller: &Caller,
-    action: &'static str,
+    action: Action,
     p: &Params,
 ) -> Result<Option<Xml>, Failure> {
     let (s, c) = (state, caller);
     let mut x = Xml::new();
     match action {
-        names::RESYNC_MFA_DEVICE => {
+        Action::ResyncMfaDevice => {
             iam::resync_mfa_device(s, c, p.input()?).await?;
             return Ok(None);
         }
-        names::ENABLE_MFA_DEVICE => {
+        Action::EnableMfaDevice => {
             iam::enable_mfa_device(s, c, p.input()?).await?;
             return Ok(None);
         }
-        names::DEACTIVATE_MFA_DEVICE => {
+        Action::DeactivateMfaDevice => {
             iam::deactivate_mfa_device(s, c, p.input()?).await?;
             return Ok(None);
         }
-        names::DELETE_VIRTUAL_MFA_DEVICE => {
+        Action::DeleteVirtualMfaDevice => {
             iam::delete_virtual_mfa_device(s, c, p.input()?).await?;
             return Ok(None);
         }
-        DELETE_ACCESS_KEY => {
+        Action::DeleteAccessKey => {
             iam::delete_access_key(s, c, p.input()?).await?;
             return Ok(None);
         }
-        names::LIST_MFA_DEVICES => {
+        Action::ListMfaDevices => {
             let out = iam::list_mfa_devices(s, c, p.input()?, p.paging()?).await?;
             x.element("MFADevices", |x| {
                 for d in &out.mfa_devices {
@@ -80,7 +58,7 @@ pub async fn run(
             });
             truncation(&mut x, out.marker.as_deref());
         }
-        names::LIST_VIRTUAL_MFA_DEVICES => {
+        Action::ListVirtualMfaDevices => {
             let out = iam::list_virtual_mfa_devices(s, c, p.input()?, p.paging()?).await?;
             x.element("VirtualMFADevices", |x| {
                 for d in &out.virtual_mfa_devices {
@@ -95,15 +73,15 @@ pub async fn run(
             });
             truncation(&mut x, out.marker.as_deref());
         }
-        names::CREATE_VIRTUAL_MFA_DEVICE => {
+        Action::CreateVirtualMfaDevice => {
             let out = iam::create_virtual_mfa_device(s, c, p.input()?).await?;
             created_device(&mut x, &out)?;
         }
-        GET_USER => {
+        Action::GetUser => {
             let out = iam::get_user(s, c, p.input()?).await?;
             user(&mut x, &out.user);
         }
-        names::LIST_USERS => {
+        Action::ListUsers => {
             let prefix = p.get("PathPrefix").unwrap_or("/").to_owned();
             // IAM's pathPrefixType: `/` then printable ASCII, at most 512.
             let ok = prefix.starts_with('/')
@@ -126,7 +104,7 @@ pub async fn run(
             });
             truncation(&mut x, out.marker.as_deref().filter(|_| kept));
         }
-        names::LIST_ACCESS_KEYS => {
+        Action::ListAccessKeys => {
             let out = iam::list_access_keys(s, c, p.input()?, p.paging()?).await?;
             x.element("AccessKeyMetadata", |x| {
                 for k in &out.access_key_metadata {
@@ -140,7 +118,7 @@ pub async fn run(
             });
             truncation(&mut x, out.marker.as_deref());
         }
-        other => return Err(super::Refusal::invalid_action(other).into()),
+        other => return Err(super::Refusal::invalid_action(other.name()).into()),
     }
     Ok(Some(x))
 }

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use shared::api::action;
+use shared::api::Action;
 
 use super::parse_body;
 use crate::error::Error;
@@ -26,41 +26,46 @@ async fn dispatch(
 ) -> Result<Response, Error> {
     let s = &state;
     let c = &caller;
-    Ok(match name.as_str() {
-        action::LIST_MFA_DEVICES => {
-            let (req, paging) = (parse_body(&body)?, parse_body(&body)?);
-            Json(iam::list_mfa_devices(s, c, req, paging).await?).into_response()
-        }
-        action::RESYNC_MFA_DEVICE => {
-            Json(iam::resync_mfa_device(s, c, parse_body(&body)?).await?).into_response()
-        }
-        action::ENABLE_MFA_DEVICE => {
-            Json(iam::enable_mfa_device(s, c, parse_body(&body)?).await?).into_response()
-        }
-        action::DEACTIVATE_MFA_DEVICE => {
-            Json(iam::deactivate_mfa_device(s, c, parse_body(&body)?).await?).into_response()
-        }
-        action::CREATE_VIRTUAL_MFA_DEVICE => {
-            Json(iam::create_virtual_mfa_device(s, c, parse_body(&body)?).await?).into_response()
-        }
-        action::DELETE_VIRTUAL_MFA_DEVICE => {
-            Json(iam::delete_virtual_mfa_device(s, c, parse_body(&body)?).await?).into_response()
-        }
-        action::LIST_VIRTUAL_MFA_DEVICES => {
-            let (req, paging) = (parse_body(&body)?, parse_body(&body)?);
-            Json(iam::list_virtual_mfa_devices(s, c, req, paging).await?).into_response()
-        }
-        action::LIST_USERS => {
-            let (req, paging) = (parse_body(&body)?, parse_body(&body)?);
-            Json(iam::list_users(s, c, req, paging).await?).into_response()
-        }
-        action::LIST_ACCESS_KEYS => {
-            let (req, paging) = (parse_body(&body)?, parse_body(&body)?);
-            Json(iam::list_access_keys(s, c, req, paging).await?).into_response()
-        }
-        action::UNLOCK_MFA_DEVICE => {
-            Json(iam::unlock_mfa_device(s, c, parse_body(&body)?).await?).into_response()
-        }
-        _ => return Err(Error::Validation("Unknown action.".into())),
-    })
+    let action = Action::of_json_path(&format!("{}{name}", shared::api::IAM_PATH_PREFIX));
+    Ok(
+        match action.ok_or_else(|| Error::Validation("Unknown action.".into()))? {
+            Action::ListMfaDevices => {
+                let (req, paging) = (parse_body(&body)?, parse_body(&body)?);
+                Json(iam::list_mfa_devices(s, c, req, paging).await?).into_response()
+            }
+            Action::ResyncMfaDevice => {
+                Json(iam::resync_mfa_device(s, c, parse_body(&body)?).await?).into_response()
+            }
+            Action::EnableMfaDevice => {
+                Json(iam::enable_mfa_device(s, c, parse_body(&body)?).await?).into_response()
+            }
+            Action::DeactivateMfaDevice => {
+                Json(iam::deactivate_mfa_device(s, c, parse_body(&body)?).await?).into_response()
+            }
+            Action::CreateVirtualMfaDevice => {
+                Json(iam::create_virtual_mfa_device(s, c, parse_body(&body)?).await?)
+                    .into_response()
+            }
+            Action::DeleteVirtualMfaDevice => {
+                Json(iam::delete_virtual_mfa_device(s, c, parse_body(&body)?).await?)
+                    .into_response()
+            }
+            Action::ListVirtualMfaDevices => {
+                let (req, paging) = (parse_body(&body)?, parse_body(&body)?);
+                Json(iam::list_virtual_mfa_devices(s, c, req, paging).await?).into_response()
+            }
+            Action::ListUsers => {
+                let (req, paging) = (parse_body(&body)?, parse_body(&body)?);
+                Json(iam::list_users(s, c, req, paging).await?).into_response()
+            }
+            Action::ListAccessKeys => {
+                let (req, paging) = (parse_body(&body)?, parse_body(&body)?);
+                Json(iam::list_access_keys(s, c, req, paging).await?).into_response()
+            }
+            Action::UnlockMfaDevice => {
+                Json(iam::unlock_mfa_device(s, c, parse_body(&body)?).await?).into_response()
+            }
+            _ => return Err(Error::Validation("Unknown action.".into())),
+        },
+    )
 }

@@ -1,0 +1,232 @@
+//! Every action mfa-resync performs, audits or authorises, in one list: its name (on the wire,
+//! in the audit trail and in the IAM Query API's `Action=`), the IAM action a policy grants it
+//! by (`iam:ResyncMFADevice`), and where it is served. The JSON router, the Query dispatcher,
+//! the CSRF layer's audit of refusals and the browser app's audit filter all read this list, so
+//! adding an action is one line here and one implementation in the backend.
+
+/// One action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// An IAM user's password (`POST /api/sign-in`).
+    SignIn,
+    /// The root user's email and password (`POST /api/sign-in/root`).
+    SignInRoot,
+    /// The MFA step of a sign-in (`POST /api/sign-in/mfa`).
+    SignInMfa,
+    /// Ending a session (`POST /api/sign-out`).
+    SignOut,
+    /// `ListMFADevices`.
+    ListMfaDevices,
+    /// `ResyncMFADevice`.
+    ResyncMfaDevice,
+    /// `EnableMFADevice`.
+    EnableMfaDevice,
+    /// `DeactivateMFADevice`.
+    DeactivateMfaDevice,
+    /// `CreateVirtualMFADevice`.
+    CreateVirtualMfaDevice,
+    /// `DeleteVirtualMFADevice`.
+    DeleteVirtualMfaDevice,
+    /// `ListVirtualMFADevices`.
+    ListVirtualMfaDevices,
+    /// `ListUsers`.
+    ListUsers,
+    /// `ListAccessKeys`.
+    ListAccessKeys,
+    /// `UnlockMFADevice` (ours, not IAM's): clears a device's throttle and lock.
+    UnlockMfaDevice,
+    /// `LookupEvents`: the audit trail (`POST /api/audit/LookupEvents`).
+    LookupEvents,
+    /// `GetUser` (the IAM Query API only).
+    GetUser,
+    /// `DeleteAccessKey` (the IAM Query API only).
+    DeleteAccessKey,
+}
+
+/// Where an action is served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Surface {
+    /// The JSON API's path, when the browser app's API serves it.
+    pub json_path: Option<&'static str>,
+    /// Whether the IAM Query API (`POST /`, the `aws` CLI and SDKs) serves it.
+    pub query: bool,
+}
+
+/// Path of every IAM action on the JSON API: `POST {IAM_PATH_PREFIX}{Action}`.
+pub const IAM_PATH_PREFIX: &str = "/api/iam/";
+
+impl Action {
+    /// Every action.
+    pub const ALL: [Action; 17] = [
+        Action::SignIn,
+        Action::SignInRoot,
+        Action::SignInMfa,
+        Action::SignOut,
+        Action::ListMfaDevices,
+        Action::ResyncMfaDevice,
+        Action::EnableMfaDevice,
+        Action::DeactivateMfaDevice,
+        Action::CreateVirtualMfaDevice,
+        Action::DeleteVirtualMfaDevice,
+        Action::ListVirtualMfaDevices,
+        Action::ListUsers,
+        Action::ListAccessKeys,
+        Action::UnlockMfaDevice,
+        Action::LookupEvents,
+        Action::GetUser,
+        Action::DeleteAccessKey,
+    ];
+
+    /// The name, exactly as IAM spells it (`ResyncMFADevice`), or ours for the sign-in steps.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Action::SignIn => "SignIn",
+            Action::SignInRoot => "SignInRoot",
+            Action::SignInMfa => "SignInMFA",
+            Action::SignOut => "SignOut",
+            Action::ListMfaDevices => "ListMFADevices",
+            Action::ResyncMfaDevice => "ResyncMFADevice",
+            Action::EnableMfaDevice => "EnableMFADevice",
+            Action::DeactivateMfaDevice => "DeactivateMFADevice",
+            Action::CreateVirtualMfaDevice => "CreateVirtualMFADevice",
+            Action::DeleteVirtualMfaDevice => "DeleteVirtualMFADevice",
+            Action::ListVirtualMfaDevices => "ListVirtualMFADevices",
+            Action::ListUsers => "ListUsers",
+            Action::ListAccessKeys => "ListAccessKeys",
+            Action::UnlockMfaDevice => "UnlockMFADevice",
+            Action::LookupEvents => "LookupEvents",
+            Action::GetUser => "GetUser",
+            Action::DeleteAccessKey => "DeleteAccessKey",
+        }
+    }
+
+    /// The IAM action a policy statement grants it by (`iam:ResyncMFADevice`); `None` for the
+    /// sign-in steps, which need no permission.
+    pub const fn iam_action(self) -> Option<&'static str> {
+        Some(match self {
+            Action::SignIn | Action::SignInRoot | Action::SignInMfa | Action::SignOut => {
+                return None;
+            }
+            Action::ListMfaDevices => "iam:ListMFADevices",
+            Action::ResyncMfaDevice => "iam:ResyncMFADevice",
+            Action::EnableMfaDevice => "iam:EnableMFADevice",
+            Action::DeactivateMfaDevice => "iam:DeactivateMFADevice",
+            Action::CreateVirtualMfaDevice => "iam:CreateVirtualMFADevice",
+            Action::DeleteVirtualMfaDevice => "iam:DeleteVirtualMFADevice",
+            Action::ListVirtualMfaDevices => "iam:ListVirtualMFADevices",
+            Action::ListUsers => "iam:ListUsers",
+            Action::ListAccessKeys => "iam:ListAccessKeys",
+            Action::UnlockMfaDevice => "iam:UnlockMFADevice",
+            Action::LookupEvents => "iam:LookupEvents",
+            Action::GetUser => "iam:GetUser",
+            Action::DeleteAccessKey => "iam:DeleteAccessKey",
+        })
+    }
+
+    /// Where it is served.
+    pub const fn surface(self) -> Surface {
+        let (json_path, query) = match self {
+            Action::SignIn => (Some("/api/sign-in"), false),
+            Action::SignInRoot => (Some("/api/sign-in/root"), false),
+            Action::SignInMfa => (Some("/api/sign-in/mfa"), false),
+            Action::SignOut => (Some("/api/sign-out"), false),
+            Action::LookupEvents => (Some("/api/audit/LookupEvents"), false),
+            Action::GetUser | Action::DeleteAccessKey => (None, true),
+            Action::ListMfaDevices => (Some("/api/iam/ListMFADevices"), true),
+            Action::ResyncMfaDevice => (Some("/api/iam/ResyncMFADevice"), true),
+            Action::EnableMfaDevice => (Some("/api/iam/EnableMFADevice"), true),
+            Action::DeactivateMfaDevice => (Some("/api/iam/DeactivateMFADevice"), true),
+            Action::CreateVirtualMfaDevice => (Some("/api/iam/CreateVirtualMFADevice"), true),
+            Action::DeleteVirtualMfaDevice => (Some("/api/iam/DeleteVirtualMFADevice"), true),
+            Action::ListVirtualMfaDevices => (Some("/api/iam/ListVirtualMFADevices"), true),
+            Action::ListUsers => (Some("/api/iam/ListUsers"), true),
+            Action::ListAccessKeys => (Some("/api/iam/ListAccessKeys"), true),
+            Action::UnlockMfaDevice => (Some("/api/iam/UnlockMFADevice"), false),
+        };
+        Surface { json_path, query }
+    }
+
+    /// The action of this exact name (`ResyncMFADevice`; case matters, as in AWS).
+    pub fn parse(name: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// The action the JSON API serves at this exact path, if any.
+    pub fn of_json_path(path: &str) -> Option<Action> {
+        Action::ALL
+            .into_iter()
+            .find(|a| a.surface().json_path == Some(path))
+    }
+
+    /// The action the IAM Query API serves under this exact `Action=` name, if any.
+    pub fn of_query_name(name: &str) -> Option<Action> {
+        Action::parse(name).filter(|a| a.surface().query)
+    }
+
+    /// Whether the browser app's audit filter offers it: the sign-in steps and what changes a
+    /// device (the list actions are audited too, and the API filters on them).
+    pub const fn in_audit_filter(self) -> bool {
+        !matches!(
+            self,
+            Action::ListMfaDevices
+                | Action::ListVirtualMfaDevices
+                | Action::ListUsers
+                | Action::ListAccessKeys
+                | Action::LookupEvents
+                | Action::GetUser
+                | Action::DeleteAccessKey
+        )
+    }
+}
+
+impl core::fmt::Display for Action {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_is_listed_once_and_parses_back() {
+        for (i, a) in Action::ALL.into_iter().enumerate() {
+            assert_eq!(Action::parse(a.name()), Some(a));
+            assert!(!Action::ALL[..i].contains(&a), "{a} listed twice");
+            // Names are letters only: the audit filter's rule (`LookupEvents`' `Action`).
+            assert!(a.name().bytes().all(|b| b.is_ascii_alphabetic()), "{a}");
+        }
+        assert_eq!(Action::parse("resyncmfadevice"), None);
+        assert_eq!(Action::parse("DeleteAccount"), None);
+    }
+
+    #[test]
+    fn iam_paths_and_policy_names_follow_the_name() {
+        for a in Action::ALL {
+            if let Some(iam) = a.iam_action() {
+                assert_eq!(iam, format!("iam:{}", a.name()));
+            }
+            if let Some(path) = a.surface().json_path
+                && let Some(name) = path.strip_prefix(IAM_PATH_PREFIX)
+            {
+                assert_eq!(name, a.name());
+                assert!(a.iam_action().is_some(), "{a}");
+            }
+            if let Some(path) = a.surface().json_path {
+                assert_eq!(Action::of_json_path(path), Some(a));
+            }
+            assert_eq!(Action::of_query_name(a.name()).is_some(), a.surface().query);
+        }
+        assert_eq!(
+            Action::of_json_path("/api/iam/ResyncMFADevice"),
+            Some(Action::ResyncMfaDevice)
+        );
+        assert_eq!(Action::of_json_path("/api/iam/DeleteAccount"), None);
+        assert_eq!(Action::of_json_path("/api/sign-in/mfa/"), None);
+        assert_eq!(Action::of_query_name("UnlockMFADevice"), None);
+        assert_eq!(Action::of_query_name("GetUser"), Some(Action::GetUser));
+        // Sign-in steps need no permission.
+        assert_eq!(Action::SignInMfa.iam_action(), None);
+    }
+}
