@@ -1,45 +1,63 @@
-//! Administration from the command line: accounts, users, device import and unlock.
+//! The operator's operations (accounts, users, device import, unlock, access keys) as plain
+//! functions of values: the command line (`crate::cli`) reads the arguments and standard input
+//! and prints; the demo seed calls the same functions.
 
 use anyhow::{Context, anyhow, bail};
-use clap::Args;
 use data_encoding::BASE32_NOPAD;
 use shared::api::DeviceKind;
 use shared::secret::Secret;
 
-use crate::clock::now_ms;
 use crate::crypto::random_bytes;
-use crate::iam::{validate_serial, validate_user_name};
+use crate::iam::{CreatedAccessKey, create_access_key, validate_serial, validate_user_name};
 use crate::policy::{ADMIN_POLICY, MANAGE_OWN_MFA_POLICY, Policy, SELF_SERVICE_POLICY};
 use crate::state::AppState;
-use crate::storage::{NewDevice, NewPrincipal, StoredState};
+use crate::storage::{AccountRow, NewDevice, NewPrincipal, PrincipalRow, StoredState};
 
-/// `device import`.
-#[derive(Debug, Args)]
-pub struct ImportArgs {
+/// A device to import, as a vendor ships it (the seed comes separately).
+#[derive(Clone, Debug)]
+pub struct DeviceImport {
     /// Account id or alias.
-    #[arg(long)]
     pub account: String,
-    /// The owner (an IAM user).
-    #[arg(long, conflicts_with = "root", required_unless_present = "root")]
+    /// The owner: an IAM user, or the root user when `None`.
     pub user_name: Option<String>,
-    /// The owner is the root user.
-    #[arg(long)]
-    pub root: bool,
     /// The serial number.
-    #[arg(long)]
     pub serial: String,
-    /// `virtual`, `hardware-totp`, `hardware-hotp` or `fido` (no seed).
-    #[arg(long)]
-    pub kind: String,
+    /// The kind.
+    pub kind: DeviceKind,
     /// Code length.
-    #[arg(long, default_value_t = 6)]
     pub digits: u8,
     /// TOTP step in seconds.
-    #[arg(long, default_value_t = 30)]
     pub step: u32,
     /// HOTP: the token's next counter.
-    #[arg(long, default_value_t = 0)]
     pub counter: u64,
+}
+
+/// The account with this id or alias.
+async fn account(state: &AppState, account: &str) -> anyhow::Result<AccountRow> {
+    state
+        .storage
+        .find_account(account)
+        .await?
+        .ok_or_else(|| anyhow!("no account {account}"))
+}
+
+/// The IAM user `user_name` of `account`, or its root user for `None`.
+async fn principal(
+    state: &AppState,
+    account: &AccountRow,
+    user_name: Option<&str>,
+) -> anyhow::Result<PrincipalRow> {
+    match user_name {
+        Some(name) => state.storage.find_user(&account.id, name).await?,
+        None => state.storage.find_root(&account.id).await?,
+    }
+    .ok_or_else(|| {
+        anyhow!(
+            "no such user {} in account {}",
+            user_name.unwrap_or("root"),
+            account.id
+        )
+    })
 }
 
 /// A fresh `AIDA…` user id.
@@ -78,7 +96,7 @@ pub async fn create_account(
         bail!("the root email must be an email address");
     }
     let hash = state.passwords.hash(password).await?;
-    let now = now_ms();
+    let now = state.clock.now_ms();
     state
         .storage
         .insert_account(&id, alias, now)
@@ -126,11 +144,7 @@ pub async fn create_user(
 ) -> anyhow::Result<i64> {
     validate_user_name(user_name)?;
     crate::password::validate_new(password)?;
-    let account = state
-        .storage
-        .find_account(account)
-        .await?
-        .ok_or_else(|| anyhow!("no account {account}"))?;
+    let account = self::account(state, account).await?;
     let policy = policy.map(policy_document).transpose()?;
     let hash = state.passwords.hash(password).await?;
     let id = state
@@ -141,7 +155,7 @@ pub async fn create_user(
             email: None,
             user_id: &new_user_id()?,
             password_hash: &hash,
-            now_ms: now_ms(),
+            now_ms: state.clock.now_ms(),
         })
         .await
         .with_context(|| format!("creating user {user_name} (does it exist already?)"))?;
@@ -152,25 +166,16 @@ pub async fn create_user(
 }
 
 /// Imports a device with `seed` (`None` for a FIDO key) and an initial state.
-pub async fn insert_device(
+pub async fn import_device(
     state: &AppState,
-    args: &ImportArgs,
+    import: &DeviceImport,
     seed: Option<&Secret>,
     initial: StoredState,
 ) -> anyhow::Result<()> {
-    validate_serial(&args.serial)?;
-    let kind =
-        DeviceKind::parse(&args.kind).ok_or_else(|| anyhow!("unknown kind {}", args.kind))?;
-    let account = state
-        .storage
-        .find_account(&args.account)
-        .await?
-        .ok_or_else(|| anyhow!("no account {}", args.account))?;
-    let owner = match &args.user_name {
-        Some(name) => state.storage.find_user(&account.id, name).await?,
-        None => state.storage.find_root(&account.id).await?,
-    }
-    .ok_or_else(|| anyhow!("no such owner"))?;
+    validate_serial(&import.serial)?;
+    let kind = import.kind;
+    let account = account(state, &import.account).await?;
+    let owner = principal(state, &account, import.user_name.as_deref()).await?;
     if kind.has_codes() != seed.is_some() {
         bail!(
             "a {} device {} a seed",
@@ -180,85 +185,67 @@ pub async fn insert_device(
     }
     // Security rule 1: six digits, or eight for an HOTP token enrolled with eight; a code of
     // any other length is refused before any lookup, so such a device could never be used.
-    let digits_ok = args.digits == 6 || (args.digits == 8 && kind == DeviceKind::HardwareHotp);
-    if !digits_ok || args.step == 0 {
+    let digits_ok = import.digits == 6 || (import.digits == 8 && kind == DeviceKind::HardwareHotp);
+    if !digits_ok || import.step == 0 {
         bail!("digits must be 6 (or 8 for a hardware-hotp token) and the step positive");
     }
     let sealed = seed
-        .map(|s| state.cipher.encrypt(&args.serial, s.as_bytes()))
+        .map(|s| state.cipher.encrypt(&import.serial, s.as_bytes()))
         .transpose()?;
-    let now = now_ms();
+    let now = state.clock.now_ms();
     state
         .storage
         .insert_device(NewDevice {
             account_id: &account.id,
-            serial_number: &args.serial,
+            serial_number: &import.serial,
             kind: kind.as_str(),
             owner_id: Some(owner.id),
             seed: sealed.as_deref(),
-            digits: i64::from(args.digits),
-            period: i64::from(args.step),
+            digits: i64::from(import.digits),
+            period: i64::from(import.step),
             state: initial,
             enabled_at: Some(now),
             now_ms: now,
         })
         .await
-        .with_context(|| format!("importing {} (does it exist already?)", args.serial))?;
+        .with_context(|| format!("importing {} (does it exist already?)", import.serial))?;
     Ok(())
 }
 
-/// `device import`: the Base32 seed comes on standard input.
-pub async fn import_device(state: &AppState, args: &ImportArgs) -> anyhow::Result<()> {
-    let seed = if args.kind == DeviceKind::Fido.as_str() {
-        None
-    } else {
-        let text = crate::cli::read_stdin_line()?;
-        Some(Secret::from_base32_typed(&text).map_err(|e| anyhow!("the seed: {e}"))?)
-    };
-    let initial = StoredState {
-        drift_steps: 0,
-        last_used_step: -1,
-        hotp_counter: args.counter as i64,
-    };
-    insert_device(state, args, seed.as_ref(), initial).await?;
-    println!("imported {}", args.serial);
-    Ok(())
-}
-
-/// `device unlock`.
+/// `device unlock`: clears a device's failure counter, throttle and lock.
 pub async fn unlock_device(state: &AppState, account: &str, serial: &str) -> anyhow::Result<()> {
-    let account = state
-        .storage
-        .find_account(account)
-        .await?
-        .ok_or_else(|| anyhow!("no account {account}"))?;
+    let account = self::account(state, account).await?;
     let dev = state
         .storage
         .device(&account.id, serial)
         .await?
         .ok_or_else(|| anyhow!("no device {serial}"))?;
     state.storage.unlock_device(dev.id).await?;
-    println!("unlocked {serial}");
     Ok(())
 }
 
-/// `user unlock`: clears the password throttle of a user (`None`: the root user).
+/// `user unlock`: clears the password throttle of a user (`None`: the root user); returns its
+/// ARN.
 pub async fn unlock_user(
     state: &AppState,
     account: &str,
     user_name: Option<&str>,
-) -> anyhow::Result<()> {
-    let account = state
-        .storage
-        .find_account(account)
-        .await?
-        .ok_or_else(|| anyhow!("no account {account}"))?;
-    let principal = match user_name {
-        Some(name) => state.storage.find_user(&account.id, name).await?,
-        None => state.storage.find_root(&account.id).await?,
-    }
-    .ok_or_else(|| anyhow!("no such user"))?;
+) -> anyhow::Result<String> {
+    let account = self::account(state, account).await?;
+    let principal = principal(state, &account, user_name).await?;
     state.storage.unlock_principal(principal.id).await?;
-    println!("unlocked {}", principal.arn());
-    Ok(())
+    Ok(principal.arn())
+}
+
+/// `access-key create`: a new access key of the user (`None`: the root user), with its secret.
+pub async fn create_access_key_for(
+    state: &AppState,
+    account: &str,
+    user_name: Option<&str>,
+) -> anyhow::Result<CreatedAccessKey> {
+    let account = self::account(state, account).await?;
+    let principal = principal(state, &account, user_name).await?;
+    create_access_key(state, &principal)
+        .await
+        .context("creating the access key")
 }

@@ -80,7 +80,7 @@ pub async fn record_outcome(
     };
     let event = NewAuditEvent {
         account_id: entry.account_id,
-        event_time: crate::clock::now_ms(),
+        event_time: state.clock.now_ms(),
         actor: entry.actor,
         action: entry.action,
         target_user: entry.target_user,

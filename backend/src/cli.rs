@@ -1,21 +1,28 @@
-//! The command line of the `mfa-resync` binary. Secrets and passwords are read from standard
-//! input or the environment, never from arguments.
+//! The command line of the `mfa-resync` binary: clap's arguments, standard input and what is
+//! printed. Secrets and passwords are read from standard input or the environment, never from
+//! arguments. The operations themselves are [`crate::admin`]'s, [`crate::demo`]'s and
+//! [`crate::http::serve`].
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
+use shared::api::DeviceKind;
+use shared::secret::Secret;
+use tracing_subscriber::EnvFilter;
 
+use crate::admin::{self, DeviceImport};
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::SeedCipher;
-use crate::headers::WebAssets;
+use crate::http::{self, ServeOptions, WebAssets};
 use crate::password::Passwords;
 use crate::state::AppState;
-use crate::storage::Storage;
+use crate::storage::{Storage, StoredState};
 
 /// mfa-resync: self-service MFA resynchronisation, modelled on AWS IAM.
 #[derive(Debug, Parser)]
@@ -57,7 +64,58 @@ pub enum Command {
     Device(DeviceCommand),
     /// Access keys for the IAM Query API (the aws CLI, boto3).
     #[command(subcommand)]
-    AccessKey(crate::query::cli::AccessKeyCommand),
+    AccessKey(AccessKeyCommand),
+}
+
+/// `access-key …`: an operator creates the access key an `aws` CLI or boto3 signs with. The
+/// secret is printed this once and never again (the server keeps it sealed).
+#[derive(Debug, Subcommand)]
+pub enum AccessKeyCommand {
+    /// Create an access key for the Query API (IAM user or root user); prints the key id and
+    /// the secret once.
+    Create {
+        /// Account id or alias.
+        #[arg(long)]
+        account: String,
+        /// The IAM user.
+        #[arg(long, conflicts_with = "root", required_unless_present = "root")]
+        user_name: Option<String>,
+        /// The account's root user.
+        #[arg(long)]
+        root: bool,
+        /// Print IAM's `CreateAccessKey` answer as JSON: `{"AccessKey":{…}}`.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `device import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Account id or alias.
+    #[arg(long)]
+    pub account: String,
+    /// The owner (an IAM user).
+    #[arg(long, conflicts_with = "root", required_unless_present = "root")]
+    pub user_name: Option<String>,
+    /// The owner is the root user.
+    #[arg(long)]
+    pub root: bool,
+    /// The serial number.
+    #[arg(long)]
+    pub serial: String,
+    /// `virtual`, `hardware-totp`, `hardware-hotp` or `fido` (no seed).
+    #[arg(long)]
+    pub kind: String,
+    /// Code length.
+    #[arg(long, default_value_t = 6)]
+    pub digits: u8,
+    /// TOTP step in seconds.
+    #[arg(long, default_value_t = 30)]
+    pub step: u32,
+    /// HOTP: the token's next counter.
+    #[arg(long, default_value_t = 0)]
+    pub counter: u64,
 }
 
 /// `serve`.
@@ -149,7 +207,7 @@ pub enum UserCommand {
 #[derive(Debug, Subcommand)]
 pub enum DeviceCommand {
     /// Import a device (Base32 seed on standard input, as vendors ship hardware tokens).
-    Import(crate::admin::ImportArgs),
+    Import(ImportArgs),
     /// Clear a device's failure counter, throttle and lock.
     Unlock {
         /// Account id or alias.
@@ -164,7 +222,7 @@ pub enum DeviceCommand {
 /// Parses the command line, runs it, and reports errors on stderr.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    crate::telemetry::init();
+    init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -184,6 +242,17 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Logs to stderr; `RUST_LOG` overrides the default `info,sqlx=warn`.
+fn init_logging() {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
 /// Opens the database (migrating it) and the key, then runs the command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let storage = Storage::open(&cli.db)
@@ -196,33 +265,40 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let key_env = std::env::var("MFA_RESYNC_KEY").ok();
     let cipher = SeedCipher::load(key_env.as_deref(), &key_file)?;
     let mut settings = Settings::default();
-    let web = match &cli.command {
+    if let Command::Serve(a) = &cli.command {
+        settings.resync_window = a.resync_window;
+        settings.allowed_origins = a.allow_origin.clone();
+    }
+    let state = AppState {
+        storage: storage.clone(),
+        cipher: Arc::new(cipher),
+        passwords: Passwords::new()?,
+        settings: Arc::new(settings),
+        clock: Clock::system(),
+    };
+    let result = command(&state, cli.command).await;
+    storage.close().await;
+    result
+}
+
+/// Runs one command: its arguments and standard input in, its output printed.
+async fn command(state: &AppState, command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Serve(a) => {
-            settings.resync_window = a.resync_window;
-            settings.allowed_origins = a.allow_origin.clone();
-            match &a.dist {
+            let web = match &a.dist {
                 Some(dir) => {
                     Some(Arc::new(WebAssets::load(dir).with_context(|| {
                         format!("reading {}/index.html", dir.display())
                     })?))
                 }
                 None => None,
-            }
+            };
+            let options = ServeOptions { addr: a.addr, web };
+            http::serve(state.clone(), options).await
         }
-        _ => None,
-    };
-    let state = AppState {
-        storage: storage.clone(),
-        cipher: Arc::new(cipher),
-        passwords: Passwords::new()?,
-        settings: Arc::new(settings),
-        web,
-    };
-    let result = match cli.command {
-        Command::Serve(a) => serve(state.clone(), a.addr).await,
         Command::Demo(a) => match a.command {
-            Some(DemoCommand::Codes { serial }) => crate::demo::print_codes(&state, &serial).await,
-            None => crate::demo::run(&state, a.json).await,
+            Some(DemoCommand::Codes { serial }) => crate::demo::print_codes(state, &serial).await,
+            None => crate::demo::run(state, a.json).await,
         },
         Command::Account(AccountCommand::Create {
             alias,
@@ -230,14 +306,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             account_id,
         }) => {
             let password = read_stdin_line()?;
-            let id = crate::admin::create_account(
-                &state,
-                account_id.as_deref(),
-                &alias,
-                &root_email,
-                &password,
-            )
-            .await?;
+            let id =
+                admin::create_account(state, account_id.as_deref(), &alias, &root_email, &password)
+                    .await?;
             println!("{id}");
             Ok(())
         }
@@ -247,23 +318,82 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             policy,
         }) => {
             let password = read_stdin_line()?;
-            crate::admin::create_user(&state, &account, &user_name, &password, policy.as_deref())
-                .await?;
+            admin::create_user(state, &account, &user_name, &password, policy.as_deref()).await?;
             Ok(())
-        }
-        Command::Device(DeviceCommand::Import(args)) => {
-            crate::admin::import_device(&state, &args).await
         }
         Command::User(UserCommand::Unlock {
             account, user_name, ..
-        }) => crate::admin::unlock_user(&state, &account, user_name.as_deref()).await,
-        Command::Device(DeviceCommand::Unlock { account, serial }) => {
-            crate::admin::unlock_device(&state, &account, &serial).await
+        }) => {
+            let arn = admin::unlock_user(state, &account, user_name.as_deref()).await?;
+            println!("unlocked {arn}");
+            Ok(())
         }
-        Command::AccessKey(c) => crate::query::cli::run(&state, c).await,
+        Command::Device(DeviceCommand::Import(args)) => import_device(state, args).await,
+        Command::Device(DeviceCommand::Unlock { account, serial }) => {
+            admin::unlock_device(state, &account, &serial).await?;
+            println!("unlocked {serial}");
+            Ok(())
+        }
+        Command::AccessKey(AccessKeyCommand::Create {
+            account,
+            user_name,
+            root: _,
+            json,
+        }) => {
+            let key = admin::create_access_key_for(state, &account, user_name.as_deref()).await?;
+            if json {
+                let out = serde_json::json!({
+                    "AccessKey": {
+                        "UserName": key.user_name,
+                        "AccessKeyId": key.access_key_id,
+                        "Status": key.status,
+                        "SecretAccessKey": key.secret_access_key.as_str(),
+                        "CreateDate": key.create_date,
+                    }
+                });
+                println!("{out}");
+            } else {
+                println!("AccessKeyId:     {}", key.access_key_id);
+                println!("SecretAccessKey: {}", key.secret_access_key.as_str());
+                println!("UserName:        {}", key.user_name);
+                println!(
+                    "The secret is shown this once. For the aws CLI: aws configure, then \
+                     aws iam list-mfa-devices --user-name {} --endpoint-url http://SERVER/",
+                    key.user_name
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `device import`: the Base32 seed comes on standard input (none for a FIDO key).
+async fn import_device(state: &AppState, args: ImportArgs) -> anyhow::Result<()> {
+    let kind =
+        DeviceKind::parse(&args.kind).ok_or_else(|| anyhow!("unknown kind {}", args.kind))?;
+    let seed = if kind.has_codes() {
+        let text = read_stdin_line()?;
+        Some(Secret::from_base32_typed(&text).map_err(|e| anyhow!("the seed: {e}"))?)
+    } else {
+        None
     };
-    storage.close().await;
-    result
+    let import = DeviceImport {
+        account: args.account,
+        user_name: args.user_name,
+        serial: args.serial,
+        kind,
+        digits: args.digits,
+        step: args.step,
+        counter: args.counter,
+    };
+    let initial = StoredState {
+        drift_steps: 0,
+        last_used_step: -1,
+        hotp_counter: args.counter as i64,
+    };
+    admin::import_device(state, &import, seed.as_ref(), initial).await?;
+    println!("imported {}", import.serial);
+    Ok(())
 }
 
 fn default_key_file(db: &Path) -> PathBuf {
@@ -274,7 +404,7 @@ fn default_key_file(db: &Path) -> PathBuf {
 }
 
 /// Standard input up to the first line end (a password or a seed).
-pub fn read_stdin_line() -> anyhow::Result<String> {
+fn read_stdin_line() -> anyhow::Result<String> {
     let mut text = String::new();
     std::io::stdin().read_to_string(&mut text)?;
     let line = text.lines().next().unwrap_or("").to_owned();
@@ -282,60 +412,4 @@ pub fn read_stdin_line() -> anyhow::Result<String> {
         bail!("expected the secret on standard input");
     }
     Ok(line)
-}
-
-async fn serve(state: AppState, addr: SocketAddr) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("binding {addr}"))?;
-    let local = listener.local_addr()?;
-    let sweeper = tokio::spawn(sweep_sessions(state.clone()));
-    let app = crate::app(state);
-    println!("listening on http://{local}");
-    std::io::stdout().flush()?;
-    tracing::info!(%local, "listening");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
-    sweeper.abort();
-    tracing::info!("stopped");
-    Ok(())
-}
-
-/// Deletes expired sessions every ten minutes.
-async fn sweep_sessions(state: AppState) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
-    loop {
-        tick.tick().await;
-        let now = crate::clock::now_ms();
-        let s = &state.settings;
-        if let Err(e) = state
-            .storage
-            .delete_expired_sessions(now - s.session_idle_ms, now - s.session_absolute_ms)
-            .await
-        {
-            tracing::warn!(error = %e, "session sweep failed");
-        }
-    }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
 }

@@ -1,13 +1,57 @@
-//! The server clock: the only source of time for every decision (security rule 20).
+//! The server clock: the only source of time for every decision (security rule 20). It lives
+//! in the application state ([`crate::AppState::clock`]): the system clock in `serve` and the
+//! commands, a [`Clock::manual`] one in tests, which move it instead of waiting or rewriting
+//! stored times.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+/// Where the time comes from; cheap to clone (clones share a manual clock's time).
+#[derive(Clone, Debug)]
+pub struct Clock(Source);
+
+#[derive(Clone, Debug)]
+enum Source {
+    System,
+    Manual(Arc<AtomicI64>),
+}
+
+impl Clock {
+    /// The operating system's clock.
+    pub fn system() -> Clock {
+        Clock(Source::System)
+    }
+
+    /// A clock that stands at `now_ms` until it is moved ([`Clock::advance`], [`Clock::set`]).
+    pub fn manual(now_ms: i64) -> Clock {
+        Clock(Source::Manual(Arc::new(AtomicI64::new(now_ms))))
+    }
+
+    /// Milliseconds since the Unix epoch.
+    pub fn now_ms(&self) -> i64 {
+        match &self.0 {
+            Source::System => SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or(0),
+            Source::Manual(ms) => ms.load(Ordering::SeqCst),
+        }
+    }
+
+    /// Moves a manual clock by `ms` (a system clock cannot be moved: ignored).
+    pub fn advance(&self, ms: i64) {
+        if let Source::Manual(now) = &self.0 {
+            now.fetch_add(ms, Ordering::SeqCst);
+        }
+    }
+
+    /// Sets a manual clock to `now_ms` (a system clock cannot be set: ignored).
+    pub fn set(&self, now_ms: i64) {
+        if let Source::Manual(now) = &self.0 {
+            now.store(now_ms, Ordering::SeqCst);
+        }
+    }
 }
 
 /// RFC 3339 UTC with second precision, e.g. `2026-11-29T15:04:05Z`.
@@ -45,6 +89,20 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 #[cfg(test)]
 mod tests {
+    use super::Clock;
+
+    #[test]
+    fn a_manual_clock_moves_only_when_told_and_clones_share_it() {
+        let clock = Clock::manual(1_000);
+        let copy = clock.clone();
+        assert_eq!(clock.now_ms(), 1_000);
+        clock.advance(30_000);
+        assert_eq!(copy.now_ms(), 31_000);
+        copy.set(5);
+        assert_eq!(clock.now_ms(), 5);
+        assert!(Clock::system().now_ms() > 1_700_000_000_000);
+    }
+
     #[test]
     fn formats_known_instants() {
         assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");

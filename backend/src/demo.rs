@@ -7,15 +7,14 @@ use anyhow::{Context, anyhow};
 use serde::Serialize;
 use shared::api::DeviceKind;
 use shared::code::Digits;
-use shared::otp::{Totp, format_code, hotp};
+use shared::otp::{format_code, hotp};
 use shared::otpauth::{OtpauthKind, OtpauthUri};
 use shared::secret::Secret;
 
-use crate::admin::{ImportArgs, create_account, create_user, insert_device};
-use crate::clock::now_ms;
+use crate::admin::{DeviceImport, create_account, create_user, import_device};
 use crate::crypto::random_bytes;
 use crate::state::AppState;
-use crate::storage::StoredState;
+use crate::storage::{Generator, StoredState};
 
 /// The demo account's id.
 pub const ACCOUNT_ID: &str = "123456789012";
@@ -199,12 +198,11 @@ async fn ensure(state: &AppState) -> anyhow::Result<bool> {
         } else {
             None
         };
-        let args = ImportArgs {
+        let import = DeviceImport {
             account: ACCOUNT_ID.into(),
             user_name: d.owner.map(str::to_owned),
-            root: d.owner.is_none(),
             serial: d.serial.into(),
-            kind: d.kind.as_str().into(),
+            kind: d.kind,
             digits: 6,
             step: 30,
             counter: 0,
@@ -214,7 +212,7 @@ async fn ensure(state: &AppState) -> anyhow::Result<bool> {
             last_used_step: -1,
             hotp_counter: 0,
         };
-        insert_device(state, &args, seed.as_ref(), initial).await?;
+        import_device(state, &import, seed.as_ref(), initial).await?;
     }
     Ok(true)
 }
@@ -225,9 +223,9 @@ async fn describe(state: &AppState) -> anyhow::Result<DemoInfo> {
         let Some(row) = state.storage.device(ACCOUNT_ID, d.serial).await? else {
             continue; // deactivated or deleted since
         };
-        let secret = match &row.seed {
-            Some(blob) => Some(
-                Secret::from_bytes(state.cipher.decrypt(d.serial, blob)?.to_vec())
+        let secret = match &row.codes {
+            Some(codes) => Some(
+                Secret::from_bytes(state.cipher.decrypt(d.serial, &codes.sealed_seed)?.to_vec())
                     .map_err(|e| anyhow!("{e}"))?,
             ),
             None => None,
@@ -256,8 +254,11 @@ async fn describe(state: &AppState) -> anyhow::Result<DemoInfo> {
                 }
                 .to_uri()
             }),
-            digits: row.digits as u8,
-            period: row.period as u32,
+            digits: row.codes.as_ref().map_or(6, |c| c.digits.get()),
+            period: u32::try_from(row.period())
+                .ok()
+                .filter(|p| *p > 0)
+                .unwrap_or(30),
             drift_steps: row.state.drift_steps,
             counter: hotp_kind.then_some(HOTP_TOKEN_COUNTER),
             stored_counter: hotp_kind.then_some(row.state.hotp_counter as u64),
@@ -340,28 +341,14 @@ pub async fn print_codes(state: &AppState, serial: &str) -> anyhow::Result<()> {
         .device(&account.id, serial)
         .await?
         .with_context(|| format!("no device {serial}"))?;
-    let blob = row.seed.as_deref().context("a FIDO key shows no codes")?;
-    let secret = Secret::from_bytes(state.cipher.decrypt(serial, blob)?.to_vec())
+    let codes = row.codes.as_ref().context("a FIDO key shows no codes")?;
+    let secret = Secret::from_bytes(state.cipher.decrypt(serial, &codes.sealed_seed)?.to_vec())
         .map_err(|e| anyhow!("{e}"))?;
-    let digits = Digits::new(row.digits as u8).map_err(|e| anyhow!("{e}"))?;
-    if row.kind == DeviceKind::HardwareHotp.as_str() {
-        let from = HOTP_TOKEN_COUNTER.max(row.state.hotp_counter as u64);
-        for c in from..from + 3 {
-            println!(
-                "press {}: {}",
-                c - from + 1,
-                format_code(hotp(&secret, c, digits), digits)
-            );
-        }
-    } else {
-        let totp = Totp {
-            period: row.period as u32,
-            t0: 0,
-            digits,
-        };
-        let now = (now_ms() / 1000) as u64;
+    let digits = codes.digits;
+    if let Generator::Totp(totp) = codes.generator {
+        let now = (state.clock.now_ms() / 1000) as u64;
         let step = totp.step_at(now);
-        let left = totp.period as u64 - (now % totp.period as u64);
+        let left = u64::from(totp.period) - (now % u64::from(totp.period));
         println!(
             "now:  {} ({left} s left)",
             format_code(totp.code_for_step(&secret, step), digits)
@@ -370,6 +357,15 @@ pub async fn print_codes(state: &AppState, serial: &str) -> anyhow::Result<()> {
             "next: {}",
             format_code(totp.code_for_step(&secret, step + 1), digits)
         );
+    } else {
+        let from = HOTP_TOKEN_COUNTER.max(row.state.hotp_counter as u64);
+        for c in from..from + 3 {
+            println!(
+                "press {}: {}",
+                c - from + 1,
+                format_code(hotp(&secret, c, digits), digits)
+            );
+        }
     }
     Ok(())
 }

@@ -1,11 +1,10 @@
-//! The one error type of the server and its HTTP form (`{"Error":{"Code","Message"}}`).
-//!
-//! Actions return [`Error`]; only the HTTP boundary turns it into a response. Database and
-//! internal errors are logged with the request's span and sent as a bare `ServiceFailure`.
+//! The one error type of the server. Actions return [`Error`]; only the HTTP layer turns it
+//! into a response (`crate::http`, JSON for the browser's API, XML for the Query API). The
+//! constructors of the answers that must read the same wherever they are given (a device or
+//! user that does not exist or may not be seen, refused codes) live here, and so does the one
+//! mapping of a unique-constraint failure to `EntityAlreadyExists` ([`ResultExt`]).
 
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use shared::api::{ApiError, ErrorCode, ErrorResponse};
+use shared::api::ErrorCode;
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -93,12 +92,23 @@ impl Error {
     pub fn no_such_device() -> Error {
         Error::NoSuchEntity("No MFA device with this serial number was found for this user.".into())
     }
-}
 
-impl IntoResponse for Error {
-    fn into_response(self) -> Response {
-        let code = self.code();
-        let message = match &self {
+    /// The answer for a user name that names no user of the caller's account.
+    pub fn no_such_user(user_name: &str) -> Error {
+        Error::NoSuchEntity(format!("The user with name {user_name} cannot be found."))
+    }
+
+    /// A failure inside the server (a random generator, a cipher, an encoder): logged, sent
+    /// as a bare `ServiceFailure`.
+    pub fn internal(e: impl std::fmt::Display) -> Error {
+        Error::Internal(e.to_string())
+    }
+
+    /// The message a client may see: the error's own sentence, except for database and
+    /// internal errors, which are logged here (with the request's span) and answered with a
+    /// fixed sentence.
+    pub fn public_message(&self) -> String {
+        match self {
             Error::Database(e) => {
                 tracing::error!(error = %e, "database error");
                 "The service failed to process the request.".to_owned()
@@ -108,18 +118,25 @@ impl IntoResponse for Error {
                 "The service failed to process the request.".to_owned()
             }
             other => other.to_string(),
-        };
-        let status =
-            StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = ErrorResponse {
-            error: ApiError { code, message },
-        };
-        let mut response = (status, axum::Json(body)).into_response();
-        if let Error::LimitExceeded { retry_after, .. } = self {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }
-        response
+    }
+}
+
+/// Database results whose unique-constraint failure is the client's doing (a name taken
+/// between a check and the insert, or by a concurrent request): IAM's `EntityAlreadyExists`.
+pub trait ResultExt<T> {
+    /// `EntityAlreadyExists(message)` for a unique-constraint violation, `Database` for any
+    /// other database error.
+    fn on_unique(self, message: impl FnOnce() -> String) -> Result<T, Error>;
+}
+
+impl<T> ResultExt<T> for Result<T, sqlx::Error> {
+    fn on_unique(self, message: impl FnOnce() -> String) -> Result<T, Error> {
+        self.map_err(|e| match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                Error::EntityAlreadyExists(message())
+            }
+            _ => Error::Database(e),
+        })
     }
 }

@@ -27,7 +27,7 @@ impl Passwords {
         let params = Params::new(19 * 1024, 2, 1, None)
             .map_err(|e| Error::Internal(format!("argon2 params: {e}")))?;
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        let random = crate::crypto::random_bytes(16).map_err(|e| Error::Internal(e.to_string()))?;
+        let random = crate::crypto::random_bytes(16).map_err(Error::internal)?;
         let dummy_hash = argon
             .hash_password(&random)
             .map_err(|e| Error::Internal(format!("argon2: {e}")))?
@@ -46,7 +46,7 @@ impl Passwords {
                 .map_err(|e| Error::Internal(format!("argon2: {e}")))
         })
         .await
-        .map_err(|e| Error::Internal(e.to_string()))?
+        .map_err(Error::internal)?
     }
 
     /// Whether `password` matches `hash`; `None` verifies against a dummy and returns false.
@@ -63,7 +63,7 @@ impl Passwords {
                 .is_ok()
         })
         .await
-        .map_err(|e| Error::Internal(e.to_string()))?;
+        .map_err(Error::internal)?;
         Ok(ok && real)
     }
 }

@@ -1,11 +1,10 @@
-//! Server-side sessions (security rule 17): a random 256-bit token in an HttpOnly, SameSite=Strict,
-//! Secure cookie; only its SHA-256 is stored. Rotated at sign-in and at MFA; idle 30 min,
-//! absolute 12 h; a password-only session lives 10 min.
+//! Server-side sessions (security rule 17): a random 256-bit token, which the HTTP layer puts
+//! in an HttpOnly, SameSite=Strict, Secure cookie; only its SHA-256 is stored. Rotated at
+//! sign-in and at MFA; idle 30 min, absolute 12 h; a password-only session lives 10 min. Every
+//! limit is judged at the state's clock.
 
-use axum::http::{HeaderMap, HeaderValue, header};
 use data_encoding::{BASE64URL_NOPAD, HEXLOWER};
 use sha2::{Digest, Sha256};
-use shared::api::SESSION_COOKIE;
 
 use crate::crypto::random_bytes;
 use crate::error::Error;
@@ -37,8 +36,7 @@ pub async fn create(
     signed_in_at: i64,
     now_ms: i64,
 ) -> Result<NewSession, Error> {
-    let token =
-        BASE64URL_NOPAD.encode(&random_bytes(32).map_err(|e| Error::Internal(e.to_string()))?);
+    let token = BASE64URL_NOPAD.encode(&random_bytes(32).map_err(Error::internal)?);
     let row = SessionRow {
         token_hash: token_hash(&token),
         principal_id,
@@ -53,11 +51,8 @@ pub async fn create(
 
 /// The live session of this token with its principal, or `None` when unknown or expired (an
 /// expired one is deleted).
-pub async fn lookup(
-    state: &AppState,
-    token: &str,
-    now_ms: i64,
-) -> Result<Option<SessionWithPrincipal>, Error> {
+pub async fn lookup(state: &AppState, token: &str) -> Result<Option<SessionWithPrincipal>, Error> {
+    let now_ms = state.clock.now_ms();
     let hash = token_hash(token);
     let Some(found) = state.storage.session_with_principal(&hash).await? else {
         return Ok(None);
@@ -73,14 +68,11 @@ pub async fn lookup(
     Ok(Some(found))
 }
 
-/// The principal of this token's session if the session is live at `now_ms`, read only: not
-/// touched, and an expired one is left for [`lookup`] or the sweep (for attributing an audit
-/// event, e.g. a sign-out or a refused request).
-pub async fn live_principal(
-    state: &AppState,
-    token: &str,
-    now_ms: i64,
-) -> Result<Option<PrincipalRow>, Error> {
+/// The principal of this token's session if the session is live now, read only: not touched,
+/// and an expired one is left for [`lookup`] or the sweep (for attributing an audit event, e.g.
+/// a sign-out or a refused request).
+pub async fn live_principal(state: &AppState, token: &str) -> Result<Option<PrincipalRow>, Error> {
+    let now_ms = state.clock.now_ms();
     let found = state
         .storage
         .session_with_principal(&token_hash(token))
@@ -98,50 +90,19 @@ fn is_live(state: &AppState, row: &SessionRow, now_ms: i64) -> bool {
         || (row.mfa_pending && now_ms - row.signed_in_at > s.password_only_ms))
 }
 
-/// The session token from the request's `Cookie` headers.
-pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.to_owned())
-}
-
-/// `Set-Cookie` for a session token.
-pub fn set_cookie(token: &str) -> HeaderValue {
-    HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Secure; Path=/"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
-/// `Set-Cookie` that removes the session cookie.
-pub fn clear_cookie() -> HeaderValue {
-    HeaderValue::from_static(
-        "mfa_resync_session=; HttpOnly; SameSite=Strict; Secure; Path=/; Max-Age=0",
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_the_cookie_among_others() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            header::COOKIE,
-            HeaderValue::from_static("a=1; mfa_resync_session=tok; b=2"),
-        );
-        assert_eq!(token_from_headers(&h).as_deref(), Some("tok"));
-        assert_eq!(token_hash("tok").len(), 64);
-        let c = set_cookie("tok");
-        let c = c.to_str().unwrap();
-        for attr in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/"] {
-            assert!(c.contains(attr), "{c}");
+/// Deletes expired sessions every ten minutes, for as long as the server runs.
+pub async fn sweep_expired(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        let now = state.clock.now_ms();
+        let s = &state.settings;
+        if let Err(e) = state
+            .storage
+            .delete_expired_sessions(now - s.session_idle_ms, now - s.session_absolute_ms)
+            .await
+        {
+            tracing::warn!(error = %e, "session sweep failed");
         }
     }
 }

@@ -1,10 +1,11 @@
-//! What every request handler and action shares.
+//! What every action shares: the database, the seed cipher, password hashing, the limits and
+//! the clock. Nothing here knows HTTP.
 
 use std::sync::Arc;
 
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::SeedCipher;
-use crate::headers::WebAssets;
 use crate::password::Passwords;
 use crate::storage::Storage;
 
@@ -19,6 +20,6 @@ pub struct AppState {
     pub passwords: Passwords,
     /// Limits.
     pub settings: Arc<Settings>,
-    /// The built single-page app, when served.
-    pub web: Option<Arc<WebAssets>>,
+    /// The time every decision is made at.
+    pub clock: Clock,
 }

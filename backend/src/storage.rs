@@ -9,7 +9,7 @@ mod sessions;
 
 pub use access_keys::AccessKeyRow;
 pub use audit::{AuditFilter, AuditRow, NewAuditEvent};
-pub use devices::{DeviceRow, NewDevice, StoredState};
+pub use devices::{Codes, Device, Generator, NewDevice, StoredState};
 pub use sessions::{SessionRow, SessionWithPrincipal};
 
 use std::path::Path;
@@ -532,7 +532,7 @@ mod tests {
         // Counted, with the throttle scheme, and the row read as counted.
         for n in 1..=throttle::FREE_FAILURES {
             let dev = reserve("TOTP00001", alice, 6).await.unwrap();
-            assert_eq!((dev.id, dev.failures), (totp, n));
+            assert_eq!((dev.id, dev.throttle.failures), (totp, n));
             assert_eq!(dev.owner_name.as_deref(), Some("alice"));
             assert_eq!(dev.state, state);
             let t = storage.throttle_of(key).await.unwrap().unwrap();

@@ -1,12 +1,21 @@
-//! One throttle scheme for devices and passwords (security rules 7–10): after 5 consecutive
-//! failures, wait 30 s, doubling with each further failure up to 1 h; after 100, locked until an
-//! administrator unlocks. Every attempt is counted as a failure BEFORE it is evaluated, by one
-//! storage statement guarded by the throttle ([`reserve`]); only a success clears the count.
-//! So parallel requests cannot all pass a throttle read earlier, a cancelled request still
-//! counts, and a throttled attempt is never evaluated.
+//! One throttle scheme for devices and passwords (security rules 7–10), as a pure state
+//! machine: the state after each failure, and whether an attempt may be evaluated now.
+//!
+//! ```text
+//!   failures 0–4 ──failure──▶ 5: wait 30 s ──failure──▶ 6: wait 60 s … doubling … ≤ 1 h
+//!        ▲                                                               │
+//!        └──────────────── success (only a success) ◀────────────────────┤
+//!                                                                        ▼
+//!                                     100 failures: locked until an administrator unlocks
+//! ```
+//!
+//! Every attempt is counted as a failure BEFORE it is evaluated, by one storage statement that
+//! applies [`after_failure`] for the new count (built from this module's numbers by
+//! `crate::storage`, counted by `crate::iam`'s attempt reservation); only a success clears
+//! the count. So parallel requests cannot all pass a throttle read earlier, a cancelled request
+//! still counts, and a throttled attempt is never evaluated.
 
 use crate::error::Error;
-use crate::storage::{Storage, ThrottleKey};
 
 /// Failures before the first wait.
 pub const FREE_FAILURES: i64 = 5;
@@ -49,30 +58,6 @@ impl ThrottleState {
         }
         Ok(())
     }
-}
-
-/// Counts an attempt before it is evaluated, with the storage's guarded increment for `key`.
-/// Returns the reserved count and the time it was taken at, or the `LimitExceeded` to answer
-/// when throttled or locked, identical for right and wrong input (rule 10); `gone` when the row
-/// no longer exists. A wait that ends between the increment and the read is simply retried.
-pub async fn reserve(
-    storage: &Storage,
-    key: ThrottleKey<'_>,
-    gone: fn() -> Error,
-) -> Result<Reserved, Error> {
-    for _ in 0..3 {
-        let now = crate::clock::now_ms();
-        if let Some(count) = storage.reserve_attempt(key, now).await? {
-            return Ok(Reserved { count, now });
-        }
-        let stored = storage.throttle_of(key).await?.ok_or_else(gone)?;
-        // A fresh time: the wait may have been set by a request that read the clock after us.
-        stored.check(crate::clock::now_ms())?;
-    }
-    Err(Error::LimitExceeded {
-        retry_after: 1,
-        locked: false,
-    })
 }
 
 /// An attempt counted before its evaluation.

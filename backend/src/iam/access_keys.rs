@@ -9,13 +9,13 @@
 use data_encoding::{BASE32_NOPAD, BASE64};
 use serde::{Deserialize, Serialize};
 pub use shared::api::{AccessKeyMetadata, ListAccessKeysRequest, ListAccessKeysResponse};
-use shared::api::{EmptyResponse, Paging};
+use shared::api::{Action, EmptyResponse, Paging};
 use zeroize::Zeroizing;
 
-use super::devices::resolve_target;
+use super::authorize::{Visibility, authorize_user};
+use super::caller::{Caller, audited};
 use super::paging::{self, Position};
-use super::{Caller, access_denied, audited, is_allowed};
-use crate::clock::{now_ms, rfc3339};
+use crate::clock::rfc3339;
 use crate::crypto::random_bytes;
 use crate::error::Error;
 use crate::state::AppState;
@@ -80,19 +80,19 @@ pub async fn create_access_key(
             "Cannot exceed quota for AccessKeysPerUser: {ACCESS_KEYS_PER_USER}. Delete one first."
         )));
     }
-    let random = |n| random_bytes(n).map_err(|e| Error::Internal(e.to_string()));
+    let random = |n| random_bytes(n).map_err(Error::internal);
     let access_key_id = format!("AKIA{}", BASE32_NOPAD.encode(&random(10)?));
     let secret = Zeroizing::new(BASE64.encode(&random(30)?));
     let sealed = state
         .cipher
         .encrypt(&access_key_id, secret.as_bytes())
-        .map_err(|e| Error::Internal(e.to_string()))?;
+        .map_err(Error::internal)?;
     let row = AccessKeyRow {
         access_key_id,
         principal_id: principal.id,
         secret: sealed,
         status: ACTIVE.to_owned(),
-        created_at: now_ms(),
+        created_at: state.clock.now_ms(),
     };
     state.storage.insert_access_key(&row).await?;
     Ok(CreatedAccessKey {
@@ -121,7 +121,7 @@ pub async fn signing_key(
     let plain = state
         .cipher
         .decrypt(&row.access_key_id, &row.secret)
-        .map_err(|e| Error::Internal(e.to_string()))?;
+        .map_err(Error::internal)?;
     let secret = Zeroizing::new(
         String::from_utf8(plain.to_vec())
             .map_err(|_| Error::Internal("access key secret".into()))?,
@@ -142,13 +142,6 @@ fn validate_access_key_id(id: &str) -> Result<(), Error> {
     }
 }
 
-fn no_such_user(user_name: Option<&str>) -> Error {
-    Error::NoSuchEntity(format!(
-        "The user with name {} cannot be found.",
-        user_name.unwrap_or_default()
-    ))
-}
-
 /// `ListAccessKeys`: a page of the target user's keys, oldest first, without secrets.
 pub async fn list_access_keys(
     state: &AppState,
@@ -157,24 +150,13 @@ pub async fn list_access_keys(
     paging: Paging,
 ) -> Result<ListAccessKeysResponse, Error> {
     let user_name = req.user_name.as_deref();
-    audited(state, caller, "ListAccessKeys", user_name, None, async {
+    let action = Action::ListAccessKeys;
+    audited(state, caller, action, user_name, None, async {
         let page = paging::page(&paging, |p| match p {
             Position::AccessKey(created_at, id) => Some((created_at, id)),
             _ => None,
         })?;
-        let target = resolve_target(state, caller, user_name).await?;
-        if !is_allowed(
-            state,
-            caller,
-            "iam:ListAccessKeys",
-            &target.arn,
-            target.is_self,
-        )
-        .await?
-        {
-            return Err(access_denied(caller, "iam:ListAccessKeys"));
-        }
-        let target = target.principal.ok_or_else(|| no_such_user(user_name))?;
+        let target = authorize_user(state, caller, action, user_name, Visibility::Plain).await?;
         let owner = target.display_name();
         let after = page.after.as_ref().map(|(at, id)| (*at, id.as_str()));
         let rows = state
@@ -209,21 +191,10 @@ pub async fn delete_access_key(
 ) -> Result<EmptyResponse, Error> {
     let user_name = req.user_name.as_deref();
     let key_id = req.access_key_id.as_str();
-    audited(state, caller, "DeleteAccessKey", user_name, None, async {
+    let action = Action::DeleteAccessKey;
+    audited(state, caller, action, user_name, None, async {
         validate_access_key_id(key_id)?;
-        let target = resolve_target(state, caller, user_name).await?;
-        if !is_allowed(
-            state,
-            caller,
-            "iam:DeleteAccessKey",
-            &target.arn,
-            target.is_self,
-        )
-        .await?
-        {
-            return Err(access_denied(caller, "iam:DeleteAccessKey"));
-        }
-        let target = target.principal.ok_or_else(|| no_such_user(user_name))?;
+        let target = authorize_user(state, caller, action, user_name, Visibility::Plain).await?;
         if !state.storage.delete_access_key(key_id, target.id).await? {
             return Err(Error::NoSuchEntity(format!(
                 "The Access Key with id {key_id} cannot be found."

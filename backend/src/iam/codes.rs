@@ -1,68 +1,119 @@
-//! Codes against a stored device, for every path (sign-in, resync, enable): strict parsing,
-//! the attempt counted as a failure by one statement guarded by the shared throttle before any
-//! evaluation (committed on its own), `shared`'s decision, and one atomic compare-and-set of the
-//! state that also clears the counter on success.
+//! Codes against a stored device, for every path (sign-in, resync, enable), in one direction:
+//! the codes are parsed once ([`CodePair::parse`], [`parse_code`]), the device's fitness is
+//! checked once ([`usable`]: it has codes, of this length), the attempt is counted as a failure
+//! by one statement guarded by the shared throttle before any evaluation (committed on its
+//! own), `shared` decides within the [`Window`] it is given, and one atomic compare-and-set
+//! stores the new state and clears the counter on success.
 
-use shared::api::DeviceKind;
 use shared::code::{Code, Digits};
 use shared::device::{HotpState, TotpState};
-use shared::otp::Totp;
 use shared::resync::{resync_hotp, resync_totp};
 use shared::secret::Secret;
 use shared::verify::{verify_hotp, verify_totp};
 
+use super::attempt;
+use super::validate::precheck_code;
+use crate::config::Settings;
 use crate::error::Error;
 use crate::state::AppState;
-use crate::storage::{DeviceRow, StoredState, ThrottleKey};
-use crate::throttle;
+use crate::storage::{Codes, Device, Generator, PrincipalRow, StoredState, ThrottleKey};
+use crate::throttle::Reserved;
 
-/// The device's kind, from its row.
-pub(crate) fn kind(dev: &DeviceRow) -> Result<DeviceKind, Error> {
-    DeviceKind::parse(&dev.kind)
-        .ok_or_else(|| Error::Internal(format!("device kind {:?}", dev.kind)))
+/// How far from the stored state a pair is searched for.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Window {
+    /// TOTP steps each side of now.
+    pub totp_steps: u64,
+    /// HOTP counters ahead of the stored one.
+    pub hotp_lookahead: u64,
 }
 
-/// Refuses FIDO keys, which have no codes (and so never drift).
-fn require_codes(dev: &DeviceRow) -> Result<DeviceKind, Error> {
-    let kind = kind(dev)?;
-    if kind.has_codes() {
-        Ok(kind)
-    } else {
-        Err(Error::InvalidState(format!(
+impl Window {
+    /// `ResyncMFADevice`'s: wide (±24 h by default).
+    pub fn resync(settings: &Settings) -> Window {
+        Window {
+            totp_steps: settings.resync_window,
+            hotp_lookahead: settings.hotp_lookahead,
+        }
+    }
+
+    /// `EnableMFADevice`'s: the codes showing now.
+    pub fn enable(settings: &Settings) -> Window {
+        Window {
+            totp_steps: settings.enable_window,
+            hotp_lookahead: settings.hotp_lookahead,
+        }
+    }
+}
+
+/// Two consecutive codes (resync, enable), each parsed once with its own length after the
+/// strict check of security rule 1.
+pub(crate) struct CodePair {
+    first: Code,
+    second: Code,
+}
+
+impl CodePair {
+    /// `AuthenticationCode1` and `AuthenticationCode2`: exactly 6 (or 8) ASCII digits each.
+    pub fn parse(code1: &str, code2: &str) -> Result<CodePair, Error> {
+        Ok(CodePair {
+            first: parse_code("AuthenticationCode1", code1)?,
+            second: parse_code("AuthenticationCode2", code2)?,
+        })
+    }
+
+    /// Their length, when both have the same.
+    pub fn digits(&self) -> Option<Digits> {
+        (self.first.digits() == self.second.digits()).then(|| self.first.digits())
+    }
+}
+
+/// One code (`member` names it in the error): exactly 6 (or 8) ASCII digits.
+pub(crate) fn parse_code(member: &str, input: &str) -> Result<Code, Error> {
+    precheck_code(member, input)?;
+    Digits::new(input.len() as u8)
+        .and_then(|digits| Code::parse(input, digits))
+        .map_err(|e| Error::Validation(format!("{member}: {e}")))
+}
+
+/// The device's codes, if it makes any and `codes` have its length: a FIDO key has no clock or
+/// counter (so it never drifts), and a code of another length than the device's is malformed.
+/// Checked before the attempt is counted.
+pub(crate) fn usable<'d>(dev: &'d Device, codes: &[(&str, &Code)]) -> Result<&'d Codes, Error> {
+    let Some(made) = dev.codes.as_ref() else {
+        return Err(Error::InvalidState(format!(
             "{} is a FIDO security key: it has no clock or counter, so it never drifts and \
              cannot be resynchronised. If it no longer works, deactivate it \
              (DeactivateMFADevice) and assign another device.",
             dev.serial_number
-        )))
+        )));
+    };
+    for (member, code) in codes {
+        if code.digits() != made.digits {
+            // The device's length decides; its parser says what is wrong with this code.
+            let why = Code::parse(code.as_str(), made.digits).err();
+            return Err(Error::Validation(format!(
+                "{member}: {}",
+                why.map(|e| e.to_string()).unwrap_or_default()
+            )));
+        }
     }
+    Ok(made)
 }
 
-fn digits(dev: &DeviceRow) -> Result<Digits, Error> {
-    Digits::new(dev.digits as u8).map_err(|_| Error::Internal("stored digits".into()))
+fn pair_members(pair: &CodePair) -> [(&'static str, &Code); 2] {
+    [
+        ("AuthenticationCode1", &pair.first),
+        ("AuthenticationCode2", &pair.second),
+    ]
 }
 
-pub(crate) fn parse(member: &str, input: &str, digits: Digits) -> Result<Code, Error> {
-    Code::parse(input, digits).map_err(|e| Error::Validation(format!("{member}: {e}")))
-}
-
-fn secret(state: &AppState, dev: &DeviceRow) -> Result<Secret, Error> {
-    let blob = dev
-        .seed
-        .as_deref()
-        .ok_or_else(|| Error::Internal("device without seed".into()))?;
+fn secret(state: &AppState, dev: &Device, codes: &Codes) -> Result<Secret, Error> {
     let bytes = state
         .cipher
-        .decrypt(&dev.serial_number, blob)
-        .map_err(|e| Error::Internal(e.to_string()))?;
-    Secret::from_bytes(bytes.to_vec()).map_err(|e| Error::Internal(e.to_string()))
-}
-
-fn totp(dev: &DeviceRow, digits: Digits) -> Totp {
-    Totp {
-        period: dev.period as u32,
-        t0: 0,
-        digits,
-    }
+        .decrypt(&dev.serial_number, &codes.sealed_seed)
+        .map_err(Error::internal)?;
+    Secret::from_bytes(bytes.to_vec()).map_err(Error::internal)
 }
 
 fn totp_state(s: StoredState) -> TotpState {
@@ -72,11 +123,17 @@ fn totp_state(s: StoredState) -> TotpState {
     }
 }
 
-fn stored_totp(t: TotpState, hotp_counter: i64) -> StoredState {
+fn stored_totp(t: TotpState, base: StoredState) -> StoredState {
     StoredState {
         drift_steps: t.drift_steps,
         last_used_step: t.last_used_step.map_or(-1, |s| s as i64),
-        hotp_counter,
+        ..base
+    }
+}
+
+fn hotp_state(s: StoredState) -> HotpState {
+    HotpState {
+        next_counter: s.hotp_counter as u64,
     }
 }
 
@@ -103,88 +160,99 @@ pub(crate) enum Commit {
     Assign(i64),
 }
 
-/// Two consecutive codes: resync (window from the settings) or enable (`Commit::Assign`).
-pub(crate) async fn check_pair(
+/// `ResyncMFADevice`'s pair on `owner`'s device `serial`. The common case takes one round trip:
+/// the storage finds and counts the device in one statement when everything checked before
+/// counting holds; otherwise the device is read, checked and counted in turn, which gives the
+/// exact answer (no such device, a FIDO key, another length, throttled, locked).
+pub(crate) async fn resync(
     state: &AppState,
-    dev: &DeviceRow,
-    code1: &str,
-    code2: &str,
-    commit: Commit,
+    owner: &PrincipalRow,
+    serial: &str,
+    pair: &CodePair,
 ) -> Result<PairOutcome, Error> {
-    require_codes(dev)?;
-    let digits = digits(dev)?;
-    let (c1, c2) = (
-        parse("AuthenticationCode1", code1, digits)?,
-        parse("AuthenticationCode2", code2, digits)?,
-    );
-    let reserved = reserve(state, dev).await?;
-    evaluate_pair(state, dev, &c1, &c2, commit, reserved).await
+    let window = Window::resync(&state.settings);
+    if let Some(digits) = pair.digits() {
+        let now = state.clock.now_ms();
+        let counted = state
+            .storage
+            .reserve_device_attempt(
+                &owner.account_id,
+                serial,
+                owner.id,
+                i64::from(digits.get()),
+                now,
+            )
+            .await?;
+        if let Some(dev) = counted {
+            let codes = usable(&dev, &pair_members(pair))?;
+            let reserved = Reserved {
+                count: dev.throttle.failures,
+                now,
+            };
+            return evaluate_pair(state, &dev, codes, pair, window, Commit::State, reserved).await;
+        }
+    }
+    let dev = state
+        .storage
+        .device(&owner.account_id, serial)
+        .await?
+        .filter(|d| d.owner_id == Some(owner.id))
+        .ok_or_else(Error::no_such_device)?;
+    check_pair(state, &dev, pair, window, Commit::State).await
 }
 
-/// Resync's fast path: the device was read by the very statement that counted this attempt
-/// ([`crate::storage::Storage::reserve_device_attempt`], which only applies when the checks of
-/// [`check_pair`] before counting hold), so one round trip less. `c1` and `c2` were parsed
-/// with the device's digits.
-pub(crate) async fn check_pair_counted(
+/// Two consecutive codes on `dev`: fitness, the attempt counted, then the evaluation.
+pub(crate) async fn check_pair(
     state: &AppState,
-    dev: &DeviceRow,
-    c1: &Code,
-    c2: &Code,
-    counted_at: i64,
+    dev: &Device,
+    pair: &CodePair,
+    window: Window,
+    commit: Commit,
 ) -> Result<PairOutcome, Error> {
-    let reserved = throttle::Reserved {
-        count: dev.failures,
-        now: counted_at,
-    };
-    evaluate_pair(state, dev, c1, c2, Commit::State, reserved).await
+    let codes = usable(dev, &pair_members(pair))?;
+    let reserved = reserve(state, dev).await?;
+    evaluate_pair(state, dev, codes, pair, window, commit, reserved).await
 }
 
 /// The pair's evaluation once the attempt is counted: `shared`'s search, then the
 /// compare-and-set.
 async fn evaluate_pair(
     state: &AppState,
-    dev: &DeviceRow,
-    c1: &Code,
-    c2: &Code,
+    dev: &Device,
+    codes: &Codes,
+    pair: &CodePair,
+    window: Window,
     commit: Commit,
-    reserved: throttle::Reserved,
+    reserved: Reserved,
 ) -> Result<PairOutcome, Error> {
-    let kind = require_codes(dev)?;
-    let digits = digits(dev)?;
-    let now = reserved.now;
-    let secret = secret(state, dev)?;
-    let settings = &state.settings;
-    let found = if kind == DeviceKind::HardwareHotp {
-        let hotp = HotpState {
-            next_counter: dev.state.hotp_counter as u64,
-        };
-        resync_hotp(&secret, digits, c1, c2, settings.hotp_lookahead, hotp)
-            .ok()
-            .map(|r| {
-                let out = PairOutcome {
-                    drift_steps: 0,
-                    drift_seconds: 0,
-                };
-                (
-                    stored_hotp(r.before, dev.state),
-                    stored_hotp(r.after, dev.state),
-                    out,
-                )
-            })
-    } else {
-        let window = match commit {
-            Commit::State => settings.resync_window,
-            Commit::Assign(_) => settings.enable_window,
-        };
-        let totp = totp(dev, digits);
-        resync_totp(
+    let secret = secret(state, dev, codes)?;
+    let (c1, c2) = (&pair.first, &pair.second);
+    let base = dev.state;
+    let found = match codes.generator {
+        Generator::Hotp => resync_hotp(
+            &secret,
+            codes.digits,
+            c1,
+            c2,
+            window.hotp_lookahead,
+            hotp_state(base),
+        )
+        .ok()
+        .map(|r| {
+            let out = PairOutcome {
+                drift_steps: 0,
+                drift_seconds: 0,
+            };
+            (stored_hotp(r.before, base), stored_hotp(r.after, base), out)
+        }),
+        Generator::Totp(totp) => resync_totp(
             &totp,
             &secret,
             c1,
             c2,
-            (now / 1000) as u64,
-            window,
-            totp_state(dev.state),
+            (reserved.now / 1000) as u64,
+            window.totp_steps,
+            totp_state(base),
         )
         .ok()
         .map(|r| {
@@ -192,13 +260,8 @@ async fn evaluate_pair(
                 drift_steps: r.drift.steps,
                 drift_seconds: r.drift.seconds(totp.period),
             };
-            let counter = dev.state.hotp_counter;
-            (
-                stored_totp(r.before, counter),
-                stored_totp(r.after, counter),
-                out,
-            )
-        })
+            (stored_totp(r.before, base), stored_totp(r.after, base), out)
+        }),
     };
     let Some((before, after, outcome)) = found else {
         return Err(Error::invalid_code());
@@ -214,7 +277,7 @@ async fn evaluate_pair(
         Commit::Assign(owner) => {
             state
                 .storage
-                .assign_device(dev.id, owner, now, before, after, own_lock)
+                .assign_device(dev.id, owner, reserved.now, before, after, own_lock)
                 .await?
         }
     };
@@ -227,43 +290,24 @@ async fn evaluate_pair(
 }
 
 /// One code at sign-in (stored drift ± 1 step; HOTP a few counters ahead).
-pub(crate) async fn check_single(
-    state: &AppState,
-    dev: &DeviceRow,
-    code: &str,
-) -> Result<(), Error> {
-    let kind = require_codes(dev)?;
-    let digits = digits(dev)?;
-    let code = parse("AuthenticationCode", code, digits)?;
+pub(crate) async fn check_single(state: &AppState, dev: &Device, code: &Code) -> Result<(), Error> {
+    let codes = usable(dev, &[("AuthenticationCode", code)])?;
     let reserved = reserve(state, dev).await?;
-    let now = reserved.now;
-    let secret = secret(state, dev)?;
-    let found = if kind == DeviceKind::HardwareHotp {
-        let hotp = HotpState {
-            next_counter: dev.state.hotp_counter as u64,
-        };
-        verify_hotp(&secret, digits, &code, hotp).ok().map(|v| {
-            (
-                stored_hotp(v.before, dev.state),
-                stored_hotp(v.after, dev.state),
-            )
-        })
-    } else {
-        let counter = dev.state.hotp_counter;
-        verify_totp(
-            &totp(dev, digits),
+    let secret = secret(state, dev, codes)?;
+    let base = dev.state;
+    let found = match codes.generator {
+        Generator::Hotp => verify_hotp(&secret, codes.digits, code, hotp_state(base))
+            .ok()
+            .map(|v| (stored_hotp(v.before, base), stored_hotp(v.after, base))),
+        Generator::Totp(totp) => verify_totp(
+            &totp,
             &secret,
-            &code,
-            (now / 1000) as u64,
-            totp_state(dev.state),
+            code,
+            (reserved.now / 1000) as u64,
+            totp_state(base),
         )
         .ok()
-        .map(|v| {
-            (
-                stored_totp(v.before, counter),
-                stored_totp(v.after, counter),
-            )
-        })
+        .map(|v| (stored_totp(v.before, base), stored_totp(v.after, base))),
     };
     match found {
         Some((before, after))
@@ -279,15 +323,7 @@ pub(crate) async fn check_single(
     }
 }
 
-/// Counts the attempt as a failure before any evaluation, in one statement guarded by the
-/// throttle (rules 7, 8, 10): parallel requests cannot all pass a throttle read earlier, and a
-/// cancelled request still counts. While throttled or locked the answer is the same
-/// `LimitExceeded` for right and wrong codes. Only the success's compare-and-set clears it.
-async fn reserve(state: &AppState, dev: &DeviceRow) -> Result<throttle::Reserved, Error> {
-    throttle::reserve(
-        &state.storage,
-        ThrottleKey::Device(dev.id),
-        Error::no_such_device,
-    )
-    .await
+/// Counts the attempt on the device as a failure before any evaluation (rules 7, 8, 10).
+async fn reserve(state: &AppState, dev: &Device) -> Result<Reserved, Error> {
+    attempt::reserve(state, ThrottleKey::Device(dev.id), Error::no_such_device).await
 }

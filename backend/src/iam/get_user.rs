@@ -1,11 +1,11 @@
 //! `GetUser`: one user (or the caller), for the IAM Query API (`aws iam get-user`).
 
 use serde::{Deserialize, Serialize};
-use shared::api::User;
+use shared::api::{Action, User};
 
-use super::devices::resolve_target;
+use super::authorize::{Visibility, authorize_user};
+use super::caller::{Caller, audited};
 use super::users::user_of;
-use super::{Caller, access_denied, audited, is_allowed};
 use crate::error::Error;
 use crate::state::AppState;
 
@@ -33,17 +33,9 @@ pub async fn get_user(
     req: GetUserRequest,
 ) -> Result<GetUserResponse, Error> {
     let user_name = req.user_name.as_deref();
-    audited(state, caller, "GetUser", user_name, None, async {
-        let target = resolve_target(state, caller, user_name).await?;
-        if !is_allowed(state, caller, "iam:GetUser", &target.arn, target.is_self).await? {
-            return Err(access_denied(caller, "iam:GetUser"));
-        }
-        let target = target.principal.ok_or_else(|| {
-            Error::NoSuchEntity(format!(
-                "The user with name {} cannot be found.",
-                user_name.unwrap_or_default()
-            ))
-        })?;
+    let action = Action::GetUser;
+    audited(state, caller, action, user_name, None, async {
+        let target = authorize_user(state, caller, action, user_name, Visibility::Plain).await?;
         Ok(GetUserResponse {
             user: user_of(&target),
         })

@@ -3,15 +3,15 @@
 //! work); password failures are throttled per user like device failures.
 
 use shared::api::{
-    MfaDeviceChoice, MfaSignInRequest, MfaSignInResponse, RootSignInRequest, SessionResponse,
-    SignInRequest, SignInResponse,
+    Action, MfaDeviceChoice, MfaSignInRequest, MfaSignInResponse, RootSignInRequest,
+    SessionResponse, SignInRequest, SignInResponse,
 };
 
-use super::codes::{self, kind};
-use super::validate::{precheck_code, validate_serial};
-use super::{Authentication, Caller};
+use super::attempt;
+use super::caller::{Authentication, Caller, audited};
+use super::codes;
+use super::validate::{validate_serial, validate_user_name};
 use crate::audit::{self, AuditEntry, RequestMeta, UNKNOWN_ACTOR};
-use crate::clock::now_ms;
 use crate::error::Error;
 use crate::session::{self, NewSession};
 use crate::state::AppState;
@@ -38,7 +38,7 @@ pub async fn sign_in_user(
             .account
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && super::validate_user_name(&req.user_name).is_ok();
+        && validate_user_name(&req.user_name).is_ok();
     let account = if well_formed {
         state.storage.find_account(&req.account).await?
     } else {
@@ -64,7 +64,7 @@ pub async fn sign_in_user(
             .keyed_digest(format!("user\0{account}\0{name}").as_bytes())
     });
     let entry = AuditEntry {
-        action: "SignIn",
+        action: Action::SignIn.name(),
         account_id,
         actor: &actor,
         target_user: target_user.as_deref(),
@@ -99,7 +99,7 @@ pub async fn sign_in_root(
             .keyed_digest(format!("root\0{email}").as_bytes())
     });
     let entry = AuditEntry {
-        action: "SignInRoot",
+        action: Action::SignInRoot.name(),
         account_id: account_id.as_deref(),
         actor: &actor,
         target_user: None,
@@ -128,7 +128,7 @@ async fn password_step(
         (None, None) => None,
     };
     let reserved = match key {
-        Some(key) => Some(throttle::reserve(&state.storage, key, || Error::SignInFailed).await?),
+        Some(key) => Some(attempt::reserve(state, key, || Error::SignInFailed).await?),
         None => None,
     };
     let hash = principal.as_ref().map(|p| p.password_hash.as_str());
@@ -153,13 +153,11 @@ async fn password_step(
     let devices = state.storage.devices_of(p.id).await?;
     let mfa_devices: Vec<MfaDeviceChoice> = devices
         .iter()
-        .map(|d| {
-            Ok(MfaDeviceChoice {
-                serial_number: d.serial_number.clone(),
-                kind: kind(d)?,
-            })
+        .map(|d| MfaDeviceChoice {
+            serial_number: d.serial_number.clone(),
+            kind: d.kind,
         })
-        .collect::<Result<_, Error>>()?;
+        .collect();
     let mfa_required = !mfa_devices.is_empty();
     if let Some(old) = old_token {
         state
@@ -187,57 +185,62 @@ pub async fn sign_in_mfa(
     req: MfaSignInRequest,
 ) -> Result<SignedIn<MfaSignInResponse>, Error> {
     let serial = req.serial_number.clone();
-    super::audited(state, caller, "SignInMFA", None, serial.as_deref(), async {
-        if caller.authentication != Authentication::PasswordOnly {
-            return Err(Error::InvalidState(
-                "This session does not need an MFA code.".into(),
-            ));
-        }
-        precheck_code("AuthenticationCode", &req.authentication_code)?;
-        let devices = state.storage.devices_of(caller.principal.id).await?;
-        let dev = match serial.as_deref() {
-            Some(s) => {
-                validate_serial(s)?;
-                devices
-                    .into_iter()
-                    .find(|d| d.serial_number == s)
-                    .ok_or_else(Error::no_such_device)?
+    audited(
+        state,
+        caller,
+        Action::SignInMfa,
+        None,
+        serial.as_deref(),
+        async {
+            if caller.authentication != Authentication::PasswordOnly {
+                return Err(Error::InvalidState(
+                    "This session does not need an MFA code.".into(),
+                ));
             }
-            None => {
-                let mut with_codes: Vec<_> = devices
-                    .into_iter()
-                    .filter(|d| kind(d).is_ok_and(|k| k.has_codes()))
-                    .collect();
-                if with_codes.len() != 1 {
-                    return Err(Error::Validation(
-                        "SerialNumber is required: choose one of your MFA devices.".into(),
-                    ));
+            let code = codes::parse_code("AuthenticationCode", &req.authentication_code)?;
+            let devices = state.storage.devices_of(caller.principal.id).await?;
+            let dev = match serial.as_deref() {
+                Some(s) => {
+                    validate_serial(s)?;
+                    devices
+                        .into_iter()
+                        .find(|d| d.serial_number == s)
+                        .ok_or_else(Error::no_such_device)?
                 }
-                with_codes.remove(0)
+                None => {
+                    let mut with_codes: Vec<_> =
+                        devices.into_iter().filter(|d| d.codes.is_some()).collect();
+                    if with_codes.len() != 1 {
+                        return Err(Error::Validation(
+                            "SerialNumber is required: choose one of your MFA devices.".into(),
+                        ));
+                    }
+                    with_codes.remove(0)
+                }
+            };
+            codes::check_single(state, &dev, &code).await?;
+            let hash = session::token_hash(token);
+            let Some(old) = state.storage.session(&hash).await? else {
+                return Err(Error::NotSignedIn);
+            };
+            if !state.storage.delete_session(&hash).await? {
+                return Err(Error::NotSignedIn);
             }
-        };
-        codes::check_single(state, &dev, &req.authentication_code).await?;
-        let hash = session::token_hash(token);
-        let Some(old) = state.storage.session(&hash).await? else {
-            return Err(Error::NotSignedIn);
-        };
-        if !state.storage.delete_session(&hash).await? {
-            return Err(Error::NotSignedIn);
-        }
-        let new = session::create(
-            state,
-            caller.principal.id,
-            true,
-            false,
-            old.signed_in_at,
-            now_ms(),
-        )
-        .await?;
-        Ok(SignedIn {
-            response: MfaSignInResponse { mfa_present: true },
-            token: new.token,
-        })
-    })
+            let new = session::create(
+                state,
+                caller.principal.id,
+                true,
+                false,
+                old.signed_in_at,
+                state.clock.now_ms(),
+            )
+            .await?;
+            Ok(SignedIn {
+                response: MfaSignInResponse { mfa_present: true },
+                token: new.token,
+            })
+        },
+    )
     .await
 }
 
@@ -264,7 +267,7 @@ pub async fn sign_out(
     let Some(token) = token else {
         return Ok(());
     };
-    let principal = session::live_principal(state, token, now_ms()).await?;
+    let principal = session::live_principal(state, token).await?;
     let result = state
         .storage
         .delete_session(&session::token_hash(token))
@@ -272,7 +275,7 @@ pub async fn sign_out(
         .map_err(Error::from);
     if let Some(p) = &principal {
         let error = result.as_ref().err();
-        audit::record_by(state, meta, "SignOut", Some(p), error).await;
+        audit::record_by(state, meta, Action::SignOut.name(), Some(p), error).await;
     }
     result.map(|_| ())
 }

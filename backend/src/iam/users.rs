@@ -1,12 +1,14 @@
 //! ListUsers and the audit trail's LookupEvents.
 
 use shared::api::{
-    AuditEvent, ListUsersRequest, ListUsersResponse, LookupEventsRequest, LookupEventsResponse,
-    Outcome, Paging, User,
+    Action, AuditEvent, ListUsersRequest, ListUsersResponse, LookupEventsRequest,
+    LookupEventsResponse, Outcome, Paging, User,
 };
 
+use super::authorize::authorize;
+use super::caller::{Caller, audited};
 use super::paging::{self, Position};
-use super::{Caller, access_denied, audited, is_allowed};
+use super::validate::{validate_serial, validate_user_name};
 use crate::clock::{rfc3339, rfc3339_ms};
 use crate::error::Error;
 use crate::state::AppState;
@@ -30,15 +32,14 @@ pub async fn list_users(
     _req: ListUsersRequest,
     paging: Paging,
 ) -> Result<ListUsersResponse, Error> {
-    audited(state, caller, "ListUsers", None, None, async {
+    let action = Action::ListUsers;
+    audited(state, caller, action, None, None, async {
         let page = paging::page(&paging, |p| match p {
             Position::User(key) => Some(key),
             _ => None,
         })?;
         let resource = format!("arn:aws:iam::{}:user/", caller.account());
-        if !is_allowed(state, caller, "iam:ListUsers", &resource, false).await? {
-            return Err(access_denied(caller, "iam:ListUsers"));
-        }
+        authorize(state, caller, action, &resource).await?;
         let rows = state
             .storage
             .users_page(caller.account(), page.after.as_deref(), page.limit())
@@ -62,10 +63,9 @@ pub async fn lookup_events(
     caller: &Caller,
     req: LookupEventsRequest,
 ) -> Result<LookupEventsResponse, Error> {
-    audited(state, caller, "LookupEvents", None, None, async {
-        if !is_allowed(state, caller, "iam:LookupEvents", "*", false).await? {
-            return Err(access_denied(caller, "iam:LookupEvents"));
-        }
+    let action = Action::LookupEvents;
+    audited(state, caller, action, None, None, async {
+        authorize(state, caller, action, "*").await?;
         let limit = i64::from(req.max_results.unwrap_or(50));
         if !(1..=1000).contains(&limit) {
             return Err(Error::Validation("MaxResults must be 1 to 1000.".into()));
@@ -77,10 +77,10 @@ pub async fn lookup_events(
                 .map_err(|_| Error::Validation("NextToken is not valid.".into()))?,
         };
         if let Some(name) = req.user_name.as_deref() {
-            super::validate_user_name(name)?;
+            validate_user_name(name)?;
         }
         if let Some(serial) = req.serial_number.as_deref() {
-            super::validate_serial(serial)?;
+            validate_serial(serial)?;
         }
         if let Some(action) = req.action.as_deref() {
             validate_action(action)?;

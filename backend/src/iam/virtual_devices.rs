@@ -3,7 +3,7 @@
 use qrcode::QrCode;
 use qrcode::render::svg;
 use shared::api::{
-    AssignmentStatus, CreateVirtualMfaDeviceRequest, CreateVirtualMfaDeviceResponse,
+    Action, AssignmentStatus, CreateVirtualMfaDeviceRequest, CreateVirtualMfaDeviceResponse,
     CreatedVirtualMfaDevice, DeleteVirtualMfaDeviceRequest, DeviceKind, EmptyResponse,
     EnableMfaDeviceRequest, ListVirtualMfaDevicesRequest, ListVirtualMfaDevicesResponse, Paging,
     User, VirtualMfaDevice,
@@ -12,17 +12,17 @@ use shared::code::Digits;
 use shared::otpauth::{OtpauthKind, OtpauthUri};
 use shared::secret::Secret;
 
-use super::codes::{self, Commit};
-use super::devices::resolve_target;
+use super::authorize::{Visibility, authorize, authorize_user};
+use super::caller::{Caller, audited};
+use super::codes::{self, CodePair, Commit, Window};
 use super::paging::{self, Position};
 use super::users::user_of;
-use super::validate::{precheck_code, validate_device_name, validate_path, validate_serial};
-use super::{Caller, access_denied, audited, is_allowed};
-use crate::clock::{now_ms, rfc3339};
+use super::validate::{validate_device_name, validate_path, validate_serial};
+use crate::clock::rfc3339;
 use crate::crypto::random_bytes;
-use crate::error::Error;
+use crate::error::{Error, ResultExt};
 use crate::state::AppState;
-use crate::storage::{NewDevice, StoredState};
+use crate::storage::{Device, NewDevice, StoredState};
 
 /// Seeds are 160 bits (RFC 4226 §4 recommends 160) from the OS generator.
 pub const SEED_BYTES: usize = 20;
@@ -45,78 +45,74 @@ pub async fn create_virtual_mfa_device(
     let path = req.path.clone().unwrap_or_else(|| "/".to_owned());
     let name = req.virtual_mfa_device_name.as_str();
     let serial = format!("arn:aws:iam::{}:mfa{path}{name}", caller.account());
-    audited(
-        state,
-        caller,
-        "CreateVirtualMFADevice",
-        None,
-        Some(&serial),
-        async {
-            validate_device_name(name)?;
-            validate_path(&path)?;
-            if !is_allowed(state, caller, "iam:CreateVirtualMFADevice", &serial, false).await? {
-                return Err(access_denied(caller, "iam:CreateVirtualMFADevice"));
-            }
-            if state
-                .storage
-                .device(caller.account(), &serial)
-                .await?
-                .is_some()
-            {
-                return Err(Error::EntityAlreadyExists(format!(
-                    "MFADevice entity at the same path and name already exists: {serial}"
-                )));
-            }
-            let bytes = random_bytes(SEED_BYTES).map_err(|e| Error::Internal(e.to_string()))?;
-            let sealed = state
-                .cipher
-                .encrypt(&serial, &bytes)
-                .map_err(|e| Error::Internal(e.to_string()))?;
-            let secret = Secret::from_bytes(bytes).map_err(|e| Error::Internal(e.to_string()))?;
-            state
-                .storage
-                .insert_device(NewDevice {
-                    account_id: caller.account(),
-                    serial_number: &serial,
-                    kind: DeviceKind::Virtual.as_str(),
-                    owner_id: None,
-                    seed: Some(&sealed),
-                    digits: 6,
-                    period: 30,
-                    state: FRESH_STATE,
-                    enabled_at: None,
-                    now_ms: now_ms(),
-                })
-                .await?;
-            let alias = state
-                .storage
-                .find_account(caller.account())
-                .await?
-                .map_or_else(|| caller.account().to_owned(), |a| a.alias);
-            let otpauth_uri = OtpauthUri {
-                issuer: &format!("mfa-resync {alias}"),
-                account: name,
-                secret: &secret,
-                digits: Digits::SIX,
-                kind: OtpauthKind::Totp { period: 30 },
-            }
-            .to_uri();
-            let qr_code_svg = QrCode::new(otpauth_uri.as_bytes())
-                .map_err(|e| Error::Internal(e.to_string()))?
-                .render::<svg::Color>()
-                .min_dimensions(200, 200)
-                .build();
-            Ok(CreateVirtualMfaDeviceResponse {
-                virtual_mfa_device: CreatedVirtualMfaDevice {
-                    serial_number: serial.clone(),
-                    base32_string_seed: secret.to_base32(),
-                    otpauth_uri,
-                    qr_code_svg,
-                },
+    let action = Action::CreateVirtualMfaDevice;
+    audited(state, caller, action, None, Some(&serial), async {
+        validate_device_name(name)?;
+        validate_path(&path)?;
+        authorize(state, caller, action, &serial).await?;
+        let bytes = random_bytes(SEED_BYTES).map_err(Error::internal)?;
+        let sealed = state
+            .cipher
+            .encrypt(&serial, &bytes)
+            .map_err(Error::internal)?;
+        let secret = Secret::from_bytes(bytes).map_err(Error::internal)?;
+        state
+            .storage
+            .insert_device(NewDevice {
+                account_id: caller.account(),
+                serial_number: &serial,
+                kind: DeviceKind::Virtual.as_str(),
+                owner_id: None,
+                seed: Some(&sealed),
+                digits: 6,
+                period: 30,
+                state: FRESH_STATE,
+                enabled_at: None,
+                now_ms: state.clock.now_ms(),
             })
-        },
-    )
+            .await
+            // Taken before us, or by a concurrent request for the same name.
+            .on_unique(|| {
+                format!("MFADevice entity at the same path and name already exists: {serial}")
+            })?;
+        let alias = state
+            .storage
+            .find_account(caller.account())
+            .await?
+            .map_or_else(|| caller.account().to_owned(), |a| a.alias);
+        let otpauth_uri = OtpauthUri {
+            issuer: &format!("mfa-resync {alias}"),
+            account: name,
+            secret: &secret,
+            digits: Digits::SIX,
+            kind: OtpauthKind::Totp { period: 30 },
+        }
+        .to_uri();
+        let qr_code_svg = QrCode::new(otpauth_uri.as_bytes())
+            .map_err(Error::internal)?
+            .render::<svg::Color>()
+            .min_dimensions(200, 200)
+            .build();
+        Ok(CreateVirtualMfaDeviceResponse {
+            virtual_mfa_device: CreatedVirtualMfaDevice {
+                serial_number: serial.clone(),
+                base32_string_seed: secret.to_base32(),
+                otpauth_uri,
+                qr_code_svg,
+            },
+        })
+    })
     .await
+}
+
+/// The unassigned-or-assigned virtual device `serial` of the caller's account.
+async fn virtual_device(state: &AppState, caller: &Caller, serial: &str) -> Result<Device, Error> {
+    state
+        .storage
+        .device(caller.account(), serial)
+        .await?
+        .filter(|d| d.kind == DeviceKind::Virtual)
+        .ok_or_else(Error::no_such_device)
 }
 
 /// `EnableMFADevice`: assigns an unassigned virtual device with two consecutive codes showing
@@ -128,64 +124,32 @@ pub async fn enable_mfa_device(
 ) -> Result<EmptyResponse, Error> {
     let user_name = req.user_name.as_deref();
     let serial = req.serial_number.as_str();
-    audited(
-        state,
-        caller,
-        "EnableMFADevice",
-        user_name,
-        Some(serial),
-        async {
-            validate_serial(serial)?;
-            precheck_code("AuthenticationCode1", &req.authentication_code1)?;
-            precheck_code("AuthenticationCode2", &req.authentication_code2)?;
-            let target = resolve_target(state, caller, user_name).await?;
-            if !is_allowed(
-                state,
-                caller,
-                "iam:EnableMFADevice",
-                &target.arn,
-                target.is_self,
-            )
-            .await?
-            {
-                return Err(access_denied(caller, "iam:EnableMFADevice"));
-            }
-            let target = target
-                .principal
-                .ok_or_else(|| Error::NoSuchEntity("The user cannot be found.".into()))?;
-            let dev = state
-                .storage
-                .device(caller.account(), serial)
-                .await?
-                .filter(|d| d.kind == DeviceKind::Virtual.as_str())
-                .ok_or_else(Error::no_such_device)?;
-            if dev.owner_id.is_some() {
-                return Err(Error::EntityAlreadyExists(
-                    "This MFA device is already in use.".into(),
-                ));
-            }
-            let existing = state.storage.devices_of(target.id).await?.len();
-            if target.is_root && existing >= 1 {
-                return Err(Error::InvalidState(
-                    "The root user can have one MFA device here; deactivate it first.".into(),
-                ));
-            }
-            if existing >= MAX_DEVICES_PER_USER {
-                return Err(Error::InvalidState(
-                    "A user can have at most eight MFA devices.".into(),
-                ));
-            }
-            codes::check_pair(
-                state,
-                &dev,
-                &req.authentication_code1,
-                &req.authentication_code2,
-                Commit::Assign(target.id),
-            )
-            .await?;
-            Ok(EmptyResponse {})
-        },
-    )
+    let action = Action::EnableMfaDevice;
+    audited(state, caller, action, user_name, Some(serial), async {
+        validate_serial(serial)?;
+        let pair = CodePair::parse(&req.authentication_code1, &req.authentication_code2)?;
+        let target = authorize_user(state, caller, action, user_name, Visibility::Plain).await?;
+        let dev = virtual_device(state, caller, serial).await?;
+        if dev.owner_id.is_some() {
+            return Err(Error::EntityAlreadyExists(
+                "This MFA device is already in use.".into(),
+            ));
+        }
+        let existing = state.storage.devices_of(target.id).await?.len();
+        if target.is_root && existing >= 1 {
+            return Err(Error::InvalidState(
+                "The root user can have one MFA device here; deactivate it first.".into(),
+            ));
+        }
+        if existing >= MAX_DEVICES_PER_USER {
+            return Err(Error::InvalidState(
+                "A user can have at most eight MFA devices.".into(),
+            ));
+        }
+        let window = Window::enable(&state.settings);
+        codes::check_pair(state, &dev, &pair, window, Commit::Assign(target.id)).await?;
+        Ok(EmptyResponse {})
+    })
     .await
 }
 
@@ -196,32 +160,19 @@ pub async fn delete_virtual_mfa_device(
     req: DeleteVirtualMfaDeviceRequest,
 ) -> Result<EmptyResponse, Error> {
     let serial = req.serial_number.as_str();
-    audited(
-        state,
-        caller,
-        "DeleteVirtualMFADevice",
-        None,
-        Some(serial),
-        async {
-            validate_serial(serial)?;
-            if !is_allowed(state, caller, "iam:DeleteVirtualMFADevice", serial, false).await? {
-                return Err(access_denied(caller, "iam:DeleteVirtualMFADevice"));
-            }
-            let dev = state
-                .storage
-                .device(caller.account(), serial)
-                .await?
-                .filter(|d| d.kind == DeviceKind::Virtual.as_str())
-                .ok_or_else(Error::no_such_device)?;
-            if dev.owner_id.is_some() {
-                return Err(Error::DeleteConflict(
-                    "The MFA device is assigned to a user: deactivate it first.".into(),
-                ));
-            }
-            state.storage.delete_device(dev.id).await?;
-            Ok(EmptyResponse {})
-        },
-    )
+    let action = Action::DeleteVirtualMfaDevice;
+    audited(state, caller, action, None, Some(serial), async {
+        validate_serial(serial)?;
+        authorize(state, caller, action, serial).await?;
+        let dev = virtual_device(state, caller, serial).await?;
+        if dev.owner_id.is_some() {
+            return Err(Error::DeleteConflict(
+                "The MFA device is assigned to a user: deactivate it first.".into(),
+            ));
+        }
+        state.storage.delete_device(dev.id).await?;
+        Ok(EmptyResponse {})
+    })
     .await
 }
 
@@ -233,14 +184,13 @@ pub async fn list_virtual_mfa_devices(
     req: ListVirtualMfaDevicesRequest,
     paging: Paging,
 ) -> Result<ListVirtualMfaDevicesResponse, Error> {
-    audited(state, caller, "ListVirtualMFADevices", None, None, async {
+    let action = Action::ListVirtualMfaDevices;
+    audited(state, caller, action, None, None, async {
         let page = paging::page(&paging, |p| match p {
             Position::VirtualDevice(serial) => Some(serial),
             _ => None,
         })?;
-        if !is_allowed(state, caller, "iam:ListVirtualMFADevices", "*", false).await? {
-            return Err(access_denied(caller, "iam:ListVirtualMFADevices"));
-        }
+        authorize(state, caller, action, "*").await?;
         let assigned = match req.assignment_status.unwrap_or_default() {
             AssignmentStatus::Any => None,
             AssignmentStatus::Assigned => Some(true),

@@ -5,8 +5,8 @@
 
 use serde_json::Value;
 
-use super::RequestContext;
-use super::document::{PolicyError, invalid, object};
+use super::context::RequestContext;
+use super::error::{PolicyError, invalid, object};
 use super::matching::{Pattern, Syntax, any_matches};
 
 /// One `operator: { key: values }` entry of a `Condition` block.

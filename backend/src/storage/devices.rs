@@ -1,13 +1,145 @@
 //! SQL for MFA devices: lookups and the state compare-and-set (the failure counter is counted
-//! by [`Storage::reserve_attempt`]).
+//! by [`Storage::reserve_attempt`]). Rows become a typed [`Device`] here, once: kind, code
+//! length, step and seed are checked at this boundary, so the rest of the server never
+//! re-parses a stored string.
 
 use std::sync::LazyLock;
 
-use super::{Storage, reserve_set_sql};
+use shared::api::DeviceKind;
+use shared::code::Digits;
+use shared::otp::Totp;
 
-/// A device row, with its owner's name when assigned.
+use super::{Storage, reserve_set_sql};
+use crate::throttle::ThrottleState;
+
+/// A device as the server uses it.
+#[derive(Clone, Debug)]
+pub struct Device {
+    /// Row id.
+    pub id: i64,
+    /// The account.
+    pub account_id: String,
+    /// The serial number.
+    pub serial_number: String,
+    /// The kind.
+    pub kind: DeviceKind,
+    /// The owner's principal id; `None` for an unassigned virtual device.
+    pub owner_id: Option<i64>,
+    /// The owner's user name (`None` for the root user or unassigned).
+    pub owner_name: Option<String>,
+    /// How it makes codes; `None` for a FIDO key, which has none.
+    pub codes: Option<Codes>,
+    /// The stored state.
+    pub state: StoredState,
+    /// Unix ms; `None` while unassigned.
+    pub enabled_at: Option<i64>,
+    /// Failures, back-off and lock.
+    pub throttle: ThrottleState,
+    /// Unix ms.
+    pub created_at: i64,
+}
+
+/// What a device with codes makes them from.
+#[derive(Clone, Debug)]
+pub struct Codes {
+    /// nonce || AES-256-GCM ciphertext of the seed.
+    pub sealed_seed: Vec<u8>,
+    /// Code length.
+    pub digits: Digits,
+    /// Time-based (with its step) or counter-based.
+    pub generator: Generator,
+}
+
+/// How codes follow one another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Generator {
+    /// RFC 6238: one code per step of time.
+    Totp(Totp),
+    /// RFC 4226: one code per press.
+    Hotp,
+}
+
+impl Device {
+    /// Its enable date as listed and ordered (the creation date standing in while unassigned).
+    pub fn listed_date(&self) -> i64 {
+        self.enabled_at.unwrap_or(self.created_at)
+    }
+
+    /// Its TOTP step in seconds (0 for a device without a clock).
+    pub fn period(&self) -> i64 {
+        match self.codes.as_ref().map(|c| c.generator) {
+            Some(Generator::Totp(t)) => i64::from(t.period),
+            _ => 0,
+        }
+    }
+}
+
+impl TryFrom<DeviceRow> for Device {
+    type Error = sqlx::Error;
+
+    fn try_from(row: DeviceRow) -> Result<Device, sqlx::Error> {
+        let bad = |what: &str| {
+            sqlx::Error::Decode(format!("device {}: {what}", row.serial_number).into())
+        };
+        let kind = DeviceKind::parse(&row.kind).ok_or_else(|| bad("unknown kind"))?;
+        let codes = if kind.has_codes() {
+            let digits = u8::try_from(row.digits)
+                .ok()
+                .and_then(|d| Digits::new(d).ok())
+                .ok_or_else(|| bad("code length"))?;
+            let generator = if kind == DeviceKind::HardwareHotp {
+                Generator::Hotp
+            } else {
+                let period = u32::try_from(row.period)
+                    .ok()
+                    .filter(|p| *p > 0)
+                    .ok_or_else(|| bad("step"))?;
+                Generator::Totp(Totp {
+                    period,
+                    t0: 0,
+                    digits,
+                })
+            };
+            let sealed_seed = row.seed.clone().ok_or_else(|| bad("no seed"))?;
+            Some(Codes {
+                sealed_seed,
+                digits,
+                generator,
+            })
+        } else {
+            None
+        };
+        Ok(Device {
+            id: row.id,
+            account_id: row.account_id,
+            serial_number: row.serial_number,
+            kind,
+            owner_id: row.owner_id,
+            owner_name: row.owner_name,
+            codes,
+            state: row.state,
+            enabled_at: row.enabled_at,
+            throttle: ThrottleState {
+                failures: row.failures,
+                throttled_until: row.throttled_until,
+                locked: row.locked,
+            },
+            created_at: row.created_at,
+        })
+    }
+}
+
+fn typed(rows: Vec<DeviceRow>) -> Result<Vec<Device>, sqlx::Error> {
+    rows.into_iter().map(Device::try_from).collect()
+}
+
+fn typed_one(row: Option<DeviceRow>) -> Result<Option<Device>, sqlx::Error> {
+    row.map(Device::try_from).transpose()
+}
+
+/// A device row as stored, with its owner's name when assigned; [`Device`] is its typed form.
 #[derive(Clone, Debug, sqlx::FromRow)]
-pub struct DeviceRow {
+struct DeviceRow {
     /// Row id.
     pub id: i64,
     /// The account.
@@ -20,8 +152,6 @@ pub struct DeviceRow {
     pub owner_id: Option<i64>,
     /// The owner's user name (`None` for the root user or unassigned).
     pub owner_name: Option<String>,
-    /// Whether the owner is the root user.
-    pub owner_is_root: Option<bool>,
     /// nonce || AES-256-GCM ciphertext; `None` for FIDO keys.
     pub seed: Option<Vec<u8>>,
     /// Code length.
@@ -79,7 +209,7 @@ pub struct NewDevice<'a> {
 }
 
 const DEVICE_SELECT: &str = "SELECT d.id, d.account_id, d.serial_number, d.kind, d.owner_id, \
-     p.user_name AS owner_name, p.is_root AS owner_is_root, d.seed, d.digits, d.period, \
+     p.user_name AS owner_name, d.seed, d.digits, d.period, \
      d.drift_steps, d.last_used_step, d.hotp_counter, d.enabled_at, d.failures, \
      d.throttled_until, d.locked, d.created_at \
      FROM mfa_devices d LEFT JOIN principals p ON p.id = d.owner_id";
@@ -98,8 +228,7 @@ static RESERVE_DEVICE: LazyLock<String> = LazyLock::new(|| {
          AND locked = 0 AND throttled_until <= ? \
          RETURNING id, account_id, serial_number, kind, owner_id, \
          (SELECT p.user_name FROM principals p WHERE p.id = mfa_devices.owner_id) AS owner_name, \
-         (SELECT p.is_root FROM principals p WHERE p.id = mfa_devices.owner_id) \
-         AS owner_is_root, seed, digits, period, drift_steps, last_used_step, hotp_counter, \
+         seed, digits, period, drift_steps, last_used_step, hotp_counter, \
          enabled_at, failures, throttled_until, locked, created_at",
         reserve_set_sql("mfa_devices")
     )
@@ -120,8 +249,8 @@ impl Storage {
         owner_id: i64,
         digits: i64,
         now_ms: i64,
-    ) -> Result<Option<DeviceRow>, sqlx::Error> {
-        sqlx::query_as(LazyLock::force(&RESERVE_DEVICE).as_str())
+    ) -> Result<Option<Device>, sqlx::Error> {
+        let row = sqlx::query_as(LazyLock::force(&RESERVE_DEVICE).as_str())
             .bind(now_ms)
             .bind(account_id)
             .bind(serial)
@@ -129,7 +258,8 @@ impl Storage {
             .bind(digits)
             .bind(now_ms)
             .fetch_optional(&self.pool)
-            .await
+            .await?;
+        typed_one(row)
     }
 
     /// Inserts a device; returns its row id.
@@ -161,23 +291,25 @@ impl Storage {
         &self,
         account_id: &str,
         serial: &str,
-    ) -> Result<Option<DeviceRow>, sqlx::Error> {
+    ) -> Result<Option<Device>, sqlx::Error> {
         let sql = format!("{DEVICE_SELECT} WHERE d.account_id = ? AND d.serial_number = ?");
-        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let row = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(account_id)
             .bind(serial)
             .fetch_optional(&self.pool)
-            .await
+            .await?;
+        typed_one(row)
     }
 
     /// The devices assigned to a principal, by enable date, then serial number.
-    pub async fn devices_of(&self, owner_id: i64) -> Result<Vec<DeviceRow>, sqlx::Error> {
+    pub async fn devices_of(&self, owner_id: i64) -> Result<Vec<Device>, sqlx::Error> {
         let sql =
             format!("{DEVICE_SELECT} WHERE d.owner_id = ? ORDER BY {ENABLED}, d.serial_number");
-        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(owner_id)
             .fetch_all(&self.pool)
-            .await
+            .await?;
+        typed(rows)
     }
 
     /// A page of [`Storage::devices_of`]: at most `limit` of the devices that sort after `after`
@@ -187,7 +319,7 @@ impl Storage {
         owner_id: i64,
         after: Option<(i64, String)>,
         limit: i64,
-    ) -> Result<Vec<DeviceRow>, sqlx::Error> {
+    ) -> Result<Vec<Device>, sqlx::Error> {
         let keyset = if after.is_some() {
             format!(" AND ({ENABLED} > ? OR ({ENABLED} = ? AND d.serial_number > ?))")
         } else {
@@ -200,7 +332,7 @@ impl Storage {
         if let Some((enabled, serial)) = after {
             query = query.bind(enabled).bind(enabled).bind(serial);
         }
-        query.bind(limit).fetch_all(&self.pool).await
+        typed(query.bind(limit).fetch_all(&self.pool).await?)
     }
 
     /// A page of the virtual devices of an account, by serial number (unique within the
@@ -213,7 +345,7 @@ impl Storage {
         assigned: Option<bool>,
         after: Option<&str>,
         limit: i64,
-    ) -> Result<Vec<DeviceRow>, sqlx::Error> {
+    ) -> Result<Vec<Device>, sqlx::Error> {
         let status = match assigned {
             Some(true) => " AND d.owner_id IS NOT NULL",
             Some(false) => " AND d.owner_id IS NULL",
@@ -232,7 +364,7 @@ impl Storage {
         if let Some(serial) = after {
             query = query.bind(serial);
         }
-        query.bind(limit).fetch_all(&self.pool).await
+        typed(query.bind(limit).fetch_all(&self.pool).await?)
     }
 
     /// The atomic compare-and-set of security rule 6: writes `after` and clears the failure

@@ -18,26 +18,24 @@
 //! API never produces.
 
 mod actions;
-pub mod cli;
 mod params;
 mod qr_png;
 mod sigv4;
 mod xml;
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use axum::{Extension, Router};
 
 use shared::api::Action;
 
 use crate::error::Error;
 use crate::iam::{Authentication, Caller};
 use crate::state::AppState;
-use crate::telemetry::RequestId;
 use params::Params;
 
 /// Request bodies larger than this are refused (IAM's own limit for Query requests is far
@@ -45,7 +43,7 @@ use params::Params;
 const MAX_BODY: usize = 64 * 1024;
 
 /// `POST /` and `GET /?Action=…`. A `GET /` without `Action` is the app's, as before.
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new().route("/", post(post_query).get(get_query))
 }
 
@@ -184,16 +182,12 @@ impl Failure {
                     Some(retry_after),
                 )
             }
-            Failure::Failed(e @ (Error::Database(_) | Error::Internal(_))) => {
-                tracing::error!(error = %e, "query action failed");
-                let message = "The service failed to process the request.".to_owned();
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "ServiceFailure",
-                    message,
-                    None,
-                )
-            }
+            Failure::Failed(e @ (Error::Database(_) | Error::Internal(_))) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "ServiceFailure",
+                e.public_message(),
+                None,
+            ),
             Failure::Failed(e) => {
                 let code = e.code();
                 let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::BAD_REQUEST);
@@ -222,13 +216,17 @@ fn xml_response(status: StatusCode, body: String, request_id: &str) -> Response 
     res
 }
 
-async fn get_query(State(state): State<AppState>, req: Request) -> Response {
+async fn get_query(
+    State(state): State<AppState>,
+    web: Extension<super::web::Web>,
+    req: Request,
+) -> Response {
     let has_action = req
         .uri()
         .query()
         .is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "Action"));
     if !has_action {
-        return crate::fallback(State(state), req).await;
+        return super::web::fallback(web, req).await;
     }
     handle(state, req).await
 }
@@ -239,11 +237,7 @@ async fn post_query(State(state): State<AppState>, req: Request) -> Response {
 
 async fn handle(state: AppState, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let request_id = parts
-        .extensions
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
+    let request_id = super::trace::request_id(&parts.extensions);
     let result = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(body) => serve(&state, &parts, &body).await,
         Err(_) => {
@@ -288,7 +282,7 @@ async fn serve(
     let caller = Caller {
         principal,
         authentication: Authentication::AccessKey,
-        meta: crate::routes::request_meta(parts),
+        meta: super::extract::request_meta(&parts.extensions),
         policies: None,
     };
     let action = Action::of_query_name(action).ok_or_else(|| Refusal::invalid_action(action))?;

@@ -1,5 +1,6 @@
 //! `GET /api/time`: the server clock the browser's timer runs on.
 
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use shared::api::TimeResponse;
@@ -7,13 +8,13 @@ use shared::api::TimeResponse;
 use crate::state::AppState;
 
 /// The route.
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new().route("/api/time", get(time))
 }
 
-async fn time() -> Json<TimeResponse> {
+async fn time(State(state): State<AppState>) -> Json<TimeResponse> {
     Json(TimeResponse {
-        now_ms: crate::clock::now_ms() as u64,
+        now_ms: state.clock.now_ms() as u64,
         step_seconds: 30,
     })
 }

@@ -19,7 +19,6 @@ use axum::http::request::Parts;
 use subtle::ConstantTimeEq;
 
 use super::Refusal;
-use crate::clock::now_ms;
 use crate::iam::signing_key;
 use crate::state::AppState;
 use crate::storage::{NewAuditEvent, PrincipalRow};
@@ -154,7 +153,8 @@ pub async fn authenticate(
             tracing::info!(access_key_id = auth.key_id, "unknown access key");
             Refusal::invalid_client_token_id()
         })?;
-    let checked = check(parts, body, &auth, amz_date, signed_at, &key.secret);
+    let now_ms = state.clock.now_ms();
+    let checked = check(parts, body, &auth, amz_date, signed_at, &key.secret, now_ms);
     if let Err(refusal) = &checked {
         audit_refusal(state, parts, &key.principal, action, refusal).await;
     }
@@ -169,6 +169,7 @@ fn check(
     amz_date: &str,
     signed_at: i64,
     secret: &str,
+    now_ms: i64,
 ) -> Result<(), Refusal> {
     if auth.service != SERVICE {
         return Err(Refusal::signature_does_not_match(format!(
@@ -180,7 +181,7 @@ fn check(
             "Date in Credential scope does not match YYYYMMDD from X-Amz-Date.",
         ));
     }
-    let skew = now_ms() - signed_at * 1000;
+    let skew = now_ms - signed_at * 1000;
     if skew.abs() > MAX_SKEW_MS {
         return Err(Refusal::request_expired(amz_date));
     }
@@ -262,12 +263,12 @@ async fn audit_refusal(
     action: &str,
     refusal: &Refusal,
 ) {
-    let meta = crate::routes::request_meta(parts);
+    let meta = super::super::extract::request_meta(&parts.extensions);
     let actor = principal.arn();
     let own = principal.display_name();
     let event = NewAuditEvent {
         account_id: Some(&principal.account_id),
-        event_time: now_ms(),
+        event_time: state.clock.now_ms(),
         actor: &actor,
         action,
         target_user: Some(&own),

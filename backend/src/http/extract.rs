@@ -1,0 +1,123 @@
+//! The extractors every route uses: the typed JSON body ([`AppJson`], whose rejection is our
+//! [`Error`]), the signed-in [`Caller`], the session cookie's token and the request's origin
+//! for the audit trail.
+
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::Extensions;
+use axum::http::request::Parts;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use shared::api::Paging;
+
+use crate::audit::RequestMeta;
+use crate::error::Error;
+use crate::iam::{Authentication, Caller};
+use crate::session;
+use crate::state::AppState;
+
+/// A JSON body parsed into an action's input (an empty body is `{}`). A bad body is a 400
+/// `ValidationError` whose message names the position, never the values (which could be codes
+/// or passwords). The content type was checked by the CSRF layer.
+pub(super) struct AppJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AppJson<T> {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
+        let body = Bytes::from_request(req, state).await.map_err(|_| {
+            Error::Validation("The request body is too large or unreadable.".into())
+        })?;
+        parse_body(&body).map(AppJson)
+    }
+}
+
+/// The body of a list action: its own members and IAM's paging members (`MaxItems`,
+/// `Marker`), read from the same JSON object in one pass.
+#[derive(Deserialize)]
+pub(super) struct Listed<T> {
+    /// The action's members.
+    #[serde(flatten)]
+    pub request: T,
+    /// `MaxItems` and `Marker`.
+    #[serde(flatten)]
+    pub paging: Paging,
+}
+
+fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, Error> {
+    let body: &[u8] = if body.is_empty() { b"{}" } else { body };
+    serde_json::from_slice(body).map_err(|e| {
+        let what = match e.classify() {
+            serde_json::error::Category::Data => "a member is missing or has the wrong type",
+            _ => "it is not valid JSON",
+        };
+        Error::Validation(format!(
+            "The request body was refused: {what} (line {}, column {}).",
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
+/// The request's origin for the audit trail, from its extensions (the peer address and the id
+/// [`super::trace`] gave it).
+pub(super) fn request_meta(extensions: &Extensions) -> RequestMeta {
+    RequestMeta {
+        source_ip: extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".into()),
+        request_id: super::trace::request_id(extensions),
+    }
+}
+
+/// The request's origin, as an extractor.
+pub(super) struct Meta(pub RequestMeta);
+
+impl<S: Send + Sync> FromRequestParts<S> for Meta {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Error> {
+        Ok(Meta(request_meta(&parts.extensions)))
+    }
+}
+
+/// The session cookie's token, if any.
+pub(super) struct SessionToken(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for SessionToken {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Error> {
+        Ok(SessionToken(super::cookie::token_from_headers(
+            &parts.headers,
+        )))
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        let token = super::cookie::token_from_headers(&parts.headers).ok_or(Error::NotSignedIn)?;
+        let found = session::lookup(state, &token)
+            .await?
+            .ok_or(Error::NotSignedIn)?;
+        let (row, principal, policies) = (found.session, found.principal, found.policies);
+        let authentication = if row.mfa_present {
+            Authentication::Mfa
+        } else if row.mfa_pending {
+            Authentication::PasswordOnly
+        } else {
+            Authentication::Password
+        };
+        Ok(Caller {
+            principal,
+            authentication,
+            meta: request_meta(&parts.extensions),
+            policies: Some(policies),
+        })
+    }
+}

@@ -1,0 +1,144 @@
+//! Whether the caller may do an action, in one place for every action: rule 12 for
+//! password-only sessions, everything in its own account for the root user, IAM policy
+//! evaluation (rule 13) for everyone else. An action on a user's resources resolves the user
+//! first ([`authorize_user`]): the policy is evaluated against the STORED user's ARN, so a
+//! name typed in another letter case cannot slip past a `Deny` on that ARN.
+
+use shared::api::Action;
+
+use super::caller::{Authentication, Caller};
+use super::validate::validate_user_name;
+use crate::error::Error;
+use crate::policy::{self, Policy, RequestContext};
+use crate::state::AppState;
+use crate::storage::PrincipalRow;
+
+/// What a refused or missing target user answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Visibility {
+    /// The target's devices: a refusal on another user, and a user that does not exist,
+    /// answer exactly like a missing device (security rule 14).
+    AsMissingDevice,
+    /// Anything else: `AccessDenied`, and `NoSuchEntity` for a user that does not exist.
+    Plain,
+}
+
+/// Authorises `action` on the user named (looked up without regard to case), or on the caller
+/// when no name is given, and returns that user.
+pub(crate) async fn authorize_user(
+    state: &AppState,
+    caller: &Caller,
+    action: Action,
+    user_name: Option<&str>,
+    visibility: Visibility,
+) -> Result<PrincipalRow, Error> {
+    let (arn, is_self, principal) = match user_name {
+        None => (caller.arn(), true, Some(caller.principal.clone())),
+        Some(name) => {
+            validate_user_name(name)?;
+            match state.storage.find_user(caller.account(), name).await? {
+                Some(p) => (p.arn(), p.id == caller.principal.id, Some(p)),
+                // For a user that does not exist, the ARN of the name typed.
+                None => (
+                    format!("arn:aws:iam::{}:user/{name}", caller.account()),
+                    false,
+                    None,
+                ),
+            }
+        }
+    };
+    if !is_allowed(state, caller, action, &arn, is_self).await? {
+        return Err(match visibility {
+            Visibility::AsMissingDevice if !is_self => Error::no_such_device(),
+            _ => access_denied(caller, action),
+        });
+    }
+    principal.ok_or_else(|| match visibility {
+        Visibility::AsMissingDevice => Error::no_such_device(),
+        Visibility::Plain => Error::no_such_user(user_name.unwrap_or_default()),
+    })
+}
+
+/// Authorises `action` on a resource that is not a user (a virtual device's ARN, `*`, the
+/// account's users).
+pub(crate) async fn authorize(
+    state: &AppState,
+    caller: &Caller,
+    action: Action,
+    resource: &str,
+) -> Result<(), Error> {
+    if is_allowed(state, caller, action, resource, false).await? {
+        Ok(())
+    } else {
+        Err(access_denied(caller, action))
+    }
+}
+
+/// Whether the caller may do `action` on `resource`.
+async fn is_allowed(
+    state: &AppState,
+    caller: &Caller,
+    action: Action,
+    resource: &str,
+    target_is_self: bool,
+) -> Result<bool, Error> {
+    if caller.authentication == Authentication::PasswordOnly {
+        return Ok(
+            target_is_self && matches!(action, Action::ListMfaDevices | Action::ResyncMfaDevice)
+        );
+    }
+    if caller.principal.is_root {
+        return Ok(true);
+    }
+    let Some(iam_action) = action.iam_action() else {
+        // The sign-in steps need no permission and are never authorised here.
+        return Ok(false);
+    };
+    let read;
+    let documents = match &caller.policies {
+        Some(d) => d,
+        None => {
+            read = state.storage.policies(caller.principal.id).await?;
+            &read
+        }
+    };
+    let mut policies: Vec<Policy> = Vec::with_capacity(documents.len());
+    for d in documents {
+        match Policy::parse(d) {
+            Ok(p) => policies.push(p),
+            // Fail closed: ignoring it would drop whatever Deny it holds.
+            Err(e) => {
+                tracing::error!(
+                    error = %e,
+                    principal = %caller.arn(),
+                    "an attached policy does not parse; the request is denied"
+                );
+                return Ok(false);
+            }
+        }
+    }
+    let ctx = RequestContext {
+        action: iam_action,
+        resource,
+        account: caller.account(),
+        username: caller.principal.user_name.as_deref(),
+        mfa_present: caller.authentication.mfa_present(),
+    };
+    Ok(policy::evaluate(&policies, &ctx).is_allowed())
+}
+
+/// `AccessDenied` for `action`.
+fn access_denied(caller: &Caller, action: Action) -> Error {
+    let iam_action = action.iam_action().unwrap_or(action.name());
+    if caller.authentication == Authentication::PasswordOnly {
+        Error::AccessDenied(format!(
+            "Finish signing in with your MFA device before {iam_action}: until then you may \
+             only list and resynchronise your own MFA devices."
+        ))
+    } else {
+        Error::AccessDenied(format!(
+            "User {} is not authorized to perform {iam_action}.",
+            caller.arn()
+        ))
+    }
+}

@@ -1,0 +1,82 @@
+//! Who is calling, how they proved it, and the audit wrapper every action runs in.
+
+use shared::api::Action;
+
+use crate::audit::{self, AuditEntry, RequestMeta};
+use crate::error::Error;
+use crate::state::AppState;
+use crate::storage::PrincipalRow;
+
+/// How the caller proved who they are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Authentication {
+    /// Password checked, MFA enrolled but not passed (security rule 12): may only list its own
+    /// devices and resync its own device, for ten minutes.
+    PasswordOnly,
+    /// Password checked, no MFA device enrolled: policy decides with MFA absent-as-false.
+    Password,
+    /// Password and MFA.
+    Mfa,
+    /// A signed API call with an access key: `aws:MultiFactorAuthPresent` absent.
+    AccessKey,
+}
+
+impl Authentication {
+    /// The value of `aws:MultiFactorAuthPresent`.
+    pub fn mfa_present(self) -> Option<bool> {
+        match self {
+            Authentication::PasswordOnly | Authentication::Password => Some(false),
+            Authentication::Mfa => Some(true),
+            Authentication::AccessKey => None,
+        }
+    }
+}
+
+/// Who is calling, and from where.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    /// The root user or IAM user.
+    pub principal: PrincipalRow,
+    /// How they signed in.
+    pub authentication: Authentication,
+    /// Request origin, for the audit trail.
+    pub meta: RequestMeta,
+    /// The principal's policy documents when read with the session; `None`: read them when
+    /// needed.
+    pub policies: Option<Vec<String>>,
+}
+
+impl Caller {
+    /// The caller's ARN.
+    pub fn arn(&self) -> String {
+        self.principal.arn()
+    }
+
+    /// The caller's account.
+    pub fn account(&self) -> &str {
+        &self.principal.account_id
+    }
+}
+
+/// Runs an action and writes its audit event, whatever the outcome (security rule 21).
+pub(crate) async fn audited<T>(
+    state: &AppState,
+    caller: &Caller,
+    action: Action,
+    target_user: Option<&str>,
+    serial: Option<&str>,
+    run: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    let result = run.await;
+    let actor = caller.arn();
+    let own = caller.principal.display_name();
+    let entry = AuditEntry {
+        action: action.name(),
+        account_id: Some(caller.account()),
+        actor: &actor,
+        target_user: target_user.or(Some(own.as_str())),
+        serial_number: serial,
+    };
+    audit::record(state, &caller.meta, &entry, &result).await;
+    result
+}
