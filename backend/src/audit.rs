@@ -45,15 +45,15 @@ pub async fn record<T>(
 /// request without a live session).
 pub const UNKNOWN_ACTOR: &str = "unknown";
 
-/// Records `action` by a session's principal — its ARN as actor, itself as the user
-/// concerned — or by `unknown` without one (a refused request whose cookie names no live
-/// session).
+/// Records `action` by a principal — its ARN as actor, itself as the user concerned — or by
+/// `unknown` without one (a refused request whose cookie names no live session), failed with
+/// the error code `failure` (`None`: it succeeded).
 pub async fn record_by(
     state: &AppState,
     meta: &RequestMeta,
     action: &str,
     principal: Option<&PrincipalRow>,
-    error: Option<&Error>,
+    failure: Option<&str>,
 ) {
     let actor = principal.map_or_else(|| UNKNOWN_ACTOR.to_owned(), PrincipalRow::arn);
     let own = principal.map(PrincipalRow::display_name);
@@ -64,7 +64,7 @@ pub async fn record_by(
         target_user: own.as_deref(),
         serial_number: None,
     };
-    record_outcome(state, meta, &entry, error).await;
+    write(state, meta, &entry, failure).await;
 }
 
 /// [`record`] with the outcome alone: success, or the error it failed with.
@@ -74,9 +74,19 @@ pub async fn record_outcome(
     entry: &AuditEntry<'_>,
     error: Option<&Error>,
 ) {
-    let (outcome, code) = match error {
+    write(state, meta, entry, error.map(|e| e.code().as_str())).await;
+}
+
+/// The event's row and log line.
+async fn write(
+    state: &AppState,
+    meta: &RequestMeta,
+    entry: &AuditEntry<'_>,
+    failure: Option<&str>,
+) {
+    let (outcome, code) = match failure {
         None => (Outcome::Success, None),
-        Some(e) => (Outcome::Failure, Some(e.code().as_str())),
+        Some(code) => (Outcome::Failure, Some(code)),
     };
     let event = NewAuditEvent {
         account_id: entry.account_id,

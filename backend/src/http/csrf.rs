@@ -46,7 +46,8 @@ async fn audit_refusal(
         Some(token) => session::live_principal(state, &token).await.ok().flatten(),
         None => None,
     };
-    audit::record_by(state, meta, action, principal.as_ref(), Some(refused)).await;
+    let code = refused.code().as_str();
+    audit::record_by(state, meta, action, principal.as_ref(), Some(code)).await;
 }
 
 /// The action an `/api/` path performs: exactly one of the JSON API's routes (`SignIn`, …,

@@ -20,23 +20,24 @@
 mod actions;
 mod params;
 mod qr_png;
+mod refusal;
 mod sigv4;
 mod xml;
 
 use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{StatusCode, header};
+use axum::response::Response;
 use axum::routing::post;
 use axum::{Extension, Router};
 
 use shared::api::Action;
 
-use crate::error::Error;
 use crate::iam::{Authentication, Caller};
 use crate::state::AppState;
 use params::Params;
+use refusal::{Failure, Refusal};
 
 /// Request bodies larger than this are refused (IAM's own limit for Query requests is far
 /// smaller than a megabyte; ours hold a few short members).
@@ -45,175 +46,6 @@ const MAX_BODY: usize = 64 * 1024;
 /// `POST /` and `GET /?Action=…`. A `GET /` without `Action` is the app's, as before.
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/", post(post_query).get(get_query))
-}
-
-/// A refusal of the protocol layer, with AWS's common error code and status.
-#[derive(Debug)]
-pub struct Refusal {
-    /// AWS's error code, e.g. `SignatureDoesNotMatch`.
-    pub code: &'static str,
-    /// Its HTTP status.
-    pub status: StatusCode,
-    /// For a person.
-    pub message: String,
-}
-
-impl Refusal {
-    fn new(code: &'static str, status: StatusCode, message: impl Into<String>) -> Refusal {
-        Refusal {
-            code,
-            status,
-            message: message.into(),
-        }
-    }
-    fn missing_authentication_token() -> Refusal {
-        Refusal::new(
-            "MissingAuthenticationToken",
-            StatusCode::FORBIDDEN,
-            "Request is missing Authentication Token",
-        )
-    }
-    fn incomplete_signature(why: impl Into<String>) -> Refusal {
-        Refusal::new("IncompleteSignature", StatusCode::BAD_REQUEST, why)
-    }
-    fn invalid_client_token_id() -> Refusal {
-        Refusal::new(
-            "InvalidClientTokenId",
-            StatusCode::FORBIDDEN,
-            "The security token included in the request is invalid.",
-        )
-    }
-    fn signature_does_not_match(why: impl Into<String>) -> Refusal {
-        Refusal::new("SignatureDoesNotMatch", StatusCode::FORBIDDEN, why)
-    }
-    fn request_expired(amz_date: &str) -> Refusal {
-        Refusal::new(
-            "RequestExpired",
-            StatusCode::BAD_REQUEST,
-            format!(
-                "Request has expired: X-Amz-Date {amz_date} is more than 15 minutes from the server's time."
-            ),
-        )
-    }
-    fn missing_action() -> Refusal {
-        Refusal::new(
-            "MissingAction",
-            StatusCode::BAD_REQUEST,
-            "The request has no Action parameter.",
-        )
-    }
-    fn missing_parameter(name: &str) -> Refusal {
-        Refusal::new(
-            "MissingParameter",
-            StatusCode::BAD_REQUEST,
-            format!("The request must contain the parameter {name}."),
-        )
-    }
-    fn no_such_version(version: &str) -> Refusal {
-        Refusal::new(
-            "NoSuchVersion",
-            StatusCode::BAD_REQUEST,
-            format!(
-                "The requested version ({version}) of service AWSIdentityManagementV20100508 does not exist."
-            ),
-        )
-    }
-    fn invalid_action(action: &str) -> Refusal {
-        Refusal::new(
-            "InvalidAction",
-            StatusCode::BAD_REQUEST,
-            format!(
-                "Could not find operation {action} for version {}.",
-                params::VERSION
-            ),
-        )
-    }
-    fn invalid_parameter(why: impl Into<String>) -> Refusal {
-        Refusal::new("InvalidParameterValue", StatusCode::BAD_REQUEST, why)
-    }
-    fn service_failure(e: &Error) -> Refusal {
-        tracing::error!(error = %e, "query authentication failed");
-        Refusal::new(
-            "ServiceFailure",
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "The service failed to process the request.",
-        )
-    }
-}
-
-/// Why a Query request failed: the protocol refused it, or the action did.
-#[derive(Debug)]
-pub enum Failure {
-    /// Before any action ran.
-    Refused(Refusal),
-    /// The action's own error.
-    Failed(Error),
-}
-
-impl From<Refusal> for Failure {
-    fn from(r: Refusal) -> Failure {
-        Failure::Refused(r)
-    }
-}
-
-impl From<Error> for Failure {
-    fn from(e: Error) -> Failure {
-        Failure::Failed(e)
-    }
-}
-
-impl Failure {
-    /// IAM's `ErrorResponse` with IAM's status for the code.
-    fn into_response(self, request_id: &str) -> Response {
-        let (status, code, message, retry_after) = match self {
-            Failure::Refused(r) => (r.status, r.code, r.message, None),
-            Failure::Failed(Error::LimitExceeded {
-                retry_after,
-                locked,
-            }) => {
-                let e = Error::LimitExceeded {
-                    retry_after,
-                    locked,
-                };
-                (
-                    StatusCode::CONFLICT,
-                    "LimitExceeded",
-                    e.to_string(),
-                    Some(retry_after),
-                )
-            }
-            Failure::Failed(e @ (Error::Database(_) | Error::Internal(_))) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "ServiceFailure",
-                e.public_message(),
-                None,
-            ),
-            Failure::Failed(e) => {
-                let code = e.code();
-                let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::BAD_REQUEST);
-                (status, code.as_str(), e.to_string(), None)
-            }
-        };
-        let body = xml::error(status.is_client_error(), code, &message, request_id);
-        let mut res = xml_response(status, body, request_id);
-        if let Some(seconds) = retry_after {
-            res.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-        }
-        res
-    }
-}
-
-fn xml_response(status: StatusCode, body: String, request_id: &str) -> Response {
-    let mut res = (status, body).into_response();
-    let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
-    // CreateVirtualMFADevice answers with a seed: nothing here may be cached.
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Ok(v) = HeaderValue::from_str(request_id) {
-        h.insert("x-amzn-requestid", v);
-    }
-    res
 }
 
 async fn get_query(
@@ -247,7 +79,7 @@ async fn handle(state: AppState, req: Request) -> Response {
     match result {
         Ok((action, out)) => {
             let body = xml::success(action, out.as_ref(), &request_id);
-            xml_response(StatusCode::OK, body, &request_id)
+            xml::response(StatusCode::OK, body, &request_id)
         }
         Err(failure) => failure.into_response(&request_id),
     }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use super::WebAssets;
+use super::web::WebAssets;
 use crate::state::AppState;
 
 /// What `serve` needs beside the state.
@@ -27,7 +27,7 @@ pub async fn serve(state: AppState, options: ServeOptions) -> anyhow::Result<()>
         .with_context(|| format!("binding {}", options.addr))?;
     let local = listener.local_addr()?;
     let sweeper = tokio::spawn(crate::session::sweep_expired(state.clone()));
-    let app = super::app(state, options.web);
+    let app = super::app::app(state, options.web);
     println!("listening on http://{local}");
     std::io::stdout().flush()?;
     tracing::info!(%local, "listening");

@@ -274,8 +274,8 @@ pub async fn sign_out(
         .await
         .map_err(Error::from);
     if let Some(p) = &principal {
-        let error = result.as_ref().err();
-        audit::record_by(state, meta, Action::SignOut.name(), Some(p), error).await;
+        let failure = result.as_ref().err().map(|e| e.code().as_str());
+        audit::record_by(state, meta, Action::SignOut.name(), Some(p), failure).await;
     }
     result.map(|_| ())
 }

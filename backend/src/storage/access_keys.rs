@@ -1,7 +1,7 @@
 //! SQL for access keys (the IAM Query API's credentials). The secret column holds only the
 //! sealed secret; sealing and unsealing happen in `iam::access_keys`.
 
-use super::Storage;
+use super::db::Storage;
 
 /// A stored access key.
 #[derive(Clone, Debug, sqlx::FromRow)]

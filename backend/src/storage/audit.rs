@@ -1,6 +1,6 @@
 //! SQL for audit events (security rule 21).
 
-use super::Storage;
+use super::db::Storage;
 
 /// An event to record. Holds no code, seed or password by construction.
 #[derive(Clone, Debug)]

@@ -9,7 +9,8 @@ use shared::api::DeviceKind;
 use shared::code::Digits;
 use shared::otp::Totp;
 
-use super::{Storage, reserve_set_sql};
+use super::attempts::reserve_set_sql;
+use super::db::Storage;
 use crate::throttle::ThrottleState;
 
 /// A device as the server uses it.

@@ -1,6 +1,7 @@
 //! SQL for server-side sessions. Only a SHA-256 of each token is stored.
 
-use super::{PrincipalRow, Storage};
+use super::db::Storage;
+use super::principals::PrincipalRow;
 
 /// A session row.
 #[derive(Clone, Debug, sqlx::FromRow)]

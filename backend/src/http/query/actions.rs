@@ -8,8 +8,10 @@
 use data_encoding::BASE64;
 use shared::api::{Action, CreateVirtualMfaDeviceResponse, User};
 
+use super::params::Params;
+use super::qr_png;
+use super::refusal::{Failure, Refusal};
 use super::xml::Xml;
-use super::{Failure, params::Params, qr_png};
 use crate::error::Error;
 use crate::iam::{self, Caller};
 use crate::state::AppState;
@@ -118,7 +120,7 @@ pub async fn run(
             });
             truncation(&mut x, out.marker.as_deref());
         }
-        other => return Err(super::Refusal::invalid_action(other.name()).into()),
+        other => return Err(Refusal::invalid_action(other.name()).into()),
     }
     Ok(Some(x))
 }

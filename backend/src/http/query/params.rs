@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use shared::api::Paging;
 
-use super::Refusal;
+use super::refusal::Refusal;
 use crate::error::Error;
 
 /// The only API version there is.

@@ -18,10 +18,11 @@ use aws_sigv4::sign::v4;
 use axum::http::request::Parts;
 use subtle::ConstantTimeEq;
 
-use super::Refusal;
+use super::refusal::Refusal;
+use crate::audit;
 use crate::iam::signing_key;
 use crate::state::AppState;
-use crate::storage::{NewAuditEvent, PrincipalRow};
+use crate::storage::PrincipalRow;
 
 /// AWS's limit between the request's `X-Amz-Date` and the server clock.
 pub const MAX_SKEW_MS: i64 = 15 * 60 * 1000;
@@ -264,24 +265,7 @@ async fn audit_refusal(
     refusal: &Refusal,
 ) {
     let meta = super::super::extract::request_meta(&parts.extensions);
-    let actor = principal.arn();
-    let own = principal.display_name();
-    let event = NewAuditEvent {
-        account_id: Some(&principal.account_id),
-        event_time: state.clock.now_ms(),
-        actor: &actor,
-        action,
-        target_user: Some(&own),
-        serial_number: None,
-        source_ip: &meta.source_ip,
-        outcome: "Failure",
-        error_code: Some(refusal.code),
-        request_id: Some(&meta.request_id),
-    };
-    tracing::info!(action, actor = %actor, error_code = refusal.code, "audit");
-    if let Err(e) = state.storage.insert_audit(&event).await {
-        tracing::error!(error = %e, "audit event not written");
-    }
+    audit::record_by(state, &meta, action, Some(principal), Some(refusal.code)).await;
 }
 
 #[cfg(test)]

@@ -4,6 +4,9 @@
 
 use std::fmt::Write as _;
 
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
 /// IAM's XML namespace.
 pub const NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
 
@@ -95,6 +98,20 @@ pub fn error(sender_fault: bool, code: &str, message: &str, request_id: &str) ->
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ErrorResponse xmlns=\"{NAMESPACE}\">{}</ErrorResponse>",
         inner.as_str()
     )
+}
+
+/// An XML answer: `text/xml`, never cached (CreateVirtualMFADevice answers with a seed), with
+/// the request id in `x-amzn-requestid`.
+pub(super) fn response(status: StatusCode, body: String, request_id: &str) -> Response {
+    let mut res = (status, body).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    // CreateVirtualMFADevice answers with a seed: nothing here may be cached.
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert("x-amzn-requestid", v);
+    }
+    res
 }
 
 #[cfg(test)]

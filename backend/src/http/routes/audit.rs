@@ -11,7 +11,7 @@ use crate::iam::{self, Caller};
 use crate::state::AppState;
 
 /// The route.
-pub(super) fn router() -> Router<AppState> {
+pub(in crate::http) fn router() -> Router<AppState> {
     Router::new().route(super::path(Action::LookupEvents), post(lookup_events))
 }
 

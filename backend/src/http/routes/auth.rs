@@ -16,7 +16,7 @@ use crate::iam::{self, Caller, SignedIn};
 use crate::state::AppState;
 
 /// The routes.
-pub(super) fn router() -> Router<AppState> {
+pub(in crate::http) fn router() -> Router<AppState> {
     Router::new()
         .route(path(Action::SignIn), post(sign_in))
         .route(path(Action::SignInRoot), post(sign_in_root))

@@ -22,7 +22,7 @@ use crate::iam::{self, Caller};
 use crate::state::AppState;
 
 /// The routes.
-pub(super) fn router() -> Router<AppState> {
+pub(in crate::http) fn router() -> Router<AppState> {
     Router::new()
         .route(path(Action::ListMfaDevices), post(list_mfa_devices))
         .route(path(Action::ResyncMfaDevice), post(resync_mfa_device))

@@ -8,7 +8,7 @@ use shared::api::TimeResponse;
 use crate::state::AppState;
 
 /// The route.
-pub(super) fn router() -> Router<AppState> {
+pub(in crate::http) fn router() -> Router<AppState> {
     Router::new().route("/api/time", get(time))
 }
 

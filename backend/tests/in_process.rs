@@ -1,0 +1,402 @@
+//! In process: the real router (`backend::app`) on a real SQLite file, driven with
+//! `tower::ServiceExt::oneshot`, and a manual clock in the state that the tests move instead of
+//! waiting or rewriting stored times. The time rules — idle 30 min, absolute 12 h,
+//! password-only 10 min (security rules 12 and 17), the throttle's back-off (rule 7) and
+//! SigV4's 15-minute skew (rule 20) — each at its boundary and one millisecond past it; and
+//! races the black-box suite cannot aim as precisely. The black-box suite (the real binary
+//! over real HTTP) stays beside these.
+
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use aws_sigv4::sign::v4;
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode, header};
+use backend::admin::{self, DeviceImport};
+use backend::clock::Clock;
+use backend::config::Settings;
+use backend::crypto::SeedCipher;
+use backend::password::Passwords;
+use backend::storage::{Storage, StoredState};
+use backend::{AppState, app};
+use serde_json::{Value, json};
+use shared::api::DeviceKind;
+use shared::secret::Secret;
+use tower::ServiceExt;
+
+/// 2026-12-01T00:00:00Z.
+const T0: i64 = 1_796_083_200_000;
+const MINUTE: i64 = 60_000;
+const ACCOUNT: &str = "111122223333";
+const SEED: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+const SERIAL: &str = "arn:aws:iam::111122223333:mfa/alice";
+
+/// An account with `alice` (self-service policy, one virtual device) and `bob` (no device), a
+/// manual clock at [`T0`], and the router over them.
+struct World {
+    state: AppState,
+    router: Router,
+    _dir: tempfile::TempDir,
+}
+
+impl World {
+    async fn new() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Storage::open(&dir.path().join("t.sqlite")).await.unwrap();
+        let key = "00".repeat(32);
+        let state = AppState {
+            storage,
+            cipher: Arc::new(SeedCipher::load(Some(&key), &dir.path().join("k")).unwrap()),
+            passwords: Passwords::new().unwrap(),
+            settings: Arc::new(Settings::default()),
+            clock: Clock::manual(T0),
+        };
+        admin::create_account(
+            &state,
+            Some(ACCOUNT),
+            "t",
+            "root@t.example",
+            "root-password-1",
+        )
+        .await
+        .unwrap();
+        for user in ["alice", "bob"] {
+            let password = format!("{user}-password-1");
+            admin::create_user(&state, ACCOUNT, user, &password, Some("self-service"))
+                .await
+                .unwrap();
+        }
+        let import = DeviceImport {
+            account: ACCOUNT.into(),
+            user_name: Some("alice".into()),
+            serial: SERIAL.into(),
+            kind: DeviceKind::Virtual,
+            digits: 6,
+            step: 30,
+            counter: 0,
+        };
+        let fresh = StoredState {
+            drift_steps: 0,
+            last_used_step: -1,
+            hotp_counter: 0,
+        };
+        let seed = Secret::from_base32_typed(SEED).unwrap();
+        admin::import_device(&state, &import, Some(&seed), fresh)
+            .await
+            .unwrap();
+        let router = app(state.clone(), None);
+        World {
+            state,
+            router,
+            _dir: dir,
+        }
+    }
+
+    fn advance(&self, ms: i64) {
+        self.state.clock.advance(ms);
+    }
+
+    async fn send(&self, req: Request<Body>) -> Response<Body> {
+        self.router.clone().oneshot(req).await.unwrap()
+    }
+
+    /// A JSON API state change, as the browser app sends it.
+    async fn post(&self, path: &str, cookie: Option<&str>, body: Value) -> (StatusCode, Value) {
+        let mut req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("X-Requested-With", "mfa-resync");
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, format!("mfa_resync_session={c}"));
+        }
+        let res = self
+            .send(req.body(Body::from(body.to_string())).unwrap())
+            .await;
+        (res.status(), json_of(res).await)
+    }
+
+    /// Signs `user` in with a password; the session token.
+    async fn sign_in(&self, user: &str) -> String {
+        let req = Request::post("/api/sign-in")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("X-Requested-With", "mfa-resync")
+            .body(Body::from(
+                json!({"Account": "t", "UserName": user, "Password": format!("{user}-password-1")})
+                    .to_string(),
+            ))
+            .unwrap();
+        let res = self.send(req).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let cookie = res.headers()[header::SET_COOKIE].to_str().unwrap();
+        let token = cookie
+            .strip_prefix("mfa_resync_session=")
+            .and_then(|c| c.split(';').next())
+            .unwrap();
+        token.to_owned()
+    }
+
+    /// `GET /api/session`'s status with this session.
+    async fn session(&self, token: &str) -> StatusCode {
+        let req = Request::get("/api/session")
+            .header(header::COOKIE, format!("mfa_resync_session={token}"))
+            .body(Body::empty())
+            .unwrap();
+        self.send(req).await.status()
+    }
+}
+
+async fn json_of(res: Response<Body>) -> Value {
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn a_session_expires_after_30_idle_minutes_and_each_use_restarts_the_wait() {
+    let w = World::new().await;
+    let token = w.sign_in("bob").await;
+    w.advance(29 * MINUTE);
+    assert_eq!(w.session(&token).await, StatusCode::OK);
+    // Used 29 min after sign-in: the idle limit counts from that use.
+    w.advance(30 * MINUTE);
+    assert_eq!(
+        w.session(&token).await,
+        StatusCode::OK,
+        "exactly 30 min idle"
+    );
+    w.advance(30 * MINUTE + 1);
+    assert_eq!(w.session(&token).await, StatusCode::UNAUTHORIZED);
+    // Gone for good, even if the clock went back.
+    w.state.clock.set(T0);
+    assert_eq!(w.session(&token).await, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_session_ends_12_hours_after_sign_in_however_busy() {
+    let w = World::new().await;
+    let token = w.sign_in("bob").await;
+    for _ in 0..24 {
+        w.advance(30 * MINUTE);
+        assert_eq!(w.session(&token).await, StatusCode::OK);
+    }
+    // 12 h exactly: still live; one millisecond later: ended, though used a moment ago.
+    w.advance(1);
+    assert_eq!(w.session(&token).await, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_password_only_session_lives_10_minutes() {
+    let w = World::new().await;
+    // alice has a device: her password opens a password-only session (rule 12).
+    let token = w.sign_in("alice").await;
+    w.advance(10 * MINUTE);
+    assert_eq!(w.session(&token).await, StatusCode::OK);
+    w.advance(1);
+    assert_eq!(w.session(&token).await, StatusCode::UNAUTHORIZED);
+    // bob has none: his session is an ordinary one and outlives 10 minutes.
+    let bob = w.sign_in("bob").await;
+    w.advance(10 * MINUTE + 1);
+    assert_eq!(w.session(&bob).await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn wrong_codes_back_off_30_s_then_60_s_and_the_wait_is_the_servers_clock() {
+    let w = World::new().await;
+    let token = w.sign_in("alice").await;
+    let resync = json!({
+        "SerialNumber": SERIAL,
+        "AuthenticationCode1": "000000",
+        "AuthenticationCode2": "000000",
+    });
+    let path = "/api/iam/ResyncMFADevice";
+    for _ in 0..5 {
+        let (status, body) = w.post(path, Some(&token), resync.clone()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(body["Error"]["Code"], "InvalidAuthenticationCode");
+    }
+    let throttled = |status: StatusCode, body: &Value| {
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+        assert_eq!(body["Error"]["Code"], "LimitExceeded");
+    };
+    let (status, body) = w.post(path, Some(&token), resync.clone()).await;
+    throttled(status, &body);
+    w.advance(29_999);
+    let (status, body) = w.post(path, Some(&token), resync.clone()).await;
+    throttled(status, &body);
+    // 30 s after the fifth failure: evaluated again (and wrong: the sixth failure)...
+    w.advance(1);
+    let (status, _) = w.post(path, Some(&token), resync.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // ...which doubles the wait: still throttled 59.999 s later, evaluated at 60 s.
+    w.advance(59_999);
+    let (status, body) = w.post(path, Some(&token), resync.clone()).await;
+    throttled(status, &body);
+    w.advance(1);
+    let (status, _) = w.post(path, Some(&token), resync).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_429_says_how_long_to_wait_in_retry_after() {
+    let w = World::new().await;
+    let token = w.sign_in("alice").await;
+    let resync = json!({
+        "SerialNumber": SERIAL,
+        "AuthenticationCode1": "000000",
+        "AuthenticationCode2": "000000",
+    });
+    for _ in 0..5 {
+        w.post("/api/iam/ResyncMFADevice", Some(&token), resync.clone())
+            .await;
+    }
+    w.advance(10_500);
+    let req = Request::post("/api/iam/ResyncMFADevice")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("X-Requested-With", "mfa-resync")
+        .header(header::COOKIE, format!("mfa_resync_session={token}"))
+        .body(Body::from(resync.to_string()))
+        .unwrap();
+    let res = w.send(req).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    // 19.5 s left, rounded up.
+    assert_eq!(res.headers()[header::RETRY_AFTER], "20");
+}
+
+/// A signed `ListMFADevices` Query request made at `signed_at` (Unix ms), sent when the
+/// server's clock says whatever the world's clock says.
+async fn signed_list(w: &World, id: &str, secret: &str, signed_at: i64) -> (StatusCode, String) {
+    let body = "Action=ListMFADevices&Version=2010-05-08";
+    let identity = Credentials::new(id, secret, None, None, "test").into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name("iam")
+        .time(UNIX_EPOCH + Duration::from_millis(signed_at as u64))
+        .settings(SigningSettings::default())
+        .build()
+        .unwrap()
+        .into();
+    let form = "application/x-www-form-urlencoded; charset=utf-8";
+    let headers = [("host", "mfa-resync.test"), ("content-type", form)];
+    let signable = SignableRequest::new(
+        "POST",
+        "http://mfa-resync.test/",
+        headers.into_iter(),
+        SignableBody::Bytes(body.as_bytes()),
+    )
+    .unwrap();
+    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    let mut req = Request::post("/")
+        .header("host", "mfa-resync.test")
+        .header(header::CONTENT_TYPE, form);
+    for (name, value) in instructions.headers() {
+        req = req.header(name, value);
+    }
+    let res = w.send(req.body(Body::from(body)).unwrap()).await;
+    let status = res.status();
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[tokio::test]
+async fn a_signature_is_accepted_up_to_15_minutes_from_the_servers_clock() {
+    let w = World::new().await;
+    let key = admin::create_access_key_for(&w.state, ACCOUNT, Some("alice"))
+        .await
+        .unwrap();
+    let (id, secret) = (key.access_key_id.as_str(), key.secret_access_key.as_str());
+    // SigV4 dates have whole seconds.
+    let now = T0;
+    let (status, text) = signed_list(&w, id, secret, now).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert!(text.contains(SERIAL), "{text}");
+    // Signed 15 min before the server's time (and 15 min after): accepted.
+    w.advance(15 * MINUTE);
+    assert_eq!(signed_list(&w, id, secret, now).await.0, StatusCode::OK);
+    assert_eq!(
+        signed_list(&w, id, secret, now + 30 * MINUTE).await.0,
+        StatusCode::OK
+    );
+    // One second more either way: RequestExpired.
+    w.advance(1_000);
+    let (status, text) = signed_list(&w, id, secret, now).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(text.contains("<Code>RequestExpired</Code>"), "{text}");
+    let (status, text) = signed_list(&w, id, secret, now + 31 * MINUTE + 1_000).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(text.contains("<Code>RequestExpired</Code>"), "{text}");
+}
+
+#[tokio::test]
+async fn the_request_id_is_always_the_servers_own() {
+    let w = World::new().await;
+    let req = Request::get("/api/time")
+        .header("x-request-id", "chosen-by-the-client")
+        .body(Body::empty())
+        .unwrap();
+    let res = w.send(req).await;
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(id.len(), 16, "{id}");
+    assert!(id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+    // And the time it answers is the state's clock.
+    let body = json_of(res).await;
+    assert_eq!(body["NowMs"], T0);
+}
+
+#[tokio::test]
+async fn creating_one_name_in_parallel_makes_one_device_and_409s_never_a_500() {
+    let w = World::new().await;
+    let req = Request::post("/api/sign-in/root")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("X-Requested-With", "mfa-resync")
+        .body(Body::from(
+            json!({"Email": "root@t.example", "Password": "root-password-1"}).to_string(),
+        ))
+        .unwrap();
+    let res = w.send(req).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let cookie = res.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let token = cookie
+        .strip_prefix("mfa_resync_session=")
+        .and_then(|c| c.split(';').next())
+        .unwrap()
+        .to_owned();
+    let w = Arc::new(w);
+    let tasks: Vec<_> = (0..12)
+        .map(|_| {
+            let (w, token) = (w.clone(), token.clone());
+            tokio::spawn(async move {
+                let body = json!({"VirtualMFADeviceName": "twin"});
+                w.post("/api/iam/CreateVirtualMFADevice", Some(&token), body)
+                    .await
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        if status == StatusCode::CONFLICT {
+            assert_eq!(body["Error"]["Code"], "EntityAlreadyExists", "{body}");
+        }
+        statuses.push(status.as_u16());
+    }
+    statuses.sort_unstable();
+    let mut expected = vec![409; 11];
+    expected.insert(0, 200);
+    assert_eq!(statuses, expected);
+    let twin = w
+        .state
+        .storage
+        .device(ACCOUNT, "arn:aws:iam::111122223333:mfa/twin")
+        .await
+        .unwrap();
+    assert!(twin.is_some_and(|d| d.owner_id.is_none()));
+}
