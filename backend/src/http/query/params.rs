@@ -12,10 +12,9 @@ use serde_json::{Map, Value};
 use shared::api::Paging;
 
 use super::refusal::Refusal;
+use super::xml::VERSION;
 use crate::error::Error;
 
-/// The only API version there is.
-pub const VERSION: &str = "2010-05-08";
 
 /// Protocol members, not action members.
 const PROTOCOL_MEMBERS: [&str; 4] = ["Action", "Version", "Marker", "MaxItems"];

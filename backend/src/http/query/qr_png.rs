@@ -13,7 +13,7 @@ const QUIET: usize = 4;
 
 /// The PNG file's bytes.
 pub fn render(text: &str) -> Result<Vec<u8>, Error> {
-    let code = QrCode::new(text.as_bytes()).map_err(|e| Error::Internal(e.to_string()))?;
+    let code = QrCode::new(text.as_bytes()).map_err(Error::internal)?;
     let modules = code.width();
     let side = (modules + 2 * QUIET) * SCALE;
     let mut pixels = vec![255u8; side * side];
@@ -25,12 +25,12 @@ pub fn render(text: &str) -> Result<Vec<u8>, Error> {
             }
         }
     }
-    let side = u32::try_from(side).map_err(|e| Error::Internal(e.to_string()))?;
+    let side = u32::try_from(side).map_err(Error::internal)?;
     let mut out = Vec::new();
     let mut encoder = png::Encoder::new(&mut out, side, side);
     encoder.set_color(png::ColorType::Grayscale);
     encoder.set_depth(png::BitDepth::Eight);
-    let png_error = |e: png::EncodingError| Error::Internal(e.to_string());
+    let png_error = |e: png::EncodingError| Error::internal(e);
     let mut writer = encoder.write_header().map_err(png_error)?;
     writer.write_image_data(&pixels).map_err(png_error)?;
     writer.finish().map_err(png_error)?;

@@ -89,7 +89,7 @@ impl Refusal {
             StatusCode::BAD_REQUEST,
             format!(
                 "Could not find operation {action} for version {}.",
-                super::params::VERSION
+                super::xml::VERSION
             ),
         )
     }

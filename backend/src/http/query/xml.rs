@@ -7,6 +7,9 @@ use std::fmt::Write as _;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+/// The only API version there is (`Version=`).
+pub const VERSION: &str = "2010-05-08";
+
 /// IAM's XML namespace.
 pub const NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
 
