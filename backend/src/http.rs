@@ -1,12 +1,12 @@
 //! Everything that knows HTTP and axum, in one place: the JSON API's routes (a `router()` per
-//! module in [`routes`]), the IAM Query protocol ([`query`]), the extractors, the middleware
+//! module in `routes`), the IAM Query protocol (`query`), the extractors, the middleware
 //! (CSRF, security headers, request id and trace), cookies, the built web app with its
 //! fallback, the error's HTTP form, and the listener. The core — actions (`crate::iam`),
 //! sessions, audit, policy, throttle, storage, crypto — imports none of it.
 //!
-//! A request's way: [`trace`] gives it an id and a span; [`security_headers`] and [`csrf`]
-//! wrap it; a route in [`routes`] (or [`query`]) extracts its input ([`extract`]), calls one
-//! action in `crate::iam`, and answers; an [`crate::Error`] becomes its JSON form in [`error`].
+//! A request's way: `trace` gives it an id and a span; `security_headers` and `csrf`
+//! wrap it; a route in `routes` (or `query`) extracts its input (`extract`), calls one
+//! action in `crate::iam`, and answers; an [`crate::Error`] becomes its JSON form in `error`.
 
 mod app;
 mod cookie;

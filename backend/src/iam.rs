@@ -2,12 +2,12 @@
 //! [`Caller`] and typed input and returns typed output or [`crate::Error`]. The JSON routes
 //! and the IAM Query adapter (`crate::http`) are thin layers over these functions.
 //!
-//! Every action runs the same way: [`caller::audited`] wraps it (one audit event whatever the
-//! outcome), [`validate`] checks its members' shapes, [`authorize`] decides whether the caller
-//! may (one function for every action), and, for codes, [`codes`] parses them once, counts the
-//! attempt ([`attempt`]), asks `shared` and commits with one compare-and-set. The list actions
+//! Every action runs the same way: `caller::audited` wraps it (one audit event whatever the
+//! outcome), `validate` checks its members' shapes, `authorize` decides whether the caller
+//! may (one function for every action), and, for codes, `codes` parses them once, counts the
+//! attempt (`attempt`), asks `shared` and commits with one compare-and-set. The list actions
 //! also take IAM's paging members ([`shared::api::Paging`]) and page with keyset markers
-//! ([`paging`]).
+//! (`paging`).
 
 mod access_keys;
 mod attempt;

@@ -6,6 +6,7 @@ mod access_keys;
 mod attempts;
 mod audit;
 mod db;
+mod device;
 mod devices;
 mod principals;
 mod sessions;
@@ -14,7 +15,8 @@ pub use access_keys::AccessKeyRow;
 pub use attempts::ThrottleKey;
 pub use audit::{AuditFilter, AuditRow, NewAuditEvent};
 pub use db::Storage;
-pub use devices::{Codes, Device, Generator, NewDevice, StoredState};
+pub use device::{Codes, Device, Generator, StoredState};
+pub use devices::NewDevice;
 pub use principals::{AccountRow, NewPrincipal, PrincipalRow};
 pub use sessions::{SessionRow, SessionWithPrincipal};
 

@@ -15,7 +15,6 @@ use super::refusal::Refusal;
 use super::xml::VERSION;
 use crate::error::Error;
 
-
 /// Protocol members, not action members.
 const PROTOCOL_MEMBERS: [&str; 4] = ["Action", "Version", "Marker", "MaxItems"];
 
