@@ -6,10 +6,11 @@ use leptos::prelude::*;
 use shared::api::{LookupEventsRequest, LookupEventsResponse, Outcome};
 use wasm_bindgen::JsCast;
 
-use crate::api::{self, ApiError, Doing};
+use crate::api::{self, ApiError};
 use crate::app_state::use_auth;
 use crate::background::run;
 use crate::components::device_table::DeviceTable;
+use crate::components::error_notice::{Doing, advice};
 
 /// The administration page.
 #[component]
@@ -60,7 +61,7 @@ fn denied_sentence(e: &ApiError) -> String {
             "Your policy does not allow administering users. Ask an administrator of this account."
                 .into()
         }
-        _ => api::advice(e, Doing::Other),
+        _ => advice(e, Doing::Other),
     }
 }
 
@@ -169,7 +170,7 @@ fn AuditTrail() -> impl IntoView {
                 </div>
                 <button type="submit">"Filter"</button>
             </form>
-            {move || error.get().map(|e| view! { <p class="error-box" role="alert">{api::advice(&e, Doing::Other)}</p> })}
+            {move || error.get().map(|e| view! { <p class="error-box" role="alert">{advice(&e, Doing::Other)}</p> })}
             <div class="table-wrap" tabindex="0" role="region" aria-label="Audit events">
                 <table>
                     <thead><tr>

@@ -5,11 +5,11 @@
 use leptos::prelude::*;
 use shared::api::{CreateVirtualMfaDeviceRequest, CreatedVirtualMfaDevice};
 
-use crate::api::{self, Doing};
+use crate::api;
 use crate::app_state::use_auth;
 use crate::background::run;
 use crate::components::device_table::DeviceTable;
-use crate::components::error_notice::{ErrorNotice, Failure};
+use crate::components::error_notice::{Doing, ErrorNotice, Failure};
 use crate::components::resync_panel::{PairPurpose, ResyncPanel};
 use crate::components::submit_button::submit_button;
 use crate::nav::{Page, use_nav};

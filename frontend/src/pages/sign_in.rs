@@ -5,12 +5,12 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::api::{ErrorCode, MfaDeviceChoice, MfaSignInRequest, RootSignInRequest, SignInRequest};
 
-use crate::api::{self, ApiError, Doing};
+use crate::api::{self, ApiError};
 use crate::app_state::use_auth;
 use crate::background::run;
 use crate::components::code_input::{CodeInput, check_code, focus_when_mounted};
-use crate::components::device_picker::{DeviceOption, DevicePicker, FIDO_EXPLANATION};
-use crate::components::error_notice::{ErrorNotice, Failure, still_throttled};
+use crate::components::device_picker::{DevicePicker, FIDO_EXPLANATION, code_devices};
+use crate::components::error_notice::{Doing, ErrorNotice, Failure, still_throttled};
 use crate::components::submit_button::submit_button;
 use crate::live::use_clock;
 use crate::nav::{Page, use_nav};
@@ -150,18 +150,6 @@ fn PasswordStep() -> impl IntoView {
             </div>
         </form>
     }
-}
-
-/// The devices that show codes, as picker options; FIDO keys are left out.
-pub fn code_devices(devices: &[MfaDeviceChoice]) -> Vec<DeviceOption> {
-    devices
-        .iter()
-        .filter(|d| d.kind.has_codes())
-        .map(|d| DeviceOption {
-            serial_number: d.serial_number.clone(),
-            kind: d.kind,
-        })
-        .collect()
 }
 
 /// The code step of a password-only session.

@@ -6,17 +6,15 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::api::{DeviceKind, ErrorCode, MfaDeviceChoice, MfaSignInRequest};
 
-use crate::api::{self, ApiError, Doing};
+use crate::api::{self, ApiError};
 use crate::app_state::{SessionKind, use_auth};
 use crate::background::run;
-use crate::clock::drift_in_words;
 use crate::components::code_input::{CodeInput, check_code, focus_when_mounted};
-use crate::components::device_picker::{DevicePicker, FIDO_EXPLANATION, kind_name};
-use crate::components::error_notice::{ErrorNotice, Failure};
-use crate::components::resync_panel::ResyncPanel;
+use crate::components::device_picker::{DevicePicker, FIDO_EXPLANATION, code_devices, kind_name};
+use crate::components::error_notice::{Doing, ErrorNotice, Failure};
+use crate::components::resync_panel::{ResyncPanel, result_sentence};
 use crate::components::submit_button::submit_button;
 use crate::nav::{Page, use_nav};
-use crate::pages::sign_in::code_devices;
 
 /// Where the person is on this page.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,18 +27,6 @@ enum Step {
         kind: DeviceKind,
         drift_seconds: i64,
     },
-}
-
-/// What the measured drift means, in a sentence.
-pub fn resync_result_sentence(kind: DeviceKind, drift_seconds: i64) -> String {
-    if kind == DeviceKind::HardwareHotp {
-        "The device is resynchronised: the server caught up with the token's counter.".into()
-    } else {
-        format!(
-            "The device is resynchronised: {}.",
-            drift_in_words(drift_seconds)
-        )
-    }
 }
 
 /// The troubleshoot page.
@@ -183,7 +169,7 @@ fn Finish(
         }
     };
     view! {
-        <p class="success" role="status">{resync_result_sentence(kind, drift_seconds)}</p>
+        <p class="success" role="status">{result_sentence(kind, drift_seconds)}</p>
         <form class="card" novalidate=true on:submit=submit>
             <h2>"Finish signing in"</h2>
             <p>
