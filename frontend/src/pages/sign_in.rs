@@ -11,6 +11,7 @@ use crate::background::run;
 use crate::components::code_input::{CodeInput, check_code, focus_when_mounted};
 use crate::components::device_picker::{DevicePicker, FIDO_EXPLANATION, code_devices};
 use crate::components::error_notice::{Doing, ErrorNotice, Failure, still_throttled};
+use crate::components::link::Link;
 use crate::components::submit_button::submit_button;
 use crate::live::use_clock;
 use crate::nav::{Page, use_nav};
@@ -246,10 +247,7 @@ fn MfaStep() -> impl IntoView {
                 </button>
             </div>
             <p class:help-strong=move || refused.get()>
-                <a href="/troubleshoot" on:click=move |ev| {
-                    ev.prevent_default();
-                    nav.go(Page::Troubleshoot);
-                }>"Having problems with your authentication device?"</a>
+                <Link to=Page::Troubleshoot text="Having problems with your authentication device?" />
             </p>
         </form>
     }

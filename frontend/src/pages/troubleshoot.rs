@@ -12,6 +12,7 @@ use crate::background::run;
 use crate::components::code_input::{CodeInput, check_code, focus_when_mounted};
 use crate::components::device_picker::{DevicePicker, FIDO_EXPLANATION, code_devices, kind_name};
 use crate::components::error_notice::{Doing, ErrorNotice, Failure};
+use crate::components::link::Link;
 use crate::components::resync_panel::{ResyncPanel, result_sentence};
 use crate::components::submit_button::submit_button;
 use crate::nav::{Page, use_nav};
@@ -33,7 +34,6 @@ enum Step {
 #[component]
 pub fn TroubleshootPage() -> impl IntoView {
     let auth = use_auth();
-    let nav = use_nav();
     view! {
         <h1>"Resynchronise your MFA device"</h1>
         <p class="lead">
@@ -48,15 +48,13 @@ pub fn TroubleshootPage() -> impl IntoView {
             } else if auth.has_mfa() {
                 view! {
                     <p class="notice">"You are signed in with MFA. Resynchronise your devices from "
-                        <a href="/credentials" on:click=move |ev| { ev.prevent_default(); nav.go(Page::Credentials); }>
-                            "your security credentials"</a> "."
+                        <Link to=Page::Credentials text="your security credentials" /> "."
                     </p>
                 }.into_any()
             } else {
                 view! {
                     <p class="notice">"First sign in with your password; when your MFA code is refused, come back here. "
-                        <a href="/sign-in" on:click=move |ev| { ev.prevent_default(); nav.go(Page::SignIn); }>
-                            "Go to sign-in"</a>
+                        <Link to=Page::SignIn text="Go to sign-in" />
                     </p>
                 }.into_any()
             }
