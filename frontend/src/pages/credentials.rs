@@ -24,7 +24,7 @@ pub fn CredentialsPage() -> impl IntoView {
         <h1>"Security credentials"</h1>
         {move || {
             if auth.has_mfa() {
-                let arn = auth.session.with_untracked(|s| s.as_ref().map(|s| s.arn.clone()).unwrap_or_default());
+                let arn = auth.arn_untracked();
                 view! {
                     <p class="lead">"Signed in as " <code>{arn}</code></p>
                     <section aria-labelledby="devices-heading">

@@ -3,8 +3,7 @@
 //! only "appeared to work" (AWS's guide): the codes were stale, so start over with fresh ones.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
-use shared::api::{DeviceKind, ErrorCode, MfaDeviceChoice, MfaSignInRequest};
+use shared::api::{DeviceKind, ErrorCode, MfaDeviceChoice, MfaSignInRequest, MfaSignInResponse};
 
 use crate::api::{self, ApiError};
 use crate::app_state::{SessionKind, use_auth};
@@ -15,7 +14,7 @@ use crate::components::error_notice::{Doing, ErrorNotice, Failure};
 use crate::components::link::Link;
 use crate::components::resync_panel::{ResyncPanel, result_sentence};
 use crate::components::submit_button::submit_button;
-use crate::nav::{Page, use_nav};
+use crate::nav::Page;
 
 /// Where the person is on this page.
 #[derive(Clone, Debug, PartialEq)]
@@ -68,21 +67,25 @@ fn Flow() -> impl IntoView {
     let auth = use_auth();
     let step = RwSignal::new(Step::Resync(None));
     let all = RwSignal::new(Vec::<MfaDeviceChoice>::new());
-    spawn_local(async move {
-        match api::list_mfa_devices(None).await {
-            Ok(list) => all.set(
+    run(
+        RwSignal::new(false),
+        async move {
+            api::list_mfa_devices(None).await.map(|list| {
                 list.mfa_devices
                     .into_iter()
                     .map(|d| MfaDeviceChoice {
                         serial_number: d.serial_number,
                         kind: d.kind,
                     })
-                    .collect(),
-            ),
+                    .collect()
+            })
+        },
+        move |answer| match answer {
+            Ok(devices) => all.set(devices),
             Err(e) if e.is_signed_out() => auth.expired(),
-            Err(_) => all.set(auth.devices.get_untracked()),
-        }
-    });
+            Err(_) => all.set(auth.devices_untracked()),
+        },
+    );
     let options = Signal::derive(move || all.with(|d| code_devices(d)));
     let has_fido = move || all.with(|d| d.iter().any(|d| !d.kind.has_codes()));
     let selected = RwSignal::new(None::<String>);
@@ -122,7 +125,6 @@ fn Finish(
     step: RwSignal<Step>,
 ) -> impl IntoView {
     let auth = use_auth();
-    let nav = use_nav();
     let code = RwSignal::new(String::new());
     let code_error = RwSignal::new(None::<String>);
     let code_ref = NodeRef::new();
@@ -130,13 +132,8 @@ fn Finish(
     let failure = RwSignal::new(None::<Failure>);
     let serial_for_request = serial.clone();
     let pending = RwSignal::new(false);
-    let answered = move |answer: Result<shared::api::MfaSignInResponse, ApiError>| match answer {
-        Ok(_) => spawn_local(async move {
-            if let Ok(session) = api::session().await {
-                auth.session.set(Some(session));
-            }
-            nav.go(Page::Credentials);
-        }),
+    let answered = move |answer: Result<MfaSignInResponse, ApiError>| match answer {
+        Ok(_) => auth.mfa_accepted(pending),
         Err(e) if e.is_signed_out() => auth.expired(),
         Err(ApiError::Api {
             code: ErrorCode::InvalidAuthenticationCode,
