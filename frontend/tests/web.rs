@@ -247,3 +247,32 @@ fn pages_send_sessions_that_may_not_see_them_to_the_right_place() {
         assert_eq!(redirect(page, Mfa), None);
     }
 }
+
+#[wasm_bindgen_test]
+fn the_audit_filter_offers_shareds_actions_in_the_order_it_always_had() {
+    assert_eq!(
+        frontend::pages::admin::AUDIT_FILTER,
+        [
+            "SignIn",
+            "SignInRoot",
+            "SignInMFA",
+            "SignOut",
+            "ResyncMFADevice",
+            "EnableMFADevice",
+            "DeactivateMFADevice",
+            "UnlockMFADevice",
+            "CreateVirtualMFADevice",
+            "DeleteVirtualMFADevice",
+        ]
+    );
+    assert_eq!(
+        frontend::pages::admin::AUDIT_FILTER_OPTIONS,
+        concat!(
+            r#"<option value="">Any action</option><option>SignIn</option>"#,
+            "<option>SignInRoot</option><option>SignInMFA</option><option>SignOut</option>",
+            "<option>ResyncMFADevice</option><option>EnableMFADevice</option>",
+            "<option>DeactivateMFADevice</option><option>UnlockMFADevice</option>",
+            "<option>CreateVirtualMFADevice</option><option>DeleteVirtualMFADevice</option>",
+        )
+    );
+}
