@@ -1,11 +1,12 @@
 //! Who is signed in, shared by the pages: the session (`GET /api/session`), the devices offered
-//! at sign-in, and a notice for the sign-in page (why the person landed there).
+//! at sign-in, and a notice for the sign-in page (why the person landed there). [`Auth`]'s
+//! methods make every change of it; pages report what their requests answered.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
-use shared::api::{MfaDeviceChoice, SessionResponse};
+use shared::api::{MfaDeviceChoice, SessionResponse, SignInResponse};
 
 use crate::api;
+use crate::background::run;
 use crate::nav::{Nav, Page};
 
 /// Where the session stands; pages switch on this, not on the session's fields, so a re-read
@@ -39,17 +40,23 @@ pub fn redirect(page: Page, kind: SessionKind) -> Option<(Page, Option<&'static 
     }
 }
 
-/// The session as the app knows it; a `Copy` handle in context.
+/// The session as the app knows it; a `Copy` handle in context. Its fields are private: every
+/// change of the session goes through a method here (password accepted, MFA accepted, signed
+/// out, expired…), which pages call once their request answered.
 #[derive(Clone, Copy)]
 pub struct Auth {
-    /// `None` before the first answer of `GET /api/session`.
-    pub checked: RwSignal<bool>,
+    /// `false` until the first answer of `GET /api/session`.
+    checked: RwSignal<bool>,
     /// The session, if signed in (password-only or with MFA).
-    pub session: RwSignal<Option<SessionResponse>>,
+    session: RwSignal<Option<SessionResponse>>,
     /// The devices the sign-in answer offered.
-    pub devices: RwSignal<Vec<MfaDeviceChoice>>,
+    devices: RwSignal<Vec<MfaDeviceChoice>>,
     /// A sentence for the sign-in page ("your session expired …").
-    pub notice: RwSignal<Option<String>>,
+    notice: RwSignal<Option<String>>,
+    /// Auth's own requests (the session check, signing out) are under way. They run through
+    /// [`run`] like every request; this signal lives as long as the app, so their answers are
+    /// never dropped: they concern the whole app, not a page one may have left.
+    pending: RwSignal<bool>,
     kind: Memo<SessionKind>,
     nav: Nav,
 }
@@ -75,9 +82,10 @@ impl Auth {
             kind,
             devices: RwSignal::new(Vec::new()),
             notice: RwSignal::new(None),
+            pending: RwSignal::new(false),
             nav,
         };
-        auth.refresh();
+        auth.read_session(auth.pending, None);
         // One guard for every page (see [`redirect`]).
         Effect::new(move |_| {
             if let Some((to, notice)) = redirect(nav.page(), kind.get()) {
@@ -91,35 +99,86 @@ impl Auth {
         auth
     }
 
-    /// Reads `GET /api/session` again.
-    pub fn refresh(self) {
-        spawn_local(async move {
-            let session = api::session().await.ok();
-            self.session.set(session);
+    /// The password was accepted: the devices its answer offers for the code step, then the
+    /// session it made (read again); with no code to enter, on to the credentials. `pending` is
+    /// the page's, so a session that answers after the person left it does nothing ([`run`]).
+    pub fn password_accepted(self, answer: SignInResponse, pending: RwSignal<bool>) {
+        self.notice.set(None);
+        self.devices.set(answer.mfa_devices);
+        let then = (!answer.mfa_required).then_some(Page::Credentials);
+        self.read_session(pending, then);
+    }
+
+    /// The device's code was accepted: the session, read again, now has MFA; on to the
+    /// credentials. `pending` is the page's, as for [`Auth::password_accepted`].
+    pub fn mfa_accepted(self, pending: RwSignal<bool>) {
+        self.read_session(pending, Some(Page::Credentials));
+    }
+
+    /// Reads `GET /api/session` through [`run`] with `pending` (at the start, and after each
+    /// sign-in step), then goes to `then`. An answer that is no session (not signed in, or no
+    /// answer) leaves the one known: none at the start, the password-only one when the read
+    /// after MFA failed.
+    fn read_session(self, pending: RwSignal<bool>, then: Option<Page>) {
+        run(pending, api::session(), move |session| {
+            if let Ok(session) = session {
+                self.session.set(Some(session));
+            }
             self.checked.set(true);
+            if let Some(page) = then {
+                self.nav.go(page);
+            }
         });
+    }
+
+    /// The caller's devices, listed again for the code step (after a reload the sign-in
+    /// answer's offer is gone).
+    pub fn devices_listed(self, devices: Vec<MfaDeviceChoice>) {
+        self.devices.set(devices);
     }
 
     /// The session is gone: back to sign-in, saying why.
     pub fn expired(self) {
-        // Leave the page first, so its own "not signed in" reaction never runs.
-        self.nav.go(Page::SignIn);
-        self.notice.set(Some(
-            "Your session has expired or was signed out, so you were returned to sign-in. Sign in again to continue.".into(),
-        ));
-        self.session.set(None);
-        self.devices.set(Vec::new());
+        self.signed_out(
+            "Your session has expired or was signed out, so you were returned to sign-in. Sign in again to continue.",
+        );
     }
 
     /// Signs out and returns to sign-in.
     pub fn sign_out(self) {
-        spawn_local(async move {
-            let _ = api::sign_out().await;
-            self.nav.go(Page::SignIn);
-            self.notice.set(Some("You have signed out.".into()));
-            self.session.set(None);
-            self.devices.set(Vec::new());
+        run(self.pending, api::sign_out(), move |_| {
+            self.signed_out("You have signed out.");
         });
+    }
+
+    /// Back to sign-in without a session, with `notice` there.
+    fn signed_out(self, notice: &str) {
+        // Leave the page first, so its own "not signed in" reaction never runs.
+        self.nav.go(Page::SignIn);
+        self.notice.set(Some(notice.into()));
+        self.session.set(None);
+        self.devices.set(Vec::new());
+    }
+
+    /// The sentence for the sign-in page, if any (reactive).
+    pub fn notice(&self) -> Option<String> {
+        self.notice.get()
+    }
+
+    /// Reads the devices the sign-in answer offered (reactive).
+    pub fn with_devices<R>(&self, f: impl FnOnce(&[MfaDeviceChoice]) -> R) -> R {
+        self.devices.with(|d| f(d))
+    }
+
+    /// The devices the sign-in answer offered, read without subscribing.
+    pub fn devices_untracked(&self) -> Vec<MfaDeviceChoice> {
+        self.devices.get_untracked()
+    }
+
+    /// The session's ARN (empty when signed out), read without subscribing.
+    pub fn arn_untracked(&self) -> String {
+        self.session
+            .with_untracked(|s| s.as_ref().map(|s| s.arn.clone()).unwrap_or_default())
     }
 
     /// Where the session stands (reactive; changes only when it changes).

@@ -1,6 +1,9 @@
-//! Running a request in the background. `Action` and `LocalResource` would do, but each use
-//! instantiates their generic machinery anew (about 1 KB gzip apiece, measured); one function
-//! over `spawn_local` keeps the app inside its 150 KB budget.
+//! Running a request in the background: every request of the app goes through [`run`] (the
+//! server clock's round trips aside, see [`crate::live`]); a request that needs two calls (sign
+//! in, then read the session) is one future, so the check below covers both. `Action` and
+//! `LocalResource` would do, but each use instantiates their generic machinery anew (about
+//! 1 KB gzip apiece, measured); one function over `spawn_local` keeps the app inside its
+//! 150 KB budget.
 
 use std::future::Future;
 

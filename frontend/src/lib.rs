@@ -17,6 +17,7 @@ pub mod timer;
 use leptos::prelude::*;
 
 use crate::app_state::{Auth, SessionKind};
+use crate::components::link::Link;
 use crate::live::ServerClock;
 use crate::nav::{Nav, Page};
 use crate::pages::{
@@ -30,27 +31,13 @@ pub fn App() -> impl IntoView {
     let nav = Nav::install();
     let clock = ServerClock::install();
     let auth = Auth::install(nav);
-    let link = move |page: Page, text: &'static str| {
-        view! {
-            <a
-                href=page.path()
-                aria-current=move || (nav.page() == page).then_some("page")
-                on:click=move |ev| {
-                    ev.prevent_default();
-                    nav.go(page);
-                }
-            >
-                {text}
-            </a>
-        }
-    };
     view! {
         <header class="top">
             <p class="brand">"mfa-resync"</p>
             <nav aria-label="Main">
                 {move || auth.has_mfa().then(|| view! {
-                    {link(Page::Credentials, "Security credentials")}
-                    {link(Page::Admin, "Administration")}
+                    <Link to=Page::Credentials current=true text="Security credentials" />
+                    <Link to=Page::Admin current=true text="Administration" />
                 })}
                 {move || matches!(auth.kind(), SessionKind::PasswordOnly | SessionKind::Mfa).then(|| view! {
                     <button type="button" class="link" on:click=move |_| auth.sign_out()>

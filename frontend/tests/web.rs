@@ -1,5 +1,6 @@
-//! Browser tests of the app's pure parts (the clock-offset arithmetic and the warning timer's
-//! state machine) and of the app mounting, run by wasm-bindgen-test in headless Chromium.
+//! Browser tests of the app's pure parts (the clock-offset arithmetic, the warning timer's
+//! state machine, pages and redirects) and of the app mounting, run by wasm-bindgen-test in
+//! headless Chromium. The JSON decoders and encoder are tested in `json.rs`.
 #![cfg(target_arch = "wasm32")]
 
 use frontend::clock::{
@@ -215,240 +216,6 @@ fn app_mounts_and_shows_sign_in() {
 }
 
 #[wasm_bindgen_test]
-fn json_decodes_the_apis_answers_through_the_browsers_parser() {
-    use shared::api::{DeviceKind, ErrorCode, ErrorResponse, ListMfaDevicesResponse};
-    let list: ListMfaDevicesResponse = frontend::json::from_str(
-        r#"{"MFADevices":[{"UserName":"alice","SerialNumber":"arn:aws:iam::123456789012:mfa/a",
-            "EnableDate":"2026-11-29T15:04:05Z","Kind":"hardware-totp","DriftSteps":-3,
-            "DriftSeconds":-90,"Locked":false,"RetryAfterSeconds":null,"Extra":[1,{"x":2.5}]}],
-            "IsTruncated":false}"#,
-    )
-    .unwrap();
-    let d = &list.mfa_devices[0];
-    assert_eq!(d.user_name, "alice");
-    assert_eq!(d.kind, DeviceKind::HardwareTotp);
-    assert_eq!((d.drift_steps, d.drift_seconds), (-3, -90));
-    assert_eq!(d.retry_after_seconds, None);
-    assert_eq!(list.marker, None);
-    let e: ErrorResponse =
-        frontend::json::from_str(r#"{"Error":{"Code":"Brand New","Message":"y"}}"#).unwrap();
-    assert_eq!(e.error.code, ErrorCode::Unknown);
-    // Wrong shapes are errors, not panics.
-    assert_eq!(
-        frontend::json::from_str::<ErrorResponse>(r#"{"Error":{"Code":1}}"#),
-        Err(frontend::json::Error)
-    );
-    assert_eq!(
-        frontend::json::from_str::<ErrorResponse>(r#"{"Error":null}"#),
-        Err(frontend::json::Error)
-    );
-    assert_eq!(
-        frontend::json::from_str::<ErrorResponse>("[1,2]"),
-        Err(frontend::json::Error)
-    );
-    assert_eq!(
-        frontend::json::from_str::<ErrorResponse>("null"),
-        Err(frontend::json::Error)
-    );
-    assert_eq!(
-        frontend::json::from_str::<ErrorResponse>("not json"),
-        Err(frontend::json::Error)
-    );
-    for bad in [
-        r#"{"MFADevices":[],"IsTruncated":1.5}"#,
-        r#"{"MFADevices":{},"IsTruncated":false}"#,
-        r#"{"MFADevices":[1],"IsTruncated":false}"#,
-        r#"{"IsTruncated":false}"#,
-    ] {
-        assert_eq!(
-            frontend::json::from_str::<ListMfaDevicesResponse>(bad),
-            Err(frontend::json::Error),
-            "{bad}"
-        );
-    }
-    let device = |retry: &str, drift: &str| {
-        format!(
-            r#"{{"MFADevices":[{{"UserName":"a","SerialNumber":"s","EnableDate":"d","Kind":"virtual",
-            "DriftSteps":{drift},"DriftSeconds":0,"Locked":false,"RetryAfterSeconds":{retry}}}],
-            "IsTruncated":false}}"#
-        )
-    };
-    assert!(frontend::json::from_str::<ListMfaDevicesResponse>(&device("5", "-1")).is_ok());
-    for (retry, drift) in [
-        ("-5", "0"),
-        ("1.5", "0"),
-        ("\"5\"", "0"),
-        ("5", "1e300"),
-        ("5", "0.5"),
-    ] {
-        let text = device(retry, drift);
-        assert_eq!(
-            frontend::json::from_str::<ListMfaDevicesResponse>(&text),
-            Err(frontend::json::Error),
-            "{text}"
-        );
-    }
-    let kind = device("null", "0").replace("virtual", "hardware");
-    assert_eq!(
-        frontend::json::from_str::<ListMfaDevicesResponse>(&kind),
-        Err(frontend::json::Error)
-    );
-}
-
-/// Every hand-written decoder reads exactly what the server's serde writes.
-#[wasm_bindgen_test]
-fn json_decoders_agree_with_serde() {
-    use frontend::json::Decode;
-    use shared::api::*;
-    fn round_trip<T: serde::Serialize + Decode + PartialEq + std::fmt::Debug>(value: T) {
-        let text = serde_json::to_string(&value).unwrap();
-        assert_eq!(
-            frontend::json::from_str::<T>(&text).as_ref(),
-            Ok(&value),
-            "{text}"
-        );
-    }
-    let user = |n: &str| User {
-        path: "/".into(),
-        user_name: n.into(),
-        user_id: format!("AIDA{n}"),
-        arn: format!("arn:aws:iam::123456789012:user/{n}"),
-        create_date: "2026-11-29T15:04:05Z".into(),
-    };
-    round_trip(ErrorResponse {
-        error: ApiError {
-            code: ErrorCode::LimitExceeded,
-            message: "Wait \"30\" s.\n".into(),
-        },
-    });
-    round_trip(EmptyResponse {});
-    round_trip(TimeResponse {
-        now_ms: 1_795_000_000_123,
-        step_seconds: 30,
-    });
-    for user_name in [None, Some("alice".to_owned())] {
-        round_trip(SessionResponse {
-            account: "123456789012".into(),
-            arn: "arn:aws:iam::123456789012:root".into(),
-            root: user_name.is_none(),
-            user_name,
-            mfa_present: true,
-        });
-    }
-    round_trip(SignInResponse {
-        mfa_required: true,
-        mfa_devices: vec![
-            MfaDeviceChoice {
-                serial_number: "GAHT10000001".into(),
-                kind: DeviceKind::HardwareTotp,
-            },
-            MfaDeviceChoice {
-                serial_number: "fido".into(),
-                kind: DeviceKind::Fido,
-            },
-        ],
-    });
-    round_trip(MfaSignInResponse { mfa_present: true });
-    for (retry_after_seconds, marker) in [(None, None), (Some(42), Some("bWFya2Vy".to_owned()))] {
-        round_trip(ListMfaDevicesResponse {
-            mfa_devices: vec![MfaDevice {
-                user_name: "bob".into(),
-                serial_number: "GAKT20000002".into(),
-                enable_date: "2026-11-29T15:04:05Z".into(),
-                kind: DeviceKind::HardwareHotp,
-                drift_steps: -2880,
-                drift_seconds: -86_400,
-                locked: retry_after_seconds.is_none(),
-                retry_after_seconds,
-            }],
-            is_truncated: marker.is_some(),
-            marker,
-        });
-    }
-    round_trip(ResyncMfaDeviceResponse {
-        drift_steps: 5,
-        drift_seconds: 150,
-    });
-    round_trip(CreateVirtualMfaDeviceResponse {
-        virtual_mfa_device: CreatedVirtualMfaDevice {
-            serial_number: "arn:aws:iam::123456789012:mfa/phone".into(),
-            base32_string_seed: "JBSWY3DPEHPK3PXP".into(),
-            otpauth_uri: "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP".into(),
-            qr_code_svg: "<svg></svg>".into(),
-        },
-    });
-    round_trip(ListUsersResponse {
-        users: vec![user("admin"), user("alice")],
-        is_truncated: true,
-        marker: Some("next".into()),
-    });
-    for (outcome, error_code) in [
-        (Outcome::Success, None),
-        (
-            Outcome::Failure,
-            Some("InvalidAuthenticationCode".to_owned()),
-        ),
-    ] {
-        round_trip(LookupEventsResponse {
-            events: vec![AuditEvent {
-                event_id: "1".into(),
-                event_time: "2026-11-29T15:04:05.123Z".into(),
-                actor: "arn:aws:iam::123456789012:user/admin".into(),
-                action: "ResyncMFADevice".into(),
-                target_user: error_code.as_ref().map(|_| "bob".to_owned()),
-                serial_number: Some("GAKT20000002".into()),
-                source_ip: "127.0.0.1".into(),
-                outcome,
-                error_code,
-            }],
-            next_token: Some("2".into()),
-        });
-    }
-}
-
-#[wasm_bindgen_test]
-fn json_encodes_request_bodies() {
-    use shared::api::{ListMfaDevicesRequest, ResyncMfaDeviceRequest};
-    assert_eq!(
-        frontend::json::to_string(&ListMfaDevicesRequest { user_name: None }).unwrap(),
-        "{}"
-    );
-    let body = frontend::json::to_string(&ResyncMfaDeviceRequest {
-        user_name: Some("a\"b\\c\n\u{1}é".into()),
-        serial_number: "s".into(),
-        authentication_code1: "123456".into(),
-        authentication_code2: "654321".into(),
-    })
-    .unwrap();
-    assert_eq!(
-        body,
-        r#"{"UserName":"a\"b\\c\u000a\u0001é","SerialNumber":"s","AuthenticationCode1":"123456","AuthenticationCode2":"654321"}"#
-    );
-    // An enum member and numbers, as the audit trail's filters send them.
-    let filters = shared::api::LookupEventsRequest {
-        user_name: None,
-        action: Some("ResyncMFADevice".into()),
-        outcome: Some(shared::api::Outcome::Failure),
-        serial_number: Some("GAHT10000001".into()),
-        max_results: Some(25),
-        next_token: Some("17".into()),
-    };
-    let text = frontend::json::to_string(&filters).unwrap();
-    assert_eq!(
-        text,
-        r#"{"Action":"ResyncMFADevice","Outcome":"Failure","SerialNumber":"GAHT10000001","MaxResults":25,"NextToken":"17"}"#
-    );
-    assert_eq!(
-        serde_json::from_str::<shared::api::LookupEventsRequest>(&text).unwrap(),
-        filters
-    );
-    // The browser reads it back as written.
-    let back = js_sys::JSON::parse(&body).unwrap();
-    let name = js_sys::Reflect::get(&back, &"UserName".into()).unwrap();
-    assert_eq!(name.as_string().unwrap(), "a\"b\\c\n\u{1}é");
-}
-
-#[wasm_bindgen_test]
 fn pages_send_sessions_that_may_not_see_them_to_the_right_place() {
     use SessionKind::*;
     use frontend::app_state::{SessionKind, redirect};
@@ -479,4 +246,33 @@ fn pages_send_sessions_that_may_not_see_them_to_the_right_place() {
         assert_eq!(redirect(page, Unknown), None);
         assert_eq!(redirect(page, Mfa), None);
     }
+}
+
+#[wasm_bindgen_test]
+fn the_audit_filter_offers_shareds_actions_in_the_order_it_always_had() {
+    assert_eq!(
+        frontend::pages::admin::AUDIT_FILTER,
+        [
+            "SignIn",
+            "SignInRoot",
+            "SignInMFA",
+            "SignOut",
+            "ResyncMFADevice",
+            "EnableMFADevice",
+            "DeactivateMFADevice",
+            "UnlockMFADevice",
+            "CreateVirtualMFADevice",
+            "DeleteVirtualMFADevice",
+        ]
+    );
+    assert_eq!(
+        frontend::pages::admin::AUDIT_FILTER_OPTIONS,
+        concat!(
+            r#"<option value="">Any action</option><option>SignIn</option>"#,
+            "<option>SignInRoot</option><option>SignInMFA</option><option>SignOut</option>",
+            "<option>ResyncMFADevice</option><option>EnableMFADevice</option>",
+            "<option>DeactivateMFADevice</option><option>UnlockMFADevice</option>",
+            "<option>CreateVirtualMFADevice</option><option>DeleteVirtualMFADevice</option>",
+        )
+    );
 }

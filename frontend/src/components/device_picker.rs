@@ -1,7 +1,7 @@
 //! Choosing a device when there are several (AWS allows up to eight per user).
 
 use leptos::prelude::*;
-use shared::api::DeviceKind;
+use shared::api::{DeviceKind, MfaDeviceChoice};
 
 /// A device as the picker shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -10,6 +10,18 @@ pub struct DeviceOption {
     pub serial_number: String,
     /// Its kind.
     pub kind: DeviceKind,
+}
+
+/// The devices that show codes, as picker options; FIDO keys are left out.
+pub fn code_devices(devices: &[MfaDeviceChoice]) -> Vec<DeviceOption> {
+    devices
+        .iter()
+        .filter(|d| d.kind.has_codes())
+        .map(|d| DeviceOption {
+            serial_number: d.serial_number.clone(),
+            kind: d.kind,
+        })
+        .collect()
 }
 
 /// A person's name for a kind of device.

@@ -4,14 +4,13 @@
 use leptos::prelude::*;
 use shared::api::{DeactivateMfaDeviceRequest, MfaDevice, ResyncMfaDeviceResponse};
 
-use crate::api::{self, Doing};
+use crate::api;
 use crate::app_state::use_auth;
 use crate::background::run;
 use crate::clock::clock_drift;
 use crate::components::device_picker::{FIDO_EXPLANATION, kind_name};
-use crate::components::error_notice::{ErrorNotice, Failure};
-use crate::components::resync_panel::ResyncPanel;
-use crate::pages::troubleshoot::resync_result_sentence;
+use crate::components::error_notice::{Doing, ErrorNotice, Failure, advice};
+use crate::components::resync_panel::{ResyncPanel, result_sentence};
 
 /// The drift column: "in step", "2 min 30 s fast".
 fn drift_cell(d: &MfaDevice) -> String {
@@ -116,7 +115,7 @@ pub fn DeviceTable(
         <ErrorNotice failure=failure doing=Doing::Other />
         {move || match devices.get() {
             None => view! { <p role="status">"Loading devices…"</p> }.into_any(),
-            Some(Err(e)) => view! { <p class="error-box" role="alert">{api::advice(&e, Doing::Other)}</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="error-box" role="alert">{advice(&e, Doing::Other)}</p> }.into_any(),
             Some(Ok(list)) if list.mfa_devices.is_empty() => view! { <p>"No MFA devices are assigned."</p> }.into_any(),
             Some(Ok(list)) => {
                 let panel_user = panel_user.clone();
@@ -178,7 +177,7 @@ pub fn DeviceTable(
                                                 <ResyncPanel user_name=panel_user.clone() serial_number=serial.clone()
                                                     on_done=Callback::new(move |r: ResyncMfaDeviceResponse| {
                                                         resyncing.set(None);
-                                                        result.set(Some(resync_result_sentence(kind, r.drift_seconds)));
+                                                        result.set(Some(result_sentence(kind, r.drift_seconds)));
                                                         version.update(|v| *v += 1);
                                                     }) />
                                             </div>

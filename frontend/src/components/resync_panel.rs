@@ -3,13 +3,14 @@
 //! administrators' page.
 
 use leptos::prelude::*;
-use shared::api::{ResyncMfaDeviceRequest, ResyncMfaDeviceResponse};
+use shared::api::{DeviceKind, ResyncMfaDeviceRequest, ResyncMfaDeviceResponse};
 
-use crate::api::{self, Doing};
+use crate::api;
 use crate::app_state::use_auth;
 use crate::background::run;
+use crate::clock::drift_in_words;
 use crate::components::code_form::{CodeForm, CodePair};
-use crate::components::error_notice::{ErrorNotice, Failure, still_throttled};
+use crate::components::error_notice::{Doing, ErrorNotice, Failure, still_throttled};
 use crate::live::use_clock;
 
 /// What the two codes are for.
@@ -102,5 +103,17 @@ pub fn ResyncPanel(
                 />
             }
         }}
+    }
+}
+
+/// What a resync's measured drift means, in a sentence (after [`ResyncPanel`]'s `on_done`).
+pub fn result_sentence(kind: DeviceKind, drift_seconds: i64) -> String {
+    if kind == DeviceKind::HardwareHotp {
+        "The device is resynchronised: the server caught up with the token's counter.".into()
+    } else {
+        format!(
+            "The device is resynchronised: {}.",
+            drift_in_words(drift_seconds)
+        )
     }
 }

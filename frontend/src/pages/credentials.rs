@@ -5,26 +5,26 @@
 use leptos::prelude::*;
 use shared::api::{CreateVirtualMfaDeviceRequest, CreatedVirtualMfaDevice};
 
-use crate::api::{self, Doing};
+use crate::api;
 use crate::app_state::use_auth;
 use crate::background::run;
 use crate::components::device_table::DeviceTable;
-use crate::components::error_notice::{ErrorNotice, Failure};
+use crate::components::error_notice::{Doing, ErrorNotice, Failure};
+use crate::components::link::Link;
 use crate::components::resync_panel::{PairPurpose, ResyncPanel};
 use crate::components::submit_button::submit_button;
-use crate::nav::{Page, use_nav};
+use crate::nav::Page;
 
 /// The security credentials page.
 #[component]
 pub fn CredentialsPage() -> impl IntoView {
     let auth = use_auth();
-    let nav = use_nav();
     let reload = RwSignal::new(0u32);
     view! {
         <h1>"Security credentials"</h1>
         {move || {
             if auth.has_mfa() {
-                let arn = auth.session.with_untracked(|s| s.as_ref().map(|s| s.arn.clone()).unwrap_or_default());
+                let arn = auth.arn_untracked();
                 view! {
                     <p class="lead">"Signed in as " <code>{arn}</code></p>
                     <section aria-labelledby="devices-heading">
@@ -36,7 +36,7 @@ pub fn CredentialsPage() -> impl IntoView {
             } else if auth.password_only() {
                 view! {
                     <p class="notice">"Finish signing in with your MFA code first. "
-                        <a href="/sign-in" on:click=move |ev| { ev.prevent_default(); nav.go(Page::SignIn); }>"Enter your code"</a>
+                        <Link to=Page::SignIn text="Enter your code" />
                     </p>
                 }.into_any()
             } else {

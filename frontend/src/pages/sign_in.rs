@@ -2,18 +2,21 @@
 //! password), then the device's code. A refused code offers the troubleshoot page.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
-use shared::api::{ErrorCode, MfaDeviceChoice, MfaSignInRequest, RootSignInRequest, SignInRequest};
+use shared::api::{
+    ErrorCode, MfaDeviceChoice, MfaSignInRequest, MfaSignInResponse, RootSignInRequest,
+    SignInRequest, SignInResponse,
+};
 
-use crate::api::{self, ApiError, Doing};
+use crate::api::{self, ApiError};
 use crate::app_state::use_auth;
 use crate::background::run;
 use crate::components::code_input::{CodeInput, check_code, focus_when_mounted};
-use crate::components::device_picker::{DeviceOption, DevicePicker, FIDO_EXPLANATION};
-use crate::components::error_notice::{ErrorNotice, Failure, still_throttled};
+use crate::components::device_picker::{DevicePicker, FIDO_EXPLANATION, code_devices};
+use crate::components::error_notice::{Doing, ErrorNotice, Failure, still_throttled};
+use crate::components::link::Link;
 use crate::components::submit_button::submit_button;
 use crate::live::use_clock;
-use crate::nav::{Page, use_nav};
+use crate::nav::Page;
 
 /// The sign-in page: the password step, or the code step for a password-only session.
 #[component]
@@ -24,7 +27,7 @@ pub fn SignInPage() -> impl IntoView {
     let password_only = Memo::new(move |_| auth.password_only());
     view! {
         <h1>"Sign in"</h1>
-        {move || auth.notice.get().map(|n| view! { <p class="notice" role="status">{n}</p> })}
+        {move || auth.notice().map(|n| view! { <p class="notice" role="status">{n}</p> })}
         {move || if password_only.get() {
             view! { <MfaStep /> }.into_any()
         } else {
@@ -64,7 +67,6 @@ enum Who {
 #[component]
 fn PasswordStep() -> impl IntoView {
     let auth = use_auth();
-    let nav = use_nav();
     let (who, set_who) = signal(Who::IamUser);
     let account = RwSignal::new(String::new());
     let user_name = RwSignal::new(String::new());
@@ -72,20 +74,11 @@ fn PasswordStep() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let failure = RwSignal::new(None::<Failure>);
     let pending = RwSignal::new(false);
-    let answered = move |answer: Result<shared::api::SignInResponse, ApiError>| match answer {
+    let answered = move |answer: Result<SignInResponse, ApiError>| match answer {
         Ok(answer) => {
             failure.set(None);
             password.set(String::new());
-            auth.notice.set(None);
-            auth.devices.set(answer.mfa_devices.clone());
-            spawn_local(async move {
-                if let Ok(session) = api::session().await {
-                    auth.session.set(Some(session));
-                }
-                if !answer.mfa_required {
-                    nav.go(Page::Credentials);
-                }
-            });
+            auth.password_accepted(answer, pending);
         }
         Err(e) => failure.set(Some(Failure::now(e))),
     };
@@ -152,44 +145,35 @@ fn PasswordStep() -> impl IntoView {
     }
 }
 
-/// The devices that show codes, as picker options; FIDO keys are left out.
-pub fn code_devices(devices: &[MfaDeviceChoice]) -> Vec<DeviceOption> {
-    devices
-        .iter()
-        .filter(|d| d.kind.has_codes())
-        .map(|d| DeviceOption {
-            serial_number: d.serial_number.clone(),
-            kind: d.kind,
-        })
-        .collect()
-}
-
 /// The code step of a password-only session.
 #[component]
 fn MfaStep() -> impl IntoView {
     let auth = use_auth();
-    let nav = use_nav();
     let clock = use_clock();
     // After a reload the sign-in answer is gone: list the caller's own devices instead.
-    if auth.devices.get_untracked().is_empty() {
-        spawn_local(async move {
-            match api::list_mfa_devices(None).await {
-                Ok(list) => auth.devices.set(
+    if auth.devices_untracked().is_empty() {
+        run(
+            RwSignal::new(false),
+            async move {
+                api::list_mfa_devices(None).await.map(|list| {
                     list.mfa_devices
                         .into_iter()
                         .map(|d| MfaDeviceChoice {
                             serial_number: d.serial_number,
                             kind: d.kind,
                         })
-                        .collect(),
-                ),
+                        .collect()
+                })
+            },
+            move |answer| match answer {
+                Ok(devices) => auth.devices_listed(devices),
                 Err(e) if e.is_signed_out() => auth.expired(),
                 Err(_) => {}
-            }
-        });
+            },
+        );
     }
-    let options = Signal::derive(move || auth.devices.with(|d| code_devices(d)));
-    let has_fido = move || auth.devices.with(|d| d.iter().any(|d| !d.kind.has_codes()));
+    let options = Signal::derive(move || auth.with_devices(code_devices));
+    let has_fido = move || auth.with_devices(|d| d.iter().any(|d| !d.kind.has_codes()));
     let selected = RwSignal::new(None::<String>);
     let code = RwSignal::new(String::new());
     let code_error = RwSignal::new(None::<String>);
@@ -198,13 +182,8 @@ fn MfaStep() -> impl IntoView {
     let failure = RwSignal::new(None::<Failure>);
     let refused = RwSignal::new(false);
     let pending = RwSignal::new(false);
-    let answered = move |answer: Result<shared::api::MfaSignInResponse, ApiError>| match answer {
-        Ok(_) => spawn_local(async move {
-            if let Ok(session) = api::session().await {
-                auth.session.set(Some(session));
-            }
-            nav.go(Page::Credentials);
-        }),
+    let answered = move |answer: Result<MfaSignInResponse, ApiError>| match answer {
+        Ok(_) => auth.mfa_accepted(pending),
         Err(e) if e.is_signed_out() => auth.expired(),
         Err(e) => {
             refused.set(matches!(
@@ -258,10 +237,7 @@ fn MfaStep() -> impl IntoView {
                 </button>
             </div>
             <p class:help-strong=move || refused.get()>
-                <a href="/troubleshoot" on:click=move |ev| {
-                    ev.prevent_default();
-                    nav.go(Page::Troubleshoot);
-                }>"Having problems with your authentication device?"</a>
+                <Link to=Page::Troubleshoot text="Having problems with your authentication device?" />
             </p>
         </form>
     }

@@ -3,20 +3,18 @@
 //! only "appeared to work" (AWS's guide): the codes were stale, so start over with fresh ones.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
-use shared::api::{DeviceKind, ErrorCode, MfaDeviceChoice, MfaSignInRequest};
+use shared::api::{DeviceKind, ErrorCode, MfaDeviceChoice, MfaSignInRequest, MfaSignInResponse};
 
-use crate::api::{self, ApiError, Doing};
+use crate::api::{self, ApiError};
 use crate::app_state::{SessionKind, use_auth};
 use crate::background::run;
-use crate::clock::drift_in_words;
 use crate::components::code_input::{CodeInput, check_code, focus_when_mounted};
-use crate::components::device_picker::{DevicePicker, FIDO_EXPLANATION, kind_name};
-use crate::components::error_notice::{ErrorNotice, Failure};
-use crate::components::resync_panel::ResyncPanel;
+use crate::components::device_picker::{DevicePicker, FIDO_EXPLANATION, code_devices, kind_name};
+use crate::components::error_notice::{Doing, ErrorNotice, Failure};
+use crate::components::link::Link;
+use crate::components::resync_panel::{ResyncPanel, result_sentence};
 use crate::components::submit_button::submit_button;
-use crate::nav::{Page, use_nav};
-use crate::pages::sign_in::code_devices;
+use crate::nav::Page;
 
 /// Where the person is on this page.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,23 +29,10 @@ enum Step {
     },
 }
 
-/// What the measured drift means, in a sentence.
-pub fn resync_result_sentence(kind: DeviceKind, drift_seconds: i64) -> String {
-    if kind == DeviceKind::HardwareHotp {
-        "The device is resynchronised: the server caught up with the token's counter.".into()
-    } else {
-        format!(
-            "The device is resynchronised: {}.",
-            drift_in_words(drift_seconds)
-        )
-    }
-}
-
 /// The troubleshoot page.
 #[component]
 pub fn TroubleshootPage() -> impl IntoView {
     let auth = use_auth();
-    let nav = use_nav();
     view! {
         <h1>"Resynchronise your MFA device"</h1>
         <p class="lead">
@@ -62,15 +47,13 @@ pub fn TroubleshootPage() -> impl IntoView {
             } else if auth.has_mfa() {
                 view! {
                     <p class="notice">"You are signed in with MFA. Resynchronise your devices from "
-                        <a href="/credentials" on:click=move |ev| { ev.prevent_default(); nav.go(Page::Credentials); }>
-                            "your security credentials"</a> "."
+                        <Link to=Page::Credentials text="your security credentials" /> "."
                     </p>
                 }.into_any()
             } else {
                 view! {
                     <p class="notice">"First sign in with your password; when your MFA code is refused, come back here. "
-                        <a href="/sign-in" on:click=move |ev| { ev.prevent_default(); nav.go(Page::SignIn); }>
-                            "Go to sign-in"</a>
+                        <Link to=Page::SignIn text="Go to sign-in" />
                     </p>
                 }.into_any()
             }
@@ -84,21 +67,25 @@ fn Flow() -> impl IntoView {
     let auth = use_auth();
     let step = RwSignal::new(Step::Resync(None));
     let all = RwSignal::new(Vec::<MfaDeviceChoice>::new());
-    spawn_local(async move {
-        match api::list_mfa_devices(None).await {
-            Ok(list) => all.set(
+    run(
+        RwSignal::new(false),
+        async move {
+            api::list_mfa_devices(None).await.map(|list| {
                 list.mfa_devices
                     .into_iter()
                     .map(|d| MfaDeviceChoice {
                         serial_number: d.serial_number,
                         kind: d.kind,
                     })
-                    .collect(),
-            ),
+                    .collect()
+            })
+        },
+        move |answer| match answer {
+            Ok(devices) => all.set(devices),
             Err(e) if e.is_signed_out() => auth.expired(),
-            Err(_) => all.set(auth.devices.get_untracked()),
-        }
-    });
+            Err(_) => all.set(auth.devices_untracked()),
+        },
+    );
     let options = Signal::derive(move || all.with(|d| code_devices(d)));
     let has_fido = move || all.with(|d| d.iter().any(|d| !d.kind.has_codes()));
     let selected = RwSignal::new(None::<String>);
@@ -138,7 +125,6 @@ fn Finish(
     step: RwSignal<Step>,
 ) -> impl IntoView {
     let auth = use_auth();
-    let nav = use_nav();
     let code = RwSignal::new(String::new());
     let code_error = RwSignal::new(None::<String>);
     let code_ref = NodeRef::new();
@@ -146,13 +132,8 @@ fn Finish(
     let failure = RwSignal::new(None::<Failure>);
     let serial_for_request = serial.clone();
     let pending = RwSignal::new(false);
-    let answered = move |answer: Result<shared::api::MfaSignInResponse, ApiError>| match answer {
-        Ok(_) => spawn_local(async move {
-            if let Ok(session) = api::session().await {
-                auth.session.set(Some(session));
-            }
-            nav.go(Page::Credentials);
-        }),
+    let answered = move |answer: Result<MfaSignInResponse, ApiError>| match answer {
+        Ok(_) => auth.mfa_accepted(pending),
         Err(e) if e.is_signed_out() => auth.expired(),
         Err(ApiError::Api {
             code: ErrorCode::InvalidAuthenticationCode,
@@ -183,7 +164,7 @@ fn Finish(
         }
     };
     view! {
-        <p class="success" role="status">{resync_result_sentence(kind, drift_seconds)}</p>
+        <p class="success" role="status">{result_sentence(kind, drift_seconds)}</p>
         <form class="card" novalidate=true on:submit=submit>
             <h2>"Finish signing in"</h2>
             <p>
