@@ -56,7 +56,8 @@ pub struct Surface {
 pub const IAM_PATH_PREFIX: &str = "/api/iam/";
 
 impl Action {
-    /// Every action.
+    /// Every action: the sign-in steps, then what acts on a device, then the lists (the
+    /// browser app's audit filter offers them in this order).
     pub const ALL: [Action; 17] = [
         Action::SignIn,
         Action::SignInRoot,
@@ -66,12 +67,12 @@ impl Action {
         Action::ResyncMfaDevice,
         Action::EnableMfaDevice,
         Action::DeactivateMfaDevice,
+        Action::UnlockMfaDevice,
         Action::CreateVirtualMfaDevice,
         Action::DeleteVirtualMfaDevice,
         Action::ListVirtualMfaDevices,
         Action::ListUsers,
         Action::ListAccessKeys,
-        Action::UnlockMfaDevice,
         Action::LookupEvents,
         Action::GetUser,
         Action::DeleteAccessKey,
