@@ -74,33 +74,35 @@ pub enum AccessKeyCommand {
     /// Create an access key for the Query API (IAM user or root user); prints the key id and
     /// the secret once.
     Create {
-        /// Account id or alias.
-        #[arg(long)]
-        account: String,
-        /// The IAM user.
-        #[arg(long, conflicts_with = "root", required_unless_present = "root")]
-        user_name: Option<String>,
-        /// The account's root user.
-        #[arg(long)]
-        root: bool,
+        /// Whose key.
+        #[command(flatten)]
+        owner: OwnerArgs,
         /// Print IAM's `CreateAccessKey` answer as JSON: `{"AccessKey":{…}}`.
         #[arg(long)]
         json: bool,
     },
 }
 
-/// `device import`.
+/// A principal of an account: `--account A (--user-name N | --root)`.
 #[derive(Debug, Args)]
-pub struct ImportArgs {
+pub struct OwnerArgs {
     /// Account id or alias.
     #[arg(long)]
     pub account: String,
-    /// The owner (an IAM user).
+    /// The IAM user; leave out with --root.
     #[arg(long, conflicts_with = "root", required_unless_present = "root")]
     pub user_name: Option<String>,
-    /// The owner is the root user.
+    /// The account's root user.
     #[arg(long)]
     pub root: bool,
+}
+
+/// `device import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The owner.
+    #[command(flatten)]
+    pub owner: OwnerArgs,
     /// The serial number.
     #[arg(long)]
     pub serial: String,
@@ -191,15 +193,9 @@ pub enum UserCommand {
     },
     /// Clear a user's (or the root user's) password failures, throttle and lock.
     Unlock {
-        /// Account id or alias.
-        #[arg(long)]
-        account: String,
-        /// The IAM user; leave out with --root.
-        #[arg(long, conflicts_with = "root", required_unless_present = "root")]
-        user_name: Option<String>,
-        /// The root user.
-        #[arg(long)]
-        root: bool,
+        /// Whose password throttle.
+        #[command(flatten)]
+        owner: OwnerArgs,
     },
 }
 
@@ -321,10 +317,8 @@ async fn command(state: &AppState, command: Command) -> anyhow::Result<()> {
             admin::create_user(state, &account, &user_name, &password, policy.as_deref()).await?;
             Ok(())
         }
-        Command::User(UserCommand::Unlock {
-            account, user_name, ..
-        }) => {
-            let arn = admin::unlock_user(state, &account, user_name.as_deref()).await?;
+        Command::User(UserCommand::Unlock { owner }) => {
+            let arn = admin::unlock_user(state, &owner.account, owner.user_name.as_deref()).await?;
             println!("unlocked {arn}");
             Ok(())
         }
@@ -334,13 +328,9 @@ async fn command(state: &AppState, command: Command) -> anyhow::Result<()> {
             println!("unlocked {serial}");
             Ok(())
         }
-        Command::AccessKey(AccessKeyCommand::Create {
-            account,
-            user_name,
-            root: _,
-            json,
-        }) => {
-            let key = admin::create_access_key_for(state, &account, user_name.as_deref()).await?;
+        Command::AccessKey(AccessKeyCommand::Create { owner, json }) => {
+            let user_name = owner.user_name.as_deref();
+            let key = admin::create_access_key_for(state, &owner.account, user_name).await?;
             if json {
                 let out = serde_json::json!({
                     "AccessKey": {
@@ -378,8 +368,8 @@ async fn import_device(state: &AppState, args: ImportArgs) -> anyhow::Result<()>
         None
     };
     let import = DeviceImport {
-        account: args.account,
-        user_name: args.user_name,
+        account: args.owner.account,
+        user_name: args.owner.user_name,
         serial: args.serial,
         kind,
         digits: args.digits,

@@ -137,6 +137,15 @@ impl World {
         token.to_owned()
     }
 
+    /// `n` resyncs with [`wrong_pair`], each refused as a wrong code (so counted).
+    async fn fail_resyncs(&self, token: &str, n: usize) {
+        for _ in 0..n {
+            let (status, body) = self.post(RESYNC, Some(token), wrong_pair()).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+            assert_eq!(body["Error"]["Code"], "InvalidAuthenticationCode");
+        }
+    }
+
     /// `GET /api/session`'s status with this session.
     async fn session(&self, token: &str) -> StatusCode {
         let req = Request::get("/api/session")
@@ -145,6 +154,18 @@ impl World {
             .unwrap();
         self.send(req).await.status()
     }
+}
+
+const RESYNC: &str = "/api/iam/ResyncMFADevice";
+
+/// A resync of alice's device with a wrong pair: it matches only where two consecutive codes
+/// of her device are both 000000, about one chance in 10^12 per step of the window.
+fn wrong_pair() -> Value {
+    json!({
+        "SerialNumber": SERIAL,
+        "AuthenticationCode1": "000000",
+        "AuthenticationCode2": "000000",
+    })
 }
 
 async fn json_of(res: Response<Body>) -> Value {
@@ -206,17 +227,8 @@ async fn a_password_only_session_lives_10_minutes() {
 async fn wrong_codes_back_off_30_s_then_60_s_and_the_wait_is_the_servers_clock() {
     let w = World::new().await;
     let token = w.sign_in("alice").await;
-    let resync = json!({
-        "SerialNumber": SERIAL,
-        "AuthenticationCode1": "000000",
-        "AuthenticationCode2": "000000",
-    });
-    let path = "/api/iam/ResyncMFADevice";
-    for _ in 0..5 {
-        let (status, body) = w.post(path, Some(&token), resync.clone()).await;
-        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-        assert_eq!(body["Error"]["Code"], "InvalidAuthenticationCode");
-    }
+    let (path, resync) = (RESYNC, wrong_pair());
+    w.fail_resyncs(&token, 5).await;
     let throttled = |status: StatusCode, body: &Value| {
         assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
         assert_eq!(body["Error"]["Code"], "LimitExceeded");
@@ -243,17 +255,10 @@ async fn wrong_codes_back_off_30_s_then_60_s_and_the_wait_is_the_servers_clock()
 async fn the_429_says_how_long_to_wait_in_retry_after() {
     let w = World::new().await;
     let token = w.sign_in("alice").await;
-    let resync = json!({
-        "SerialNumber": SERIAL,
-        "AuthenticationCode1": "000000",
-        "AuthenticationCode2": "000000",
-    });
-    for _ in 0..5 {
-        w.post("/api/iam/ResyncMFADevice", Some(&token), resync.clone())
-            .await;
-    }
+    let resync = wrong_pair();
+    w.fail_resyncs(&token, 5).await;
     w.advance(10_500);
-    let req = Request::post("/api/iam/ResyncMFADevice")
+    let req = Request::post(RESYNC)
         .header(header::CONTENT_TYPE, "application/json")
         .header("X-Requested-With", "mfa-resync")
         .header(header::COOKIE, format!("mfa_resync_session={token}"))
