@@ -92,6 +92,11 @@ pub async fn create_account(
     {
         bail!("an alias is 1 to 63 of a-z, 0-9 and -");
     }
+    // Sign-in looks an account up by id or alias: an alias of digits only could be (or become)
+    // another account's 12-digit id and shadow it (IAM refuses all-digit aliases too).
+    if alias.bytes().all(|b| b.is_ascii_digit()) {
+        bail!("an alias must not be digits only (it could be taken for an account id)");
+    }
     if !root_email.contains('@') {
         bail!("the root email must be an email address");
     }

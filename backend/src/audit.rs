@@ -7,6 +7,26 @@ use crate::error::Error;
 use crate::state::AppState;
 use crate::storage::{NewAuditEvent, PrincipalRow};
 
+/// The longest value a client chose that an event records whole: a serial number's limit
+/// (IAM's 256).
+pub const MAX_RECORDED: usize = 256;
+
+/// `value` when it is at most `max` bytes of printable ASCII (every valid serial number and
+/// user name is), else its first 64 printable characters (others as `?`) and its length, so
+/// that neither the trail nor the log grows with what a client sends.
+pub fn bounded(value: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    let printable = |c: char| c.is_ascii_graphic() || c == ' ';
+    if value.len() <= max && value.chars().all(printable) {
+        return value.into();
+    }
+    let head: String = value
+        .chars()
+        .take(64)
+        .map(|c| if printable(c) { c } else { '?' })
+        .collect();
+    format!("{head}…({} bytes)", value.len()).into()
+}
+
 /// Where a request came from.
 #[derive(Clone, Debug, Default)]
 pub struct RequestMeta {
@@ -88,13 +108,17 @@ async fn write(
         None => (Outcome::Success, None),
         Some(code) => (Outcome::Failure, Some(code)),
     };
+    // What a client typed is recorded bounded: a refused 2 MB serial costs a line, not 2 MB.
+    let target_user = entry.target_user.map(|u| bounded(u, MAX_RECORDED));
+    let serial_number = entry.serial_number.map(|s| bounded(s, MAX_RECORDED));
+    let (target_user, serial_number) = (target_user.as_deref(), serial_number.as_deref());
     let event = NewAuditEvent {
         account_id: entry.account_id,
         event_time: state.clock.now_ms(),
         actor: entry.actor,
         action: entry.action,
-        target_user: entry.target_user,
-        serial_number: entry.serial_number,
+        target_user,
+        serial_number,
         source_ip: &meta.source_ip,
         outcome: outcome.as_str(),
         error_code: code,
@@ -103,13 +127,32 @@ async fn write(
     tracing::info!(
         action = entry.action,
         actor = entry.actor,
-        target_user = entry.target_user,
-        serial = entry.serial_number,
+        target_user,
+        serial = serial_number,
         outcome = event.outcome,
         error_code = code,
         "audit"
     );
     if let Err(e) = state.storage.insert_audit(&event).await {
         tracing::error!(error = %e, "audit event not written");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bounded;
+
+    #[test]
+    fn recorded_values_are_bounded_and_printable() {
+        let serial = "arn:aws:iam::123456789012:mfa/alice";
+        assert_eq!(bounded(serial, 256), serial);
+        let huge = "A".repeat(1_900_000);
+        let b = bounded(&huge, 256);
+        assert_eq!(b, format!("{}…(1900000 bytes)", "A".repeat(64)));
+        assert_eq!(bounded("a\nb\u{1b}[31m", 256), "a?b?[31m…(8 bytes)");
+        assert_eq!(
+            bounded(&"x".repeat(257), 256).len(),
+            64 + "…(257 bytes)".len()
+        );
     }
 }

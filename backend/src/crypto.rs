@@ -31,6 +31,17 @@ pub enum CryptoError {
         /// Why.
         source: std::io::Error,
     },
+    /// The key file can be read by others than its owner (security rule 30).
+    #[error(
+        "key file {path} has mode {mode:o}: others than its owner may read it; \
+         make it private (chmod 600) and consider the key disclosed"
+    )]
+    KeyFileExposed {
+        /// The file.
+        path: String,
+        /// Its permission bits.
+        mode: u32,
+    },
     /// Authentication failed: wrong key, or the row was tampered with or moved.
     #[error("a seed failed to decrypt (wrong key or tampered row)")]
     Decrypt,
@@ -151,7 +162,18 @@ fn read_or_create_key_file(path: &Path) -> Result<[u8; KEY_LEN], CryptoError> {
         source,
     };
     match std::fs::read_to_string(path) {
-        Ok(text) => decode_key(&text),
+        Ok(text) => {
+            // Refused, not repaired: whoever could read it may have the seeds' key already.
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(path).map_err(io)?.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                return Err(CryptoError::KeyFileExposed {
+                    path: path.display().to_string(),
+                    mode,
+                });
+            }
+            decode_key(&text)
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let key: [u8; KEY_LEN] = random_bytes(KEY_LEN)?
                 .try_into()
@@ -203,5 +225,25 @@ mod tests {
             b"seed-seed-seed-seed!"
         );
         assert!(SeedCipher::load(Some("00"), &path).is_err());
+    }
+
+    /// Security rule 30: a key file others may read is refused, whatever its content.
+    #[test]
+    fn a_key_file_readable_by_others_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key");
+        SeedCipher::load(None, &path).unwrap();
+        for mode in [0o640, 0o604, 0o644, 0o660, 0o666] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            match SeedCipher::load(None, &path) {
+                Err(CryptoError::KeyFileExposed { mode: m, .. }) => assert_eq!(m, mode),
+                other => panic!("mode {mode:o}: {:?}", other.map(|_| ())),
+            }
+        }
+        for mode in [0o600, 0o400] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            assert!(SeedCipher::load(None, &path).is_ok(), "mode {mode:o}");
+        }
     }
 }

@@ -499,3 +499,115 @@ async fn the_database_file_holds_no_seed() {
     );
     server.finish();
 }
+
+/// Security rule 30's smaller rules: an all-digit alias could shadow another account's id at
+/// sign-in (which looks accounts up by id or alias), so it is refused and nothing is created;
+/// and a server does not start with a key file others may read.
+#[tokio::test]
+async fn all_digit_aliases_and_exposed_key_files_are_refused() {
+    let server = Server::start();
+    for alias in ["210987654321", "123456789012", "7"] {
+        let (ok, _, err) = server.cli_status(
+            &[
+                "account",
+                "create",
+                "--alias",
+                alias,
+                "--root-email",
+                "r@x.example",
+            ],
+            Some("a-long-enough-password\n"),
+        );
+        assert!(!ok, "alias {alias} was accepted");
+        assert!(err.contains("digits only"), "{err}");
+    }
+    let pool = server.sql().await;
+    let (accounts,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM accounts")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(accounts, 1, "only the demo account");
+    let (ok, _, _) = server.cli_status(
+        &[
+            "account",
+            "create",
+            "--alias",
+            "a2",
+            "--root-email",
+            "r@x.example",
+        ],
+        Some("a-long-enough-password\n"),
+    );
+    assert!(ok, "a mixed alias is fine");
+
+    use std::os::unix::fs::PermissionsExt;
+    let key = server.dir.path().join("mfa-resync.key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (ok, _, err) = server.cli_status(&["demo", "--json"], None);
+    assert!(!ok, "a command ran with a world-readable key file");
+    assert!(err.contains("chmod 600"), "{err}");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert_eq!(server.client().get("/api/time").await.status, 200);
+    server.finish();
+}
+
+/// Bytes on disk of the database and its WAL.
+fn stored_bytes(server: &Server) -> u64 {
+    let size = |p: std::path::PathBuf| std::fs::metadata(p).map_or(0, |m| m.len());
+    size(server.db()) + size(server.db().with_extension("sqlite-wal"))
+}
+
+/// Security rule 25: oversized input is refused unread and stores nothing big. Ten resyncs
+/// with a 1.9 MB serial each answer 400 and grow the database and the log by less than 1 MB
+/// in all; a serial past IAM's 256 characters but inside the body limit is refused as
+/// malformed and audited bounded (its first 64 characters and its length).
+#[tokio::test]
+async fn oversized_input_is_refused_and_recorded_bounded() {
+    let server = Server::start();
+    let mut bob = server.client();
+    bob.sign_in_with_mfa("bob", &server.device(BOB_VIRTUAL))
+        .await;
+    let (db_before, log_before) = (stored_bytes(&server), server.logs().len());
+    let huge = "A".repeat(1_900_000);
+    for _ in 0..10 {
+        let r = bob
+            .post(
+                "/api/iam/ResyncMFADevice",
+                json!({"SerialNumber": huge, "AuthenticationCode1": "123456",
+                       "AuthenticationCode2": "654321"}),
+            )
+            .await;
+        assert_eq!(r.status, 400);
+        assert_eq!(r.code(), "ValidationError");
+    }
+    // A large sign-in too: refused before any lookup or argon2.
+    let mut anyone = server.client();
+    let r = anyone
+        .post(
+            "/api/sign-in",
+            json!({"Account": "demo", "UserName": "bob", "Password": huge}),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    let long = format!("arn:aws:iam::123456789012:mfa/{}", "b".repeat(300));
+    let r = bob
+        .post(
+            "/api/iam/ResyncMFADevice",
+            json!({"SerialNumber": long, "AuthenticationCode1": "123456",
+                   "AuthenticationCode2": "654321"}),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (400, "ValidationError"));
+    let grown = (stored_bytes(&server) - db_before) + (server.logs().len() - log_before) as u64;
+    assert!(grown < 1_000_000, "grew by {grown} bytes");
+    let pool = server.sql().await;
+    let (serial,): (String,) = sqlx::query_as(
+        "SELECT serial_number FROM audit_events WHERE action = 'ResyncMFADevice' \
+         ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(serial, format!("{}…({} bytes)", &long[..64], long.len()));
+    server.finish();
+}

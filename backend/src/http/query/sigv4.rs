@@ -151,7 +151,8 @@ pub async fn authenticate(
         .await
         .map_err(|e| Refusal::service_failure(&e))?
         .ok_or_else(|| {
-            tracing::info!(access_key_id = auth.key_id, "unknown access key");
+            let key_id = crate::audit::bounded(auth.key_id, 128);
+            tracing::info!(access_key_id = %key_id, "unknown access key");
             Refusal::invalid_client_token_id()
         })?;
     let now_ms = state.clock.now_ms();
