@@ -135,6 +135,10 @@ pub struct ServeArgs {
     /// Other origins allowed to make state changes (e.g. the `trunk serve` dev server's).
     #[arg(long, env = "MFA_RESYNC_ALLOW_ORIGIN", value_delimiter = ',')]
     pub allow_origin: Vec<String>,
+    /// Memory for password hashes running at once, in MiB (19 each; at least one runs); a
+    /// sign-in that finds no slot within 2 s is answered 503 with Retry-After.
+    #[arg(long, env = "MFA_RESYNC_PASSWORD_MEMORY_MIB", default_value_t = crate::password::DEFAULT_MEMORY_MIB)]
+    pub password_memory_mib: usize,
 }
 
 /// `demo`.
@@ -261,14 +265,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let key_env = std::env::var("MFA_RESYNC_KEY").ok();
     let cipher = SeedCipher::load(key_env.as_deref(), &key_file)?;
     let mut settings = Settings::default();
+    let mut password_memory = crate::password::DEFAULT_MEMORY_MIB;
     if let Command::Serve(a) = &cli.command {
         settings.resync_window = a.resync_window;
         settings.allowed_origins = a.allow_origin.clone();
+        password_memory = a.password_memory_mib;
     }
     let state = AppState {
         storage: storage.clone(),
         cipher: Arc::new(cipher),
-        passwords: Passwords::new()?,
+        passwords: Passwords::with_budget(password_memory, crate::password::QUEUE)?,
         settings: Arc::new(settings),
         clock: Clock::system(),
     };

@@ -51,6 +51,13 @@ pub enum Error {
         /// Locked until an administrator unlocks it.
         locked: bool,
     },
+    /// 503 `ServiceUnavailable` with `Retry-After`: the server is at its limit for this work
+    /// (password hashing, security rule 24); nothing was done.
+    #[error("The service is busy: try again in a moment.")]
+    Busy {
+        /// Seconds to wait.
+        retry_after: u64,
+    },
     /// 500 `ServiceFailure`: the database failed (logged, not sent).
     #[error("database error")]
     Database(#[from] sqlx::Error),
@@ -75,6 +82,7 @@ impl Error {
             Error::InvalidState(_) => ErrorCode::InvalidState,
             Error::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
             Error::LimitExceeded { .. } => ErrorCode::LimitExceeded,
+            Error::Busy { .. } => ErrorCode::ServiceUnavailable,
             Error::Database(_) | Error::Internal(_) => ErrorCode::ServiceFailure,
         }
     }
@@ -102,6 +110,16 @@ impl Error {
     /// as a bare `ServiceFailure`.
     pub fn internal(e: impl std::fmt::Display) -> Error {
         Error::Internal(e.to_string())
+    }
+
+    /// Seconds the client should wait before trying again (`Retry-After`), if any.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Error::LimitExceeded { retry_after, .. } | Error::Busy { retry_after } => {
+                Some(*retry_after)
+            }
+            _ => None,
+        }
     }
 
     /// The message a client may see: the error's own sentence, except for database and

@@ -1,15 +1,36 @@
 //! Passwords: argon2id with OWASP's minimum parameters (m = 19 MiB, t = 2, p = 1), security
 //! rule 16. Hashing runs on the blocking pool: it takes tens of milliseconds.
+//!
+//! Each hash holds 19 MiB while it runs, so the hashes running at once are bounded by a
+//! memory budget (security rule 24): a request waits at most [`QUEUE`] for a slot, then gets
+//! `ServiceUnavailable` with `Retry-After` — unknown-name sign-ins cannot make the server
+//! allocate without limit. The slot is held by the hashing itself, so a cancelled request
+//! frees it only when its hash is done.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use zeroize::Zeroizing;
 
 use crate::error::Error;
+
+/// The memory one argon2id hash holds (m = 19 MiB).
+pub const MIB_PER_HASH: usize = 19;
+/// The default budget for hashes running at once: 13 of them.
+pub const DEFAULT_MEMORY_MIB: usize = 256;
+/// How long a request waits for a hashing slot before it is answered 503.
+pub const QUEUE: Duration = Duration::from_secs(2);
 
 /// Hashes and verifies passwords.
 #[derive(Clone)]
 pub struct Passwords {
     argon: Argon2<'static>,
+    /// One permit per hash that may run at once.
+    slots: Arc<Semaphore>,
+    /// How long to wait for one.
+    queue: Duration,
     /// A hash of a random password, verified when the user does not exist so an unknown user
     /// costs the same time as a wrong password.
     dummy_hash: String,
@@ -22,8 +43,14 @@ impl std::fmt::Debug for Passwords {
 }
 
 impl Passwords {
-    /// argon2id with m = 19 MiB, t = 2, p = 1.
+    /// argon2id with m = 19 MiB, t = 2, p = 1, within [`DEFAULT_MEMORY_MIB`].
     pub fn new() -> Result<Passwords, Error> {
+        Passwords::with_budget(DEFAULT_MEMORY_MIB, QUEUE)
+    }
+
+    /// As [`Passwords::new`], with `memory_mib` for the hashes running at once (at least one
+    /// runs) and `queue` the longest wait for a slot.
+    pub fn with_budget(memory_mib: usize, queue: Duration) -> Result<Passwords, Error> {
         let params = Params::new(19 * 1024, 2, 1, None)
             .map_err(|e| Error::Internal(format!("argon2 params: {e}")))?;
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
@@ -32,14 +59,37 @@ impl Passwords {
             .hash_password(&random)
             .map_err(|e| Error::Internal(format!("argon2: {e}")))?
             .to_string();
-        Ok(Passwords { argon, dummy_hash })
+        let slots = Arc::new(Semaphore::new((memory_mib / MIB_PER_HASH).max(1)));
+        Ok(Passwords {
+            argon,
+            slots,
+            queue,
+            dummy_hash,
+        })
+    }
+
+    /// How many hashes may run at once.
+    pub fn slots(&self) -> usize {
+        self.slots.available_permits()
+    }
+
+    /// A hashing slot, or `Busy` after waiting [`QUEUE`] for one. Public so that tests can
+    /// occupy the slots and see what a full server answers.
+    pub async fn slot(&self) -> Result<OwnedSemaphorePermit, Error> {
+        let wait = self.slots.clone().acquire_owned();
+        match tokio::time::timeout(self.queue, wait).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_)) | Err(_) => Err(Error::Busy { retry_after: 1 }),
+        }
     }
 
     /// The PHC string of `password` with a fresh salt.
     pub async fn hash(&self, password: &str) -> Result<String, Error> {
+        let slot = self.slot().await?;
         let argon = self.argon.clone();
         let password = Zeroizing::new(password.to_owned());
         tokio::task::spawn_blocking(move || {
+            let _slot = slot;
             argon
                 .hash_password(password.as_bytes())
                 .map(|h| h.to_string())
@@ -50,7 +100,14 @@ impl Passwords {
     }
 
     /// Whether `password` matches `hash`; `None` verifies against a dummy and returns false.
-    pub async fn verify(&self, password: &str, hash: Option<&str>) -> Result<bool, Error> {
+    /// Runs in `slot` ([`Passwords::slot`]), taken before the attempt is counted: a request the
+    /// server is too busy to evaluate is answered 503 and counts as no failure.
+    pub async fn verify(
+        &self,
+        slot: OwnedSemaphorePermit,
+        password: &str,
+        hash: Option<&str>,
+    ) -> Result<bool, Error> {
         let argon = self.argon.clone();
         let password = Zeroizing::new(password.to_owned());
         let (hash, real) = match hash {
@@ -58,6 +115,7 @@ impl Passwords {
             None => (self.dummy_hash.clone(), false),
         };
         let ok = tokio::task::spawn_blocking(move || {
+            let _slot = slot;
             argon
                 .verify_password(password.as_bytes(), hash.as_str())
                 .is_ok()

@@ -405,3 +405,45 @@ async fn creating_one_name_in_parallel_makes_one_device_and_409s_never_a_500() {
         .unwrap();
     assert!(twin.is_some_and(|d| d.owner_id.is_none()));
 }
+
+/// Security rule 24: password hashes run within a memory budget. With every slot taken, a
+/// sign-in waits its queue time, then gets 503 `ServiceUnavailable` with `Retry-After` — and
+/// is not counted as a failure; once a slot is free the same sign-in goes through.
+#[tokio::test]
+async fn a_sign_in_that_finds_no_hashing_slot_gets_503_and_counts_nothing() {
+    let mut w = World::new().await;
+    let passwords = Passwords::with_budget(2 * 19, Duration::from_millis(1)).unwrap();
+    assert_eq!(passwords.slots(), 2);
+    let state = AppState {
+        passwords: passwords.clone(),
+        ..w.state.clone()
+    };
+    w.router = app(state, None);
+    let held = [
+        passwords.slot().await.unwrap(),
+        passwords.slot().await.unwrap(),
+    ];
+    let body = json!({"Account": "t", "UserName": "bob", "Password": "bob-password-1"});
+    let req = Request::post("/api/sign-in")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("X-Requested-With", "mfa-resync")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let res = w.send(req).await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(res.headers()[header::RETRY_AFTER], "1");
+    assert_eq!(json_of(res).await["Error"]["Code"], "ServiceUnavailable");
+    let bob = w
+        .state
+        .storage
+        .find_user(ACCOUNT, "bob")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        bob.failures, 0,
+        "a refused-for-load attempt is not a failure"
+    );
+    drop(held);
+    w.sign_in("bob").await;
+}

@@ -18,10 +18,10 @@ impl IntoResponse for Error {
             error: ApiError { code, message },
         };
         let mut response = (status, axum::Json(body)).into_response();
-        if let Error::LimitExceeded { retry_after, .. } = self {
+        if let Some(seconds) = self.retry_after() {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -122,6 +122,9 @@ async fn password_step(
     password: &str,
     old_token: Option<&str>,
 ) -> Result<SignedIn<SignInResponse>, Error> {
+    // A hashing slot first (rule 24): when the server is full the answer is 503 and nothing
+    // is counted.
+    let slot = state.passwords.slot().await?;
     let key = match (&principal, &unknown_key) {
         (Some(p), _) => Some(ThrottleKey::Principal(p.id)),
         (None, Some(k)) => Some(ThrottleKey::UnknownSignIn(k)),
@@ -132,7 +135,7 @@ async fn password_step(
         None => None,
     };
     let hash = principal.as_ref().map(|p| p.password_hash.as_str());
-    let ok = state.passwords.verify(password, hash).await?;
+    let ok = state.passwords.verify(slot, password, hash).await?;
     let (p, reserved) = match (principal, reserved) {
         (Some(p), Some(r)) if ok => (p, r),
         // The failure is already counted.

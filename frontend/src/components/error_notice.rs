@@ -69,7 +69,7 @@ pub fn advice(error: &ApiError, doing: Doing) -> String {
         (ErrorCode::DeleteConflict, _) => {
             "The device is still assigned to a user. Deactivate it first.".into()
         }
-        (ErrorCode::ServiceFailure, _) => {
+        (ErrorCode::ServiceFailure | ErrorCode::ServiceUnavailable, _) => {
             "The server failed to do this. Try again in a moment.".into()
         }
         _ => format!("{message} Reload the page and try again."),

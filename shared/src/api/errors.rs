@@ -51,6 +51,9 @@ pub enum ErrorCode {
     LimitExceeded,
     /// 500: something failed on the server (details are logged, never sent).
     ServiceFailure,
+    /// 503: the server is at its limit for this kind of work (e.g. password hashing); see
+    /// `Retry-After`. Nothing was done: the same request may simply be sent again.
+    ServiceUnavailable,
     /// A code this version does not know (only produced when deserialising).
     #[serde(other)]
     Unknown,
@@ -72,6 +75,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::LimitExceeded => 429,
             ErrorCode::ServiceFailure | ErrorCode::Unknown => 500,
+            ErrorCode::ServiceUnavailable => 503,
         }
     }
 
@@ -91,12 +95,13 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => "UnsupportedMediaType",
             ErrorCode::LimitExceeded => "LimitExceeded",
             ErrorCode::ServiceFailure => "ServiceFailure",
+            ErrorCode::ServiceUnavailable => "ServiceUnavailable",
             ErrorCode::Unknown => "Unknown",
         }
     }
 
     /// Every code this version knows (all but [`ErrorCode::Unknown`]).
-    pub const KNOWN: [ErrorCode; 13] = [
+    pub const KNOWN: [ErrorCode; 14] = [
         ErrorCode::ValidationError,
         ErrorCode::SignInFailed,
         ErrorCode::NotSignedIn,
@@ -110,6 +115,7 @@ impl ErrorCode {
         ErrorCode::UnsupportedMediaType,
         ErrorCode::LimitExceeded,
         ErrorCode::ServiceFailure,
+        ErrorCode::ServiceUnavailable,
     ];
 
     /// Parses [`ErrorCode::as_str`]'s spelling; a code this version does not know is

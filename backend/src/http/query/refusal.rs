@@ -156,7 +156,7 @@ impl Failure {
             Failure::Failed(e) => {
                 let code = e.code();
                 let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::BAD_REQUEST);
-                (status, code.as_str(), e.to_string(), None)
+                (status, code.as_str(), e.to_string(), e.retry_after())
             }
         };
         let body = super::xml::error(status.is_client_error(), code, &message, request_id);
