@@ -221,6 +221,7 @@ pub enum DeviceCommand {
 
 /// Parses the command line, runs it, and reports errors on stderr.
 pub fn main() -> ExitCode {
+    crate::password::return_hash_memory_after_each_hash();
     let cli = Cli::parse();
     init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -273,6 +273,17 @@ async fn the_429_says_how_long_to_wait_in_retry_after() {
 /// A signed `ListMFADevices` Query request made at `signed_at` (Unix ms), sent when the
 /// server's clock says whatever the world's clock says.
 async fn signed_list(w: &World, id: &str, secret: &str, signed_at: i64) -> (StatusCode, String) {
+    signed_list_with(w, id, secret, signed_at, &[]).await
+}
+
+/// [`signed_list`] with `extra` headers, signed like the others.
+async fn signed_list_with(
+    w: &World,
+    id: &str,
+    secret: &str,
+    signed_at: i64,
+    extra: &[(&str, &str)],
+) -> (StatusCode, String) {
     let body = "Action=ListMFADevices&Version=2010-05-08";
     let identity = Credentials::new(id, secret, None, None, "test").into();
     let params = v4::SigningParams::builder()
@@ -285,7 +296,8 @@ async fn signed_list(w: &World, id: &str, secret: &str, signed_at: i64) -> (Stat
         .unwrap()
         .into();
     let form = "application/x-www-form-urlencoded; charset=utf-8";
-    let headers = [("host", "mfa-resync.test"), ("content-type", form)];
+    let mut headers = vec![("host", "mfa-resync.test"), ("content-type", form)];
+    headers.extend_from_slice(extra);
     let signable = SignableRequest::new(
         "POST",
         "http://mfa-resync.test/",
@@ -297,6 +309,9 @@ async fn signed_list(w: &World, id: &str, secret: &str, signed_at: i64) -> (Stat
     let mut req = Request::post("/")
         .header("host", "mfa-resync.test")
         .header(header::CONTENT_TYPE, form);
+    for (name, value) in extra {
+        req = req.header(*name, *value);
+    }
     for (name, value) in instructions.headers() {
         req = req.header(name, value);
     }
@@ -335,6 +350,19 @@ async fn a_signature_is_accepted_up_to_15_minutes_from_the_servers_clock() {
     let (status, text) = signed_list(&w, id, secret, now + 31 * MINUTE + 1_000).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(text.contains("<Code>RequestExpired</Code>"), "{text}");
+}
+
+#[tokio::test]
+async fn a_signed_request_may_sign_an_x_request_id_of_its_own() {
+    let w = World::new().await;
+    let key = admin::create_access_key_for(&w.state, ACCOUNT, Some("alice"))
+        .await
+        .unwrap();
+    let (id, secret) = (key.access_key_id.as_str(), key.secret_access_key.as_str());
+    let extra = [("x-request-id", "the-clients-own-id")];
+    let (status, text) = signed_list_with(&w, id, secret, T0, &extra).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert!(!text.contains("the-clients-own-id"), "{text}");
 }
 
 #[tokio::test]
@@ -413,7 +441,7 @@ async fn creating_one_name_in_parallel_makes_one_device_and_409s_never_a_500() {
 async fn a_sign_in_that_finds_no_hashing_slot_gets_503_and_counts_nothing() {
     let mut w = World::new().await;
     let passwords = Passwords::with_budget(2 * 19, Duration::from_millis(1)).unwrap();
-    assert_eq!(passwords.slots(), 2);
+    assert_eq!(passwords.free_slots(), 2);
     let state = AppState {
         passwords: passwords.clone(),
         ..w.state.clone()

@@ -3,7 +3,7 @@
 //! Member names are IAM's (PascalCase, `MFADevices`, `AuthenticationCode1`, …) so the shapes match
 //! the AWS IAM API reference. State changes are `POST` with `Content-Type: application/json` and the
 //! header [`REQUESTED_WITH_HEADER`]`: `[`REQUESTED_WITH_VALUE`]. Every error has the body
-//! [`ErrorResponse`] and the HTTP status of its [`ErrorCode`]; `429` also carries `Retry-After`.
+//! [`ErrorResponse`] and the HTTP status of its [`ErrorCode`]; `429` and `503` also carry `Retry-After`.
 //!
 //! | method and path | request | response |
 //! |---|---|---|

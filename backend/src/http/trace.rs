@@ -1,6 +1,7 @@
-//! A request id and a log line per request, with tower-http: the id is always the server's own
-//! (a client's `X-Request-Id` is overwritten, so the audit trail's request ids cannot be
-//! chosen by a client), is sent back as `X-Request-Id`, and names the request's span. Only
+//! A request id and a log line per request: the id is always the server's own (a client's
+//! `X-Request-Id` is ignored, so the audit trail's request ids cannot be chosen by a client),
+//! is sent back as `X-Request-Id`, and names the request's span (tower-http's trace layer,
+//! which also writes the log line). Only
 //! method, path, status and duration are logged: never a body, so never a code, seed or
 //! password.
 
@@ -9,10 +10,10 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, Request, Response};
+use axum::middleware::Next;
 use data_encoding::HEXLOWER;
 use tower::ServiceBuilder;
-use tower_http::request_id::{PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
-use tower_http::set_header::SetRequestHeaderLayer;
+use tower_http::request_id::RequestId;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
@@ -41,11 +42,7 @@ pub(super) fn request_id(extensions: &axum::http::Extensions) -> String {
 pub(super) fn wrap(router: Router<AppState>) -> Router<AppState> {
     router.layer(
         ServiceBuilder::new()
-            .layer(SetRequestHeaderLayer::overriding(
-                X_REQUEST_ID,
-                |_: &Request<Body>| Some(new_request_id()),
-            ))
-            .layer(SetRequestIdLayer::new(X_REQUEST_ID, KeepHeader))
+            .layer(axum::middleware::from_fn(assign_request_id))
             .layer(
                 TraceLayer::new_for_http()
                     .make_span_with(|req: &Request<Body>| {
@@ -63,17 +60,17 @@ pub(super) fn wrap(router: Router<AppState>) -> Router<AppState> {
                             "response"
                         );
                     }),
-            )
-            .layer(PropagateRequestIdLayer::new(X_REQUEST_ID)),
+            ),
     )
 }
 
-/// The header set just before is always there; this only fills the gap if it is not.
-#[derive(Clone, Copy)]
-struct KeepHeader;
-
-impl tower_http::request_id::MakeRequestId for KeepHeader {
-    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
-        Some(RequestId::new(new_request_id()))
-    }
+/// Gives the request the server's own id, in its extensions only (the request's headers are
+/// left as the client sent them: a signed Query request may have signed an `X-Request-Id` of
+/// its own), and sends the id back as `X-Request-Id`.
+async fn assign_request_id(mut req: Request<Body>, next: Next) -> Response<Body> {
+    let id = new_request_id();
+    req.extensions_mut().insert(RequestId::new(id.clone()));
+    let mut res = next.run(req).await;
+    res.headers_mut().insert(X_REQUEST_ID, id);
+    res
 }
