@@ -135,6 +135,11 @@ pub struct ServeArgs {
     /// Other origins allowed to make state changes (e.g. the `trunk serve` dev server's).
     #[arg(long, env = "MFA_RESYNC_ALLOW_ORIGIN", value_delimiter = ',')]
     pub allow_origin: Vec<String>,
+    /// The origins people reach the server at (`https://mfa.example`, behind a proxy); the
+    /// browser API answers no other `Host`. Default: the listen address, and on loopback also
+    /// `localhost`, `127.0.0.1` and `[::1]` with its port.
+    #[arg(long, env = "MFA_RESYNC_PUBLIC_URL", value_delimiter = ',')]
+    pub public_url: Vec<String>,
     /// Memory for password hashes running at once, in MiB (19 each; at least one runs); a
     /// sign-in that finds no slot within 2 s is answered 503 with Retry-After.
     #[arg(long, env = "MFA_RESYNC_PASSWORD_MEMORY_MIB", default_value_t = crate::password::DEFAULT_MEMORY_MIB)]
@@ -296,7 +301,11 @@ async fn command(state: &AppState, command: Command) -> anyhow::Result<()> {
                 }
                 None => None,
             };
-            let options = ServeOptions { addr: a.addr, web };
+            let options = ServeOptions {
+                addr: a.addr,
+                web,
+                public_urls: a.public_url.clone(),
+            };
             http::serve(state.clone(), options).await
         }
         Command::Demo(a) => match a.command {

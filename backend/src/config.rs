@@ -17,6 +17,13 @@ pub struct Settings {
     pub password_only_ms: i64,
     /// Origins besides the server's own allowed to make state changes (e.g. `trunk serve`'s).
     pub allowed_origins: Vec<String>,
+    /// The origins the server is reached at (`http://127.0.0.1:8080`, `https://mfa.example`):
+    /// the browser API answers only requests whose `Host` is one of theirs (or of
+    /// `allowed_origins`), and a state change's `Origin` must be one of them (security rule
+    /// 28). Set by `serve` (`--public-url`, else the listen address and its loopback names);
+    /// empty for a router built without a listener (in-process tests), where `Origin` is
+    /// compared with `Host` instead.
+    pub public_origins: Vec<String>,
 }
 
 impl Default for Settings {
@@ -29,6 +36,7 @@ impl Default for Settings {
             session_absolute_ms: 12 * 60 * 60 * 1000,
             password_only_ms: 10 * 60 * 1000,
             allowed_origins: Vec::new(),
+            public_origins: Vec::new(),
         }
     }
 }

@@ -611,3 +611,77 @@ async fn oversized_input_is_refused_and_recorded_bounded() {
     assert_eq!(serial, format!("{}…({} bytes)", &long[..64], long.len()));
     server.finish();
 }
+
+/// Security rule 28: the browser API answers only the server's own host names, so a DNS
+/// rebinding page (`Host: evil.example`, with its own matching `Origin`) reaches nothing; a
+/// refused state change is audited. `--public-url` names the origin behind a proxy.
+#[tokio::test]
+async fn a_foreign_host_is_refused_and_the_public_url_is_the_origin() {
+    let server = Server::start();
+    let mut c = server.client();
+    let evil = c
+        .raw(
+            c.http()
+                .get(format!("{}/api/session", server.base))
+                .header("host", "evil.example"),
+        )
+        .await;
+    assert_eq!((evil.status, evil.code()), (403, "CrossOriginRequest"));
+    let body = json!({"Account": "demo", "UserName": "bob", "Password": "demo-bob-password"});
+    let rebound = c
+        .raw(
+            c.http()
+                .post(format!("{}/api/sign-in", server.base))
+                .header("host", "evil.example")
+                .header("origin", "http://evil.example")
+                .header("content-type", "application/json")
+                .header("x-requested-with", "mfa-resync")
+                .body(body.to_string()),
+        )
+        .await;
+    assert_eq!(
+        (rebound.status, rebound.code()),
+        (403, "CrossOriginRequest")
+    );
+    assert!(rebound.header("set-cookie").is_none());
+    // Under its own names it answers: the address itself and `localhost` with its port.
+    let port = server.base.rsplit(':').next().unwrap().to_owned();
+    let r = c
+        .raw(
+            c.http()
+                .get(format!("{}/api/time", server.base))
+                .header("host", format!("localhost:{port}")),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(c.sign_in("bob").await.status, 200);
+    let pool = server.sql().await;
+    let (refused,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'SignIn' \
+         AND error_code = 'CrossOriginRequest'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(refused, 1, "the refused state change is in the trail");
+    server.finish();
+
+    // Behind a proxy: only the public origin's host and Origin are the server's.
+    let server = Server::start_with(&["--public-url", "https://mfa.example"]);
+    let mut c = server.client();
+    let own = c
+        .raw(
+            c.http()
+                .post(format!("{}/api/sign-in", server.base))
+                .header("host", "mfa.example")
+                .header("origin", "https://mfa.example")
+                .header("content-type", "application/json")
+                .header("x-requested-with", "mfa-resync")
+                .body(body.to_string()),
+        )
+        .await;
+    assert_eq!(own.status, 200);
+    let direct = c.get("/api/time").await;
+    assert_eq!((direct.status, direct.code()), (403, "CrossOriginRequest"));
+    server.finish();
+}

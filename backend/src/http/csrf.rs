@@ -9,26 +9,38 @@ use axum::response::{IntoResponse, Response};
 use shared::api::{Action, REQUESTED_WITH_HEADER, REQUESTED_WITH_VALUE};
 
 use crate::audit::{self, RequestMeta};
+use crate::config::Settings;
 use crate::error::Error;
 use crate::session;
 use crate::state::AppState;
 
-/// Security rule 18 for every `POST` under `/api`: JSON only (else 415), the custom header, and
-/// no cross-site or foreign-origin request.
-/// A refusal is an attempt too (rule 21): it is audited, see [`audit_refusal`].
+/// Security rule 28 for every request under `/api`: only the server's own `Host`s (a DNS
+/// rebinding page reaches a loopback server under its own name). Security rule 18 for every
+/// `POST` under `/api`: JSON only (else 415), the custom header, and no cross-site or
+/// foreign-origin request. A refused state change is an attempt too (rule 21): it is audited,
+/// see [`audit_refusal`].
 pub(super) async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if req.method() == Method::POST
-        && req.uri().path().starts_with("/api/")
-        && let Err(e) = check_csrf(req.headers(), &state.settings.allowed_origins)
-    {
-        // Read before awaiting: a `&Request` is not `Send`.
-        let token = super::cookie::token_from_headers(req.headers());
-        let action = action_of_path(req.uri().path());
-        let meta = super::extract::request_meta(req.extensions());
-        audit_refusal(&state, token, action, &meta, &e).await;
-        return e.into_response();
+    let path = req.uri().path();
+    let api = path == "/api" || path.starts_with("/api/");
+    let state_change = req.method() == Method::POST && path.starts_with("/api/");
+    let host = api.then(|| check_host(req.headers(), &state.settings).err());
+    let refused = host.flatten().or_else(|| {
+        state_change
+            .then(|| check_csrf(req.headers(), &state.settings).err())
+            .flatten()
+    });
+    match refused {
+        None => next.run(req).await,
+        Some(e) if !state_change => e.into_response(),
+        Some(e) => {
+            let token = super::cookie::token_from_headers(req.headers());
+            let action = action_of_path(req.uri().path());
+            let meta = super::extract::request_meta(req.extensions());
+            drop(req);
+            audit_refusal(&state, token, action, &meta, &e).await;
+            e.into_response()
+        }
     }
-    next.run(req).await
 }
 
 /// Audits a refused state change under the action its path names, by the principal of the
@@ -57,7 +69,7 @@ fn action_of_path(path: &str) -> &'static str {
     Action::of_json_path(path).map_or("Unknown", Action::name)
 }
 
-fn check_csrf(h: &HeaderMap, allowed_origins: &[String]) -> Result<(), Error> {
+fn check_csrf(h: &HeaderMap, settings: &Settings) -> Result<(), Error> {
     let json = h
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -75,21 +87,57 @@ fn check_csrf(h: &HeaderMap, allowed_origins: &[String]) -> Result<(), Error> {
         return Err(Error::CrossOrigin("Cross-site requests are refused."));
     }
     if let Some(origin) = h.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let host = h
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let same = origin
-            .strip_prefix("http://")
-            .or_else(|| origin.strip_prefix("https://"))
-            .is_some_and(|o| o == host);
-        if !same && !allowed_origins.iter().any(|a| a == origin) {
+        let own = if settings.public_origins.is_empty() {
+            // No listener to know the public origins by: the request's own host.
+            let host = h
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            host_of(origin) == Some(host)
+        } else {
+            settings.public_origins.iter().any(|o| o == origin)
+        };
+        if !own && !settings.allowed_origins.iter().any(|a| a == origin) {
             return Err(Error::CrossOrigin(
                 "Requests from another origin are refused.",
             ));
         }
     }
     Ok(())
+}
+
+/// `127.0.0.1:8080` of `http://127.0.0.1:8080`.
+fn host_of(origin: &str) -> Option<&str> {
+    origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+        .map(|rest| rest.trim_end_matches('/'))
+}
+
+/// Rule 28: the request's `Host` is one of the server's public origins' (or an allowed
+/// origin's, for a development proxy), without regard to case. Nothing to check for a
+/// router that knows no public origin.
+fn check_host(h: &HeaderMap, settings: &Settings) -> Result<(), Error> {
+    if settings.public_origins.is_empty() {
+        return Ok(());
+    }
+    let host = h.get(header::HOST).and_then(|v| v.to_str().ok());
+    let known = host.is_some_and(|host| {
+        settings
+            .public_origins
+            .iter()
+            .chain(&settings.allowed_origins)
+            .filter_map(|o| host_of(o))
+            .any(|own| own.eq_ignore_ascii_case(host))
+    });
+    if known {
+        Ok(())
+    } else {
+        Err(Error::CrossOrigin(
+            "This server does not answer to that host name. Use its own address (see \
+             serve --public-url).",
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -123,35 +171,90 @@ mod tests {
 
     #[test]
     fn csrf_rules() {
+        let none = Settings::default();
         let mut h = HeaderMap::new();
         assert!(matches!(
-            check_csrf(&h, &[]),
+            check_csrf(&h, &none),
             Err(Error::UnsupportedMediaType)
         ));
         h.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json; charset=utf-8"),
         );
-        assert!(matches!(check_csrf(&h, &[]), Err(Error::CrossOrigin(_))));
+        assert!(matches!(check_csrf(&h, &none), Err(Error::CrossOrigin(_))));
         h.insert(
             REQUESTED_WITH_HEADER,
             HeaderValue::from_static("mfa-resync"),
         );
-        assert!(check_csrf(&h, &[]).is_ok());
+        assert!(check_csrf(&h, &none).is_ok());
         h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8080"));
         h.insert(
             header::ORIGIN,
             HeaderValue::from_static("http://127.0.0.1:8080"),
         );
-        assert!(check_csrf(&h, &[]).is_ok());
+        assert!(check_csrf(&h, &none).is_ok());
         h.insert(
             header::ORIGIN,
             HeaderValue::from_static("http://evil.example"),
         );
-        assert!(check_csrf(&h, &[]).is_err());
-        assert!(check_csrf(&h, &["http://evil.example".into()]).is_ok());
+        assert!(check_csrf(&h, &none).is_err());
+        assert!(
+            check_csrf(
+                &h,
+                &Settings {
+                    allowed_origins: vec!["http://evil.example".into()],
+                    ..Settings::default()
+                }
+            )
+            .is_ok()
+        );
         h.remove(header::ORIGIN);
         h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
-        assert!(check_csrf(&h, &[]).is_err());
+        assert!(check_csrf(&h, &none).is_err());
+    }
+
+    /// Rule 28: with the public origins known, a foreign `Host` is refused whatever `Origin`
+    /// says (DNS rebinding), and `Origin` must be a public or allowed origin, not merely the
+    /// request's `Host`.
+    #[test]
+    fn host_and_origin_rules_with_known_public_origins() {
+        let settings = Settings {
+            public_origins: vec![
+                "http://127.0.0.1:8080".into(),
+                "http://localhost:8080".into(),
+            ],
+            allowed_origins: vec!["http://127.0.0.1:8081".into()],
+            ..Settings::default()
+        };
+        let with = |host: &str, origin: Option<&str>| {
+            let mut h = HeaderMap::new();
+            h.insert(header::HOST, HeaderValue::from_str(host).unwrap());
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            h.insert(
+                REQUESTED_WITH_HEADER,
+                HeaderValue::from_static("mfa-resync"),
+            );
+            if let Some(o) = origin {
+                h.insert(header::ORIGIN, HeaderValue::from_str(o).unwrap());
+            }
+            h
+        };
+        for host in ["127.0.0.1:8080", "LOCALHOST:8080", "127.0.0.1:8081"] {
+            assert!(check_host(&with(host, None), &settings).is_ok(), "{host}");
+        }
+        for host in ["evil.example", "evil.example:8080", "127.0.0.1:9999", ""] {
+            assert!(check_host(&with(host, None), &settings).is_err(), "{host}");
+        }
+        let evil = with("evil.example", Some("http://evil.example"));
+        assert!(check_host(&evil, &settings).is_err());
+        // Same host and origin, but not the server's: refused.
+        assert!(check_csrf(&evil, &settings).is_err());
+        let own = with("127.0.0.1:8080", Some("http://localhost:8080"));
+        assert!(check_csrf(&own, &settings).is_ok());
+        // No public origin known (a router without a listener): no Host rule.
+        assert!(check_host(&evil, &Settings::default()).is_ok());
     }
 }
