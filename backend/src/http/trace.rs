@@ -1,9 +1,8 @@
 //! A request id and a log line per request: the id is always the server's own (a client's
 //! `X-Request-Id` is ignored, so the audit trail's request ids cannot be chosen by a client),
 //! is sent back as `X-Request-Id`, and names the request's span (tower-http's trace layer,
-//! which also writes the log line). Only
-//! method, path, status and duration are logged: never a body, so never a code, seed or
-//! password.
+//! which also writes the log line). Only method, path, status and duration are logged: never
+//! a body, so never a code, seed or password.
 
 use std::time::Duration;
 
@@ -29,7 +28,7 @@ fn new_request_id() -> HeaderValue {
     HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("0"))
 }
 
-/// The request's id, as [`SetRequestIdLayer`] stored it.
+/// The request's id, as [`assign_request_id`] stored it.
 pub(super) fn request_id(extensions: &axum::http::Extensions) -> String {
     extensions
         .get::<RequestId>()
