@@ -21,6 +21,5 @@ mod trace;
 mod web;
 
 pub use app::app;
-pub use extract::MAX_JSON_BODY;
 pub use server::{ServeOptions, serve};
 pub use web::WebAssets;
