@@ -14,6 +14,7 @@ pub mod config;
 pub mod crypto;
 pub mod demo;
 pub mod error;
+pub mod housekeeping;
 pub mod http;
 pub mod iam;
 pub mod password;

@@ -69,7 +69,7 @@ pub async fn lookup(state: &AppState, token: &str) -> Result<Option<SessionWithP
 }
 
 /// The principal of this token's session if the session is live now, read only: not touched,
-/// and an expired one is left for [`lookup`] or the sweep (for attributing an audit event, e.g.
+/// and an expired one is left for [`lookup`] or the sweep (`crate::housekeeping`) (for attributing an audit event, e.g.
 /// a sign-out or a refused request).
 pub async fn live_principal(state: &AppState, token: &str) -> Result<Option<PrincipalRow>, Error> {
     let now_ms = state.clock.now_ms();
@@ -88,21 +88,4 @@ fn is_live(state: &AppState, row: &SessionRow, now_ms: i64) -> bool {
     !(now_ms - row.last_seen_at > s.session_idle_ms
         || now_ms - row.signed_in_at > s.session_absolute_ms
         || (row.mfa_pending && now_ms - row.signed_in_at > s.password_only_ms))
-}
-
-/// Deletes expired sessions every ten minutes, for as long as the server runs.
-pub async fn sweep_expired(state: AppState) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
-    loop {
-        tick.tick().await;
-        let now = state.clock.now_ms();
-        let s = &state.settings;
-        if let Err(e) = state
-            .storage
-            .delete_expired_sessions(now - s.session_idle_ms, now - s.session_absolute_ms)
-            .await
-        {
-            tracing::warn!(error = %e, "session sweep failed");
-        }
-    }
 }

@@ -10,6 +10,7 @@ mod device;
 mod devices;
 mod principals;
 mod sessions;
+mod signatures;
 
 pub use access_keys::AccessKeyRow;
 pub use attempts::ThrottleKey;

@@ -285,6 +285,18 @@ async fn signed_list_with(
     extra: &[(&str, &str)],
 ) -> (StatusCode, String) {
     let body = "Action=ListMFADevices&Version=2010-05-08";
+    signed(w, id, secret, signed_at, body, extra).await
+}
+
+/// A Query request with `body` and `extra` headers, signed at `signed_at` (Unix ms).
+async fn signed(
+    w: &World,
+    id: &str,
+    secret: &str,
+    signed_at: i64,
+    body: &str,
+    extra: &[(&str, &str)],
+) -> (StatusCode, String) {
     let identity = Credentials::new(id, secret, None, None, "test").into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
@@ -315,7 +327,7 @@ async fn signed_list_with(
     for (name, value) in instructions.headers() {
         req = req.header(name, value);
     }
-    let res = w.send(req.body(Body::from(body)).unwrap()).await;
+    let res = w.send(req.body(Body::from(body.to_owned())).unwrap()).await;
     let status = res.status();
     let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
         .await
@@ -350,6 +362,73 @@ async fn a_signature_is_accepted_up_to_15_minutes_from_the_servers_clock() {
     let (status, text) = signed_list(&w, id, secret, now + 31 * MINUTE + 1_000).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(text.contains("<Code>RequestExpired</Code>"), "{text}");
+}
+
+/// Security rule 22: a captured signed state change cannot be sent again, however soon; a read
+/// may repeat; the digests are forgotten once the skew window has passed.
+#[tokio::test]
+async fn a_signed_state_change_is_accepted_once() {
+    let w = World::new().await;
+    let root = admin::create_access_key_for(&w.state, ACCOUNT, None)
+        .await
+        .unwrap();
+    let (id, secret) = (root.access_key_id.as_str(), root.secret_access_key.as_str());
+    let wrong = "Action=ResyncMFADevice&Version=2010-05-08&UserName=alice\
+                 &SerialNumber=arn%3Aaws%3Aiam%3A%3A111122223333%3Amfa%2Falice\
+                 &AuthenticationCode1=000000&AuthenticationCode2=000001";
+    let failures = || async {
+        let dev = w
+            .state
+            .storage
+            .device(ACCOUNT, SERIAL)
+            .await
+            .unwrap()
+            .unwrap();
+        dev.throttle.failures
+    };
+    let (status, text) = signed(&w, id, secret, T0, wrong, &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{text}");
+    assert!(
+        text.contains("<Code>InvalidAuthenticationCode</Code>"),
+        "{text}"
+    );
+    assert_eq!(failures().await, 1);
+    // The same request again, at once and 14 minutes later: refused, and counted nowhere.
+    for later in [0, 14 * MINUTE] {
+        w.advance(later);
+        let (status, text) = signed(&w, id, secret, T0, wrong, &[]).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{text}");
+        assert!(text.contains("<Code>RequestAlreadyUsed</Code>"), "{text}");
+        assert!(text.contains("accepted only once"), "{text}");
+    }
+    assert_eq!(failures().await, 1);
+    // A state change that succeeded cannot be replayed either: MFA stays enabled.
+    let deactivate = "Action=DeactivateMFADevice&Version=2010-05-08&UserName=alice\
+                      &SerialNumber=arn%3Aaws%3Aiam%3A%3A111122223333%3Amfa%2Falice";
+    let now = w.state.clock.now_ms() / 1000 * 1000;
+    assert_eq!(
+        signed(&w, id, secret, now, deactivate, &[]).await.0,
+        StatusCode::OK
+    );
+    let (status, text) = signed(&w, id, secret, now, deactivate, &[]).await;
+    assert!(
+        text.contains("<Code>RequestAlreadyUsed</Code>"),
+        "{status} {text}"
+    );
+    // A read repeats freely (SDKs page and poll with identical signatures).
+    for _ in 0..2 {
+        assert_eq!(signed_list(&w, id, secret, now).await.0, StatusCode::OK);
+    }
+    // Each digest is kept until its request would have expired, then swept.
+    let seen = |at: i64| {
+        let storage = w.state.storage.clone();
+        async move { storage.delete_expired_signatures(at).await.unwrap() }
+    };
+    assert_eq!(seen(T0 + 15 * MINUTE).await, 0);
+    assert_eq!(seen(T0 + 15 * MINUTE + 1).await, 1);
+    w.advance(16 * MINUTE);
+    backend::housekeeping::sweep(&w.state).await;
+    assert_eq!(seen(i64::MAX).await, 0);
 }
 
 #[tokio::test]

@@ -167,9 +167,10 @@ async fn wrong_codes_are_iams_invalid_authentication_code_and_throttle_is_409() 
             "Action=ResyncMFADevice&Version=2010-05-08&UserName=bob&SerialNumber={serial}&AuthenticationCode1={c1}&AuthenticationCode2={c2}"
         )
     };
-    for _ in 0..5 {
-        let (status, _, xml) =
-            post(&server, &Signing::new(&bob), &resync("000000", "000000")).await;
+    // Five different wrong pairs: an identical signed request would be a replay (rule 22).
+    for i in 0..5 {
+        let wrong = format!("00000{i}");
+        let (status, _, xml) = post(&server, &Signing::new(&bob), &resync(&wrong, &wrong)).await;
         assert_eq!(
             (status, error_code(&xml)),
             (403, "InvalidAuthenticationCode")

@@ -139,11 +139,12 @@ def test_throttle_is_shared_with_the_browser_path(env, self_service):
     user, key, phone = self_service
     iam = env.iam(key)
     i = phone.step()
-    for _ in range(5):
+    # Five different wrong pairs: the same signed request twice would be a replay (rule 22).
+    for n in range(5):
         with pytest.raises(botocore.exceptions.ClientError) as e:
             iam.resync_mfa_device(
                 UserName=user.name, SerialNumber=phone.serial,
-                AuthenticationCode1="000000", AuthenticationCode2="000000",
+                AuthenticationCode1=f"00000{n}", AuthenticationCode2=f"00000{n}",
             )
         assert error_of(e)[0] == "InvalidAuthenticationCode"
     # Throttled: even the right pair is not evaluated. IAM's LimitExceeded is 409.

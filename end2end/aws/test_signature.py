@@ -96,8 +96,9 @@ def test_a_deleted_key_stops_working(env, root_key):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         env.iam(key).list_virtual_mfa_devices()
     assert error_of(e) == ("InvalidClientTokenId", 403, "Sender")
+    # Signed for another region: not the same signature as the first delete (rule 22).
     with pytest.raises(botocore.exceptions.ClientError) as e:
-        root.delete_access_key(UserName=user.name, AccessKeyId=key["AccessKeyId"])
+        env.iam(root_key, region="eu-west-1").delete_access_key(UserName=user.name, AccessKeyId=key["AccessKeyId"])
     assert error_of(e) == ("NoSuchEntity", 404, "Sender")
 
 
@@ -153,3 +154,24 @@ def test_unsigned_and_malformed_requests(env, self_service):
     assert (status, error_xml(root)[1]) == (400, "IncompleteSignature")
     status, _, root = send_signed(env.signed(key, {"Action": "CreateUser", "UserName": "x"}))
     assert (status, error_xml(root)[1]) == (400, "InvalidAction")
+
+
+def test_a_captured_state_change_is_refused_the_second_time(env, root_key):
+    """Security rule 22: botocore's own signature of a DeactivateMFADevice, sent twice. The
+    owner re-enables nothing in between here; the point is that the copy is never run."""
+    user = env.new_user()
+    phone = env.import_device(user)
+    request = env.signed(
+        root_key,
+        {"Action": "DeactivateMFADevice", "UserName": user.name, "SerialNumber": phone.serial},
+    )
+    status, _, root = send_signed(request)
+    assert status == 200, root
+    assert env.iam(root_key).list_mfa_devices(UserName=user.name)["MFADevices"] == []
+    status, _, root = send_signed(request)
+    kind, code, message, _ = error_xml(root)
+    assert (status, kind, code) == (403, "Sender", "RequestAlreadyUsed")
+    assert "accepted only once" in message
+    # A read signed once may be sent again: boto3 pages and polls with identical signatures.
+    read = env.signed(root_key, {"Action": "ListMFADevices", "UserName": user.name})
+    assert [send_signed(read)[0] for _ in range(2)] == [200, 200]

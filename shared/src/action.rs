@@ -164,6 +164,21 @@ impl Action {
         Action::parse(name).filter(|a| a.surface().query)
     }
 
+    /// Whether it changes stored state. A read (`List…`, `Get…`, `LookupEvents`) changes
+    /// nothing, so a signed read may be repeated; a signed state change is accepted once
+    /// (security rule 22).
+    pub const fn changes_state(self) -> bool {
+        !matches!(
+            self,
+            Action::ListMfaDevices
+                | Action::ListVirtualMfaDevices
+                | Action::ListUsers
+                | Action::ListAccessKeys
+                | Action::LookupEvents
+                | Action::GetUser
+        )
+    }
+
     /// Whether the browser app's audit filter offers it: the sign-in steps and what changes a
     /// device (the list actions are audited too, and the API filters on them).
     pub const fn in_audit_filter(self) -> bool {
@@ -200,6 +215,16 @@ mod tests {
         }
         assert_eq!(Action::parse("resyncmfadevice"), None);
         assert_eq!(Action::parse("DeleteAccount"), None);
+    }
+
+    #[test]
+    fn reads_are_the_list_and_get_actions() {
+        for a in Action::ALL {
+            let read = a.name().starts_with("List")
+                || a.name().starts_with("Get")
+                || a == Action::LookupEvents;
+            assert_eq!(a.changes_state(), !read, "{a}");
+        }
     }
 
     #[test]

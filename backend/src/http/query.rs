@@ -109,15 +109,18 @@ async fn serve(
     let params = Params::parse(parts.uri.query(), form.then_some(&body[..]))?;
     let label = Action::of_query_name(params.get("Action").unwrap_or(""))
         .map_or("QueryRequest", Action::name);
-    let principal = sigv4::authenticate(state, parts, body, label).await?;
+    let signed = sigv4::authenticate(state, parts, body, label).await?;
     let action = params.action()?;
+    let action = Action::of_query_name(action).ok_or_else(|| Refusal::invalid_action(action))?;
+    if action.changes_state() {
+        sigv4::accept_once(state, parts, &signed, action.name()).await?;
+    }
     let caller = Caller {
-        principal,
+        principal: signed.principal,
         authentication: Authentication::AccessKey,
         meta: super::extract::request_meta(&parts.extensions),
         policies: None,
     };
-    let action = Action::of_query_name(action).ok_or_else(|| Refusal::invalid_action(action))?;
     Ok((
         action.name(),
         actions::run(state, &caller, action, &params).await?,

@@ -69,7 +69,7 @@ pub async fn serve(mut state: AppState, options: ServeOptions) -> anyhow::Result
     };
     tracing::info!(origins = ?settings.public_origins, "public origins");
     state.settings = Arc::new(settings);
-    let sweeper = tokio::spawn(crate::session::sweep_expired(state.clone()));
+    let sweeper = tokio::spawn(crate::housekeeping::run(state.clone()));
     let app = super::app::app(state, options.web);
     println!("listening on http://{local}");
     std::io::stdout().flush()?;

@@ -68,7 +68,17 @@ pub async fn post(
         .build()
         .unwrap()
         .into();
-    let headers = [("host", host.as_str()), ("content-type", FORM)];
+    // A signed header of its own per request, so that two calls within one second are two
+    // requests, not a replay (security rule 22), as a real client's signing times would be.
+    static SENT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nonce = SENT
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        .to_string();
+    let headers = [
+        ("host", host.as_str()),
+        ("content-type", FORM),
+        ("x-test-nonce", nonce.as_str()),
+    ];
     let request = SignableRequest::new(
         "POST",
         format!("{}/", server.base),
@@ -80,6 +90,7 @@ pub async fn post(
     let mut req = reqwest::Client::new()
         .post(format!("{}/", server.base))
         .header("content-type", FORM)
+        .header("x-test-nonce", &nonce)
         .body(body.to_owned());
     for (name, value) in instructions.headers() {
         req = req.header(name, value);

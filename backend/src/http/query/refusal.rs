@@ -60,6 +60,15 @@ impl Refusal {
             ),
         )
     }
+    pub(super) fn request_already_used() -> Refusal {
+        Refusal::new(
+            "RequestAlreadyUsed",
+            StatusCode::FORBIDDEN,
+            "This signed request was already accepted once: a signed request that changes \
+             something is accepted only once. Sign it again (a repeat within the same second \
+             has the same signature).",
+        )
+    }
     pub(super) fn missing_action() -> Refusal {
         Refusal::new(
             "MissingAction",

@@ -9,6 +9,12 @@
 //! `iam`. Refusals use AWS's codes: `MissingAuthenticationToken`, `IncompleteSignature`,
 //! `InvalidClientTokenId`, `RequestExpired`, `SignatureDoesNotMatch`.
 //! <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-troubleshooting.html>
+//!
+//! Unlike AWS, a signed request that changes state is accepted once (security rule 22,
+//! [`accept_once`]): the SHA-256 of its signature is kept in the database until the request
+//! would fail the skew check anyway, and a repeat is `RequestAlreadyUsed`. Reads change nothing
+//! and may repeat: SDKs send identical reads within one second (the signature's resolution)
+//! when they poll or page.
 
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -16,6 +22,8 @@ use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 use axum::http::request::Parts;
+use data_encoding::HEXLOWER;
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::refusal::Refusal;
@@ -116,6 +124,16 @@ fn parse_amz_date(text: &str) -> Option<i64> {
     Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
 }
 
+/// A request whose signature holds.
+pub struct Signed {
+    /// Who signed it.
+    pub principal: PrincipalRow,
+    /// SHA-256 (hex) of the signature: what [`accept_once`] records.
+    digest: String,
+    /// Unix ms after which the request fails the skew check: how long the digest is kept.
+    expires_at: i64,
+}
+
 /// The signer of the request, or the refusal to send. `action` only labels the audit event of a
 /// refused signature by a known key.
 pub async fn authenticate(
@@ -123,7 +141,7 @@ pub async fn authenticate(
     parts: &Parts,
     body: &[u8],
     action: &str,
-) -> Result<PrincipalRow, Refusal> {
+) -> Result<Signed, Refusal> {
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
     let Some(value) = header("authorization") else {
         return Err(Refusal::missing_authentication_token());
@@ -160,7 +178,33 @@ pub async fn authenticate(
     if let Err(refusal) = &checked {
         audit_refusal(state, parts, &key.principal, action, refusal).await;
     }
-    checked.map(|()| key.principal)
+    checked.map(|()| Signed {
+        principal: key.principal,
+        digest: HEXLOWER.encode(&Sha256::digest(auth.signature.as_bytes())),
+        expires_at: signed_at * 1000 + MAX_SKEW_MS,
+    })
+}
+
+/// Security rule 22: records the signature of a state change, refusing it when it was accepted
+/// before (a replay, or the same request sent twice within one second). One insert, shared by
+/// every server on the database.
+pub async fn accept_once(
+    state: &AppState,
+    parts: &Parts,
+    signed: &Signed,
+    action: &str,
+) -> Result<(), Refusal> {
+    let fresh = state
+        .storage
+        .accept_signature_once(&signed.digest, signed.expires_at)
+        .await
+        .map_err(|e| Refusal::service_failure(&crate::error::Error::internal(e)))?;
+    if fresh {
+        return Ok(());
+    }
+    let refusal = Refusal::request_already_used();
+    audit_refusal(state, parts, &signed.principal, action, &refusal).await;
+    Err(refusal)
 }
 
 /// Scope, clock and signature, in that order.
