@@ -95,6 +95,15 @@ impl Error {
         )
     }
 
+    /// An exact repeat of the device's last accepted code or pair (security rule 23): not
+    /// counted. IAM's code, a sentence of its own.
+    pub fn codes_already_used() -> Error {
+        Error::InvalidAuthenticationCode(
+            "These codes were already used: wait for your device to show the next code, then \
+             use it (for a resync, it and the one after).",
+        )
+    }
+
     /// The answer for a device that does not exist *or* that the caller may not see (security
     /// rule 14): both must be indistinguishable.
     pub fn no_such_device() -> Error {

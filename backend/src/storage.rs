@@ -46,6 +46,53 @@ mod tests {
         assert_eq!(storage.reserve_attempt(key, 1_000).await.unwrap(), None);
     }
 
+    /// The principal's code budget (rule 29): an upsert with the principal scheme, and a
+    /// refund that restores exactly the state before its own attempt (rule 23).
+    #[tokio::test]
+    async fn the_code_budget_applies_its_scheme_and_refunds_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Storage::open(&dir.path().join("t.sqlite")).await.unwrap();
+        storage
+            .insert_account("111122223333", "a", 0)
+            .await
+            .unwrap();
+        let id = storage
+            .insert_principal(NewPrincipal {
+                account_id: "111122223333",
+                user_name: Some("alice"),
+                email: None,
+                user_id: "alice",
+                password_hash: "x",
+                now_ms: 0,
+            })
+            .await
+            .unwrap();
+        let key = ThrottleKey::Codes(id);
+        assert_eq!(storage.throttle_of(key).await.unwrap(), None);
+        for n in 1..=throttle::LOCK_AFTER {
+            sqlx::query("UPDATE code_budgets SET throttled_until = 0")
+                .execute(&storage.pool)
+                .await
+                .unwrap();
+            assert_eq!(storage.reserve_attempt(key, 1_000).await.unwrap(), Some(n));
+            let t = storage.throttle_of(key).await.unwrap().unwrap();
+            assert_eq!(
+                t,
+                throttle::PER_PRINCIPAL.after_failure(n, 1_000),
+                "failure {n}"
+            );
+        }
+        assert_eq!(storage.reserve_attempt(key, 1_000).await.unwrap(), None);
+        // The 100th attempt's refund lifts its own lock; a stale count refunds nothing.
+        assert!(!storage.refund_attempt(key, 99).await.unwrap());
+        assert!(storage.refund_attempt(key, 100).await.unwrap());
+        let t = storage.throttle_of(key).await.unwrap().unwrap();
+        assert_eq!((t.failures, t.locked), (99, false));
+        assert!(t.check(1_000).is_ok());
+        storage.unlock_code_budget(id).await.unwrap();
+        assert_eq!(storage.throttle_of(key).await.unwrap(), None);
+    }
+
     /// The resync's fast path counts only when every check before counting holds, and
     /// otherwise changes nothing (the ordinary path then answers).
     #[tokio::test]

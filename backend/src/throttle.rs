@@ -9,6 +9,10 @@
 //!                                     100 failures: locked until an administrator unlocks
 //! ```
 //!
+//! Codes are counted twice (security rule 29): on the device, by the scheme above, and on the
+//! device's owner across all its devices ([`PER_PRINCIPAL`]: the same back-off after 10
+//! failures, the same lock at 100), as NIST SP 800-63B-4 counts failures per subscriber.
+//!
 //! Every attempt is counted as a failure BEFORE it is evaluated, by one storage statement that
 //! applies [`after_failure`] for the new count (built from this module's numbers by
 //! `crate::storage`, counted by `crate::iam`'s attempt reservation); only a success clears
@@ -19,6 +23,8 @@ use crate::error::Error;
 
 /// Failures before the first wait.
 pub const FREE_FAILURES: i64 = 5;
+/// Wrong codes across all of a principal's devices before the first wait (rule 29).
+pub const PRINCIPAL_FREE_FAILURES: i64 = 10;
 /// Failures that lock until an administrator unlocks.
 pub const LOCK_AFTER: i64 = 100;
 /// The first wait.
@@ -80,11 +86,38 @@ impl Reserved {
     }
 }
 
-/// The throttle after the `failures`-th consecutive failure at `now_ms`.
+/// A counter's scheme: how many failures are free before the back-off starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scheme {
+    /// Failures before the first wait.
+    pub free: i64,
+}
+
+/// A device's codes and a password: 5 free failures.
+pub const PER_DEVICE: Scheme = Scheme {
+    free: FREE_FAILURES,
+};
+/// A principal's codes across its devices: 10 free failures (rule 29).
+pub const PER_PRINCIPAL: Scheme = Scheme {
+    free: PRINCIPAL_FREE_FAILURES,
+};
+
+/// The throttle after the `failures`-th consecutive failure at `now_ms` ([`PER_DEVICE`]).
 pub fn after_failure(failures: i64, now_ms: i64) -> ThrottleState {
+    PER_DEVICE.after_failure(failures, now_ms)
+}
+
+impl Scheme {
+    /// The throttle after the `failures`-th consecutive failure at `now_ms`.
+    pub fn after_failure(self, failures: i64, now_ms: i64) -> ThrottleState {
+        after_failure_from(self.free, failures, now_ms)
+    }
+}
+
+fn after_failure_from(free: i64, failures: i64, now_ms: i64) -> ThrottleState {
     let locked = failures >= LOCK_AFTER;
-    let throttled_until = if failures >= FREE_FAILURES && !locked {
-        let doublings = (failures - FREE_FAILURES).min(16) as u32;
+    let throttled_until = if failures >= free && !locked {
+        let doublings = (failures - free).min(16) as u32;
         let wait = (BASE_WAIT_SECONDS << doublings).min(MAX_WAIT_SECONDS);
         now_ms + wait * 1000
     } else {
@@ -121,5 +154,10 @@ mod tests {
             })
         ));
         assert!(t.check(31_000).is_ok());
+        // A principal's codes: the same back-off, from the 10th failure.
+        assert_eq!(PER_PRINCIPAL.after_failure(9, 0).throttled_until, 0);
+        assert_eq!(PER_PRINCIPAL.after_failure(10, 0).throttled_until, 30_000);
+        assert_eq!(PER_PRINCIPAL.after_failure(11, 0).throttled_until, 60_000);
+        assert!(PER_PRINCIPAL.after_failure(100, 0).locked);
     }
 }

@@ -177,6 +177,13 @@ async fn twenty_parallel_identical_resyncs_give_exactly_one_success() {
         server.device_row(ALICE_VIRTUAL).await.last_used_step,
         step as i64 + 1
     );
+    // Rule 23: the doubles do not lock the owner out; her next code signs her in.
+    let row = server.device_row(ALICE_VIRTUAL).await;
+    assert!(row.failures < 5 && row.throttled_until == 0, "{row:?}");
+    assert_eq!(
+        alice.mfa(ALICE_VIRTUAL, &phone.at(step + 2)).await.status,
+        200
+    );
     server.finish();
 }
 

@@ -32,8 +32,15 @@ test('stale codes are caught by the final check, then fresh ones work', async ({
   await page.getByLabel('Code 1').fill(totpForStep(key, now - 1));
   await page.getByLabel('Code 2').fill(totpForStep(key, now));
   markUsed(phone.SerialNumber, now);
-  await page.getByRole('button', { name: 'Resynchronise', exact: true }).click();
+  // A double click sends one request: the browser never submits the same codes twice (a
+  // second one would only be answered "already used", security rule 23).
+  const resyncs: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().endsWith('/api/iam/ResyncMFADevice')) resyncs.push(r.postData() ?? '');
+  });
+  await page.getByRole('button', { name: 'Resynchronise', exact: true }).dblclick();
   await expect(page.getByRole('status').filter({ hasText: 'resynchronised' })).toContainText('in step');
+  expect(resyncs).toHaveLength(1);
   await page.getByLabel('Code showing now').fill(totpForStep(key, now + 1));
   markUsed(phone.SerialNumber, now + 1);
   await page.getByRole('button', { name: 'Sign in' }).click();

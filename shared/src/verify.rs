@@ -8,6 +8,9 @@
 //!
 //! HOTP: the code is looked for at the stored counter and a small look-ahead past it
 //! (RFC 4226 §7.2, §7.4).
+//!
+//! [`repeats_last_totp`] and [`repeats_last_hotp`] tell an exact repeat of the last accepted
+//! code or pair (security rule 23) by those steps alone: one HMAC per code, no window scan.
 
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq, ConstantTimeLess};
 
@@ -182,10 +185,109 @@ pub fn verify_hotp(
     }
 }
 
+/// Security rule 23: whether `codes` (one code, or a consecutive pair) are exactly the codes of
+/// the last step(s) the device accepted — `last_used_step` and, for a pair, the step before.
+/// Only those steps are computed. A repeat is a double submit or a replay, not a guess: burned
+/// codes say nothing about future ones.
+pub fn repeats_last_totp(totp: &Totp, secret: &Secret, codes: &[&Code], state: TotpState) -> bool {
+    let Some(last) = state.last_used_step else {
+        return false;
+    };
+    let Some(first) = last.checked_sub(codes.len().saturating_sub(1) as u64) else {
+        return false;
+    };
+    let generator = CodeGenerator::new(secret, totp.digits);
+    !codes.is_empty()
+        && codes.iter().zip(first..).all(|(code, step)| {
+            code.digits() == totp.digits && bool::from(generator.code(step).ct_eq(&code.value()))
+        })
+}
+
+/// [`repeats_last_totp`] for HOTP: the counters just below the next expected one.
+pub fn repeats_last_hotp(
+    secret: &Secret,
+    digits: Digits,
+    codes: &[&Code],
+    state: HotpState,
+) -> bool {
+    let Some(first) = state.next_counter.checked_sub(codes.len() as u64) else {
+        return false;
+    };
+    let generator = CodeGenerator::new(secret, digits);
+    !codes.is_empty()
+        && codes.iter().zip(first..).all(|(code, counter)| {
+            code.digits() == digits && bool::from(generator.code(counter).ct_eq(&code.value()))
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::otp::{format_code, hotp};
+
+    #[test]
+    fn a_repeat_is_the_last_accepted_steps_exactly() {
+        let (secret, totp) = (secret(), Totp::default());
+        let at = |s: u64| code(totp.code_for_step(&secret, s));
+        let state = TotpState {
+            drift_steps: 3,
+            last_used_step: Some(100),
+        };
+        assert!(repeats_last_totp(&totp, &secret, &[&at(100)], state));
+        assert!(repeats_last_totp(
+            &totp,
+            &secret,
+            &[&at(99), &at(100)],
+            state
+        ));
+        // Any other step, order or state is not a repeat.
+        for codes in [
+            vec![at(99)],
+            vec![at(101)],
+            vec![at(100), at(101)],
+            vec![at(100), at(99)],
+        ] {
+            let codes: Vec<&Code> = codes.iter().collect();
+            assert!(!repeats_last_totp(&totp, &secret, &codes, state));
+        }
+        assert!(!repeats_last_totp(
+            &totp,
+            &secret,
+            &[&at(0)],
+            TotpState::default()
+        ));
+        let first = TotpState {
+            last_used_step: Some(0),
+            ..state
+        };
+        assert!(repeats_last_totp(&totp, &secret, &[&at(0)], first));
+        assert!(!repeats_last_totp(&totp, &secret, &[&at(0), &at(0)], first));
+        assert!(!repeats_last_totp(&totp, &secret, &[], state));
+        // HOTP: the counters below the next one.
+        let h = |c: u64| code(hotp(&secret, c, Digits::SIX));
+        let next = HotpState { next_counter: 7 };
+        assert!(repeats_last_hotp(&secret, Digits::SIX, &[&h(6)], next));
+        assert!(repeats_last_hotp(
+            &secret,
+            Digits::SIX,
+            &[&h(5), &h(6)],
+            next
+        ));
+        assert!(!repeats_last_hotp(&secret, Digits::SIX, &[&h(7)], next));
+        assert!(!repeats_last_hotp(
+            &secret,
+            Digits::SIX,
+            &[&h(6), &h(7)],
+            next
+        ));
+        let fresh = HotpState { next_counter: 1 };
+        assert!(!repeats_last_hotp(
+            &secret,
+            Digits::SIX,
+            &[&h(0), &h(1)],
+            fresh
+        ));
+    }
 
     fn secret() -> Secret {
         Secret::from_bytes(b"12345678901234567890".to_vec()).unwrap()

@@ -4,12 +4,17 @@
 //! by one statement guarded by the shared throttle before any evaluation (committed on its
 //! own), `shared` decides within the [`Window`] it is given, and one atomic compare-and-set
 //! stores the new state and clears the counter on success.
+//!
+//! Each attempt is counted twice: on the device, and on its owner's code budget across all its
+//! devices (security rule 29, [`Counted`]). A failed attempt that is exactly the device's last
+//! accepted code or pair — a double submit, or a replay that lost the race — is answered "already
+//! used" and its failures are taken back (rule 23): two HMACs on the stored steps, no scan.
 
 use shared::code::{Code, Digits};
 use shared::device::{HotpState, TotpState};
 use shared::resync::{resync_hotp, resync_totp};
 use shared::secret::Secret;
-use shared::verify::{verify_hotp, verify_totp};
+use shared::verify::{repeats_last_hotp, repeats_last_totp, verify_hotp, verify_totp};
 
 use super::attempt;
 use super::validate::precheck_code;
@@ -184,12 +189,13 @@ pub(crate) async fn resync(
             )
             .await?;
         if let Some(dev) = counted {
-            let codes = usable(&dev, &pair_members(pair))?;
-            let reserved = Reserved {
+            let device = Reserved {
                 count: dev.throttle.failures,
                 now,
             };
-            return evaluate_pair(state, &dev, codes, pair, window, Commit::State, reserved).await;
+            let codes = usable(&dev, &pair_members(pair))?;
+            let counted = count_owner(state, &dev, device, Some(owner.id)).await?;
+            return evaluate_pair(state, &dev, codes, pair, window, Commit::State, counted).await;
         }
     }
     let dev = state
@@ -210,8 +216,12 @@ pub(crate) async fn check_pair(
     commit: Commit,
 ) -> Result<PairOutcome, Error> {
     let codes = usable(dev, &pair_members(pair))?;
-    let reserved = reserve(state, dev).await?;
-    evaluate_pair(state, dev, codes, pair, window, commit, reserved).await
+    let owner = match commit {
+        Commit::State => dev.owner_id,
+        Commit::Assign(owner) => Some(owner),
+    };
+    let counted = reserve(state, dev, owner).await?;
+    evaluate_pair(state, dev, codes, pair, window, commit, counted).await
 }
 
 /// The pair's evaluation once the attempt is counted: `shared`'s search, then the
@@ -223,8 +233,9 @@ async fn evaluate_pair(
     pair: &CodePair,
     window: Window,
     commit: Commit,
-    reserved: Reserved,
+    counted: Counted,
 ) -> Result<PairOutcome, Error> {
+    let reserved = counted.device;
     let secret = secret(state, dev, codes)?;
     let (c1, c2) = (&pair.first, &pair.second);
     let base = dev.state;
@@ -263,8 +274,12 @@ async fn evaluate_pair(
             (stored_totp(r.before, base), stored_totp(r.after, base), out)
         }),
     };
+    let repeats = |current: StoredState| match codes.generator {
+        Generator::Hotp => repeats_last_hotp(&secret, codes.digits, &[c1, c2], hotp_state(current)),
+        Generator::Totp(totp) => repeats_last_totp(&totp, &secret, &[c1, c2], totp_state(current)),
+    };
     let Some((before, after, outcome)) = found else {
-        return Err(Error::invalid_code());
+        return Err(refused(state, counted, repeats(base)).await);
     };
     let own_lock = reserved.own_lock();
     let won = match commit {
@@ -282,17 +297,21 @@ async fn evaluate_pair(
         }
     };
     if won {
+        counted.succeeded(state).await?;
         Ok(outcome)
     } else {
-        // Another request used these codes first: this one is a replay (already counted).
-        Err(Error::invalid_code())
+        // Another request changed the device first: if it used these very codes, this one is
+        // their double (rule 23); otherwise an ordinary failure, already counted.
+        let current = current_state(state, dev).await?;
+        Err(refused(state, counted, current.is_some_and(repeats)).await)
     }
 }
 
 /// One code at sign-in (stored drift ± 1 step; HOTP a few counters ahead).
 pub(crate) async fn check_single(state: &AppState, dev: &Device, code: &Code) -> Result<(), Error> {
     let codes = usable(dev, &[("AuthenticationCode", code)])?;
-    let reserved = reserve(state, dev).await?;
+    let counted = reserve(state, dev, dev.owner_id).await?;
+    let reserved = counted.device;
     let secret = secret(state, dev, codes)?;
     let base = dev.state;
     let found = match codes.generator {
@@ -309,21 +328,117 @@ pub(crate) async fn check_single(state: &AppState, dev: &Device, code: &Code) ->
         .ok()
         .map(|v| (stored_totp(v.before, base), stored_totp(v.after, base))),
     };
-    match found {
-        Some((before, after))
-            if state
-                .storage
-                .compare_and_set_state(dev.id, before, after, reserved.own_lock())
-                .await? =>
-        {
-            Ok(())
-        }
-        // Wrong, or a replay that lost the compare-and-set: the failure is already counted.
-        _ => Err(Error::invalid_code()),
+    let repeats = |current: StoredState| match codes.generator {
+        Generator::Hotp => repeats_last_hotp(&secret, codes.digits, &[code], hotp_state(current)),
+        Generator::Totp(totp) => repeats_last_totp(&totp, &secret, &[code], totp_state(current)),
+    };
+    let Some((before, after)) = found else {
+        return Err(refused(state, counted, repeats(base)).await);
+    };
+    if state
+        .storage
+        .compare_and_set_state(dev.id, before, after, reserved.own_lock())
+        .await?
+    {
+        counted.succeeded(state).await
+    } else {
+        let current = current_state(state, dev).await?;
+        Err(refused(state, counted, current.is_some_and(repeats)).await)
     }
 }
 
-/// Counts the attempt on the device as a failure before any evaluation (rules 7, 8, 10).
-async fn reserve(state: &AppState, dev: &Device) -> Result<Reserved, Error> {
-    attempt::reserve(state, ThrottleKey::Device(dev.id), Error::no_such_device).await
+/// An attempt counted on the device and on the code budget of the principal it is for (rule
+/// 29): the device's owner, or the user an unassigned device is being enabled for.
+#[derive(Clone, Copy)]
+pub(crate) struct Counted {
+    device_id: i64,
+    device: Reserved,
+    owner: Option<(i64, Reserved)>,
+}
+
+impl Counted {
+    /// A success clears the owner's budget (the compare-and-set cleared the device's).
+    async fn succeeded(self, state: &AppState) -> Result<(), Error> {
+        if let Some((owner, reserved)) = self.owner {
+            state
+                .storage
+                .reset_code_budget(owner, reserved.own_lock())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Takes both failures back (rule 23).
+    async fn refund(self, state: &AppState) -> Result<(), Error> {
+        let storage = &state.storage;
+        storage
+            .refund_attempt(ThrottleKey::Device(self.device_id), self.device.count)
+            .await?;
+        if let Some((owner, reserved)) = self.owner {
+            storage
+                .refund_attempt(ThrottleKey::Codes(owner), reserved.count)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// The answer to codes that did not pass: "already used", with the failures taken back, when
+/// they are exactly the last accepted ones (rule 23); else the standard refusal, counted.
+async fn refused(state: &AppState, counted: Counted, repeat: bool) -> Error {
+    if !repeat {
+        return Error::invalid_code();
+    }
+    match counted.refund(state).await {
+        Ok(()) => Error::codes_already_used(),
+        Err(e) => e,
+    }
+}
+
+/// The device's state as stored now (after a lost compare-and-set).
+async fn current_state(state: &AppState, dev: &Device) -> Result<Option<StoredState>, Error> {
+    Ok(state
+        .storage
+        .device(&dev.account_id, &dev.serial_number)
+        .await?
+        .filter(|d| d.id == dev.id)
+        .map(|d| d.state))
+}
+
+/// Counts the attempt on the device, then on the owner's code budget, before any evaluation
+/// (rules 7, 8, 10, 29).
+async fn reserve(state: &AppState, dev: &Device, owner: Option<i64>) -> Result<Counted, Error> {
+    let device =
+        attempt::reserve(state, ThrottleKey::Device(dev.id), Error::no_such_device).await?;
+    count_owner(state, dev, device, owner).await
+}
+
+/// The owner's count of an attempt the device has counted. When the owner's budget refuses it
+/// (429 on every device), the device's count is taken back: the attempt was never evaluated.
+async fn count_owner(
+    state: &AppState,
+    dev: &Device,
+    device: Reserved,
+    owner: Option<i64>,
+) -> Result<Counted, Error> {
+    let owner = match owner {
+        None => None,
+        Some(id) => {
+            match attempt::reserve(state, ThrottleKey::Codes(id), Error::no_such_device).await {
+                Ok(reserved) => Some((id, reserved)),
+                Err(refusal) => {
+                    state
+                        .storage
+                        .refund_attempt(ThrottleKey::Device(dev.id), device.count)
+                        .await?;
+                    return Err(refusal);
+                }
+            }
+        }
+    };
+    Ok(Counted {
+        device_id: dev.id,
+        device,
+        owner,
+    })
 }

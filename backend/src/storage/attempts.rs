@@ -5,7 +5,7 @@
 use std::sync::LazyLock;
 
 use super::db::Storage;
-use crate::throttle::{self, ThrottleState};
+use crate::throttle::{self, Scheme, ThrottleState};
 
 /// A row with a failure counter, throttle and lock (security rules 7–10).
 #[derive(Clone, Copy, Debug)]
@@ -16,6 +16,20 @@ pub enum ThrottleKey<'a> {
     Principal(i64),
     /// A sign-in name or email that matches no principal, by its keyed digest.
     UnknownSignIn(&'a str),
+    /// A principal's codes across all its devices (security rule 29), by principal id.
+    Codes(i64),
+}
+
+impl ThrottleKey<'_> {
+    /// The table and its key column.
+    fn table(self) -> (&'static str, &'static str) {
+        match self {
+            ThrottleKey::Device(_) => ("mfa_devices", "id"),
+            ThrottleKey::Principal(_) => ("principals", "id"),
+            ThrottleKey::UnknownSignIn(_) => ("sign_in_throttle", "key"),
+            ThrottleKey::Codes(_) => ("code_budgets", "principal_id"),
+        }
+    }
 }
 
 impl Storage {
@@ -32,6 +46,17 @@ impl Storage {
         static DEVICE: LazyLock<String> = LazyLock::new(|| reserve_sql("mfa_devices", "id"));
         static PRINCIPAL: LazyLock<String> = LazyLock::new(|| reserve_sql("principals", "id"));
         static UNKNOWN: LazyLock<String> = LazyLock::new(|| reserve_sql("sign_in_throttle", "key"));
+        static CODES: LazyLock<String> = LazyLock::new(|| {
+            // One upsert: the first counted code makes the row with count 1.
+            format!(
+                "INSERT INTO code_budgets (principal_id, failures) VALUES (?, 1) \
+                 ON CONFLICT (principal_id) DO {} \
+                 WHERE code_budgets.locked = 0 AND code_budgets.throttled_until <= ? \
+                 RETURNING failures",
+                reserve_set_sql_in("", "code_budgets", throttle::PER_PRINCIPAL)
+                    .trim_start_matches(' ')
+            )
+        });
         let query = match key {
             ThrottleKey::Device(id) => sqlx::query_scalar(LazyLock::force(&DEVICE).as_str())
                 .bind(now_ms)
@@ -39,6 +64,9 @@ impl Storage {
             ThrottleKey::Principal(id) => sqlx::query_scalar(LazyLock::force(&PRINCIPAL).as_str())
                 .bind(now_ms)
                 .bind(id),
+            ThrottleKey::Codes(id) => sqlx::query_scalar(LazyLock::force(&CODES).as_str())
+                .bind(id)
+                .bind(now_ms),
             ThrottleKey::UnknownSignIn(k) => {
                 sqlx::query(
                     "INSERT INTO sign_in_throttle (key) VALUES (?) ON CONFLICT (key) DO NOTHING",
@@ -52,6 +80,60 @@ impl Storage {
             }
         };
         query.bind(now_ms).fetch_optional(&self.pool).await
+    }
+
+    /// Takes back the failure an attempt counted (security rule 23: it turned out to be an
+    /// exact repeat of the last accepted codes; or the principal's budget refused the attempt
+    /// after its device had counted it), only if `count` is still the stored count: the state
+    /// is then exactly the one before the attempt (a wait it set is lifted; one set before had
+    /// ended, or the attempt could not have been counted). If anything counted or succeeded
+    /// since, nothing changes. Returns whether it was taken back.
+    pub async fn refund_attempt(
+        &self,
+        key: ThrottleKey<'_>,
+        count: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let (table, column) = key.table();
+        let sql = format!(
+            "UPDATE {table} SET failures = failures - 1, throttled_until = 0, locked = 0 \
+             WHERE {column} = ? AND failures = ?"
+        );
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let query = match key {
+            ThrottleKey::Device(id) | ThrottleKey::Principal(id) | ThrottleKey::Codes(id) => {
+                query.bind(id)
+            }
+            ThrottleKey::UnknownSignIn(k) => query.bind(k),
+        };
+        let done = query.bind(count).execute(&self.pool).await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// A success on one of the principal's devices clears its code budget (rule 29), unless
+    /// locked by another attempt than this one (`own_lock`, as for a device).
+    pub async fn reset_code_budget(
+        &self,
+        principal_id: i64,
+        own_lock: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE code_budgets SET failures = 0, throttled_until = 0, locked = 0 \
+             WHERE principal_id = ? AND failures > 0 AND (locked = 0 OR failures = ?)",
+        )
+        .bind(principal_id)
+        .bind(own_lock)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// An administrator's unlock of the principal's code budget.
+    pub async fn unlock_code_budget(&self, principal_id: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM code_budgets WHERE principal_id = ?")
+            .bind(principal_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// The throttle of `key` as stored now; `None` when the row does not exist.
@@ -73,6 +155,10 @@ impl Storage {
                 "{COLUMNS} sign_in_throttle WHERE key = ?"
             )))
             .bind(k),
+            ThrottleKey::Codes(id) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{COLUMNS} code_budgets WHERE principal_id = ?"
+            )))
+            .bind(id),
         };
         let row: Option<(i64, i64, bool)> = query.fetch_optional(&self.pool).await?;
         Ok(
@@ -99,22 +185,29 @@ pub(super) fn reserve_sql(table: &str, key_column: &str) -> String {
 
 /// `UPDATE {table} SET …` of [`reserve_sql`] without its `WHERE`: binds now (ms).
 pub(super) fn reserve_set_sql(table: &str) -> String {
+    reserve_set_sql_in(&format!("{table} "), table, throttle::PER_DEVICE)
+}
+
+/// `UPDATE {update}SET …` for `scheme`, the stored values read as `{table}.column` (an upsert's
+/// `DO UPDATE` names no table: `update` is then empty). Binds now (ms).
+fn reserve_set_sql_in(update: &str, table: &str, scheme: Scheme) -> String {
     let mut waits = String::new();
-    let mut n = throttle::FREE_FAILURES;
+    let mut n = scheme.free;
     loop {
-        let wait = throttle::after_failure(n, 0).throttled_until;
+        let wait = scheme.after_failure(n, 0).throttled_until;
         if wait >= throttle::MAX_WAIT_SECONDS * 1000 {
             break;
         }
         waits.push_str(&format!(" WHEN {n} THEN {wait}"));
         n += 1;
     }
+    let f = format!("{table}.failures");
     format!(
-        "UPDATE {table} SET failures = failures + 1, \
-         throttled_until = CASE WHEN failures + 1 < {free} OR failures + 1 >= {lock} THEN 0 \
-         ELSE ? + CASE failures + 1{waits} ELSE {max} END END, \
-         locked = CASE WHEN failures + 1 >= {lock} THEN 1 ELSE locked END",
-        free = throttle::FREE_FAILURES,
+        "UPDATE {update}SET failures = {f} + 1, \
+         throttled_until = CASE WHEN {f} + 1 < {free} OR {f} + 1 >= {lock} THEN 0 \
+         ELSE ? + CASE {f} + 1{waits} ELSE {max} END END, \
+         locked = CASE WHEN {f} + 1 >= {lock} THEN 1 ELSE {table}.locked END",
+        free = scheme.free,
         lock = throttle::LOCK_AFTER,
         max = throttle::MAX_WAIT_SECONDS * 1000,
     )

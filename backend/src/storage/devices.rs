@@ -254,10 +254,18 @@ impl Storage {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Clears failures, throttle and lock.
+    /// Clears failures, throttle and lock, and the owner's code budget (security rule 29: else
+    /// a locked budget would keep the unlocked device refused).
     pub async fn unlock_device(&self, id: i64) -> Result<(), sqlx::Error> {
         sqlx::query(
             "UPDATE mfa_devices SET failures = 0, throttled_until = 0, locked = 0 WHERE id = ?",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        sqlx::query(
+            "DELETE FROM code_budgets WHERE principal_id = \
+             (SELECT owner_id FROM mfa_devices WHERE id = ?)",
         )
         .bind(id)
         .execute(&self.pool)

@@ -217,7 +217,8 @@ impl Storage {
         Ok(done.rows_affected() == 1)
     }
 
-    /// An administrator's unlock: clears the password counter, throttle and lock.
+    /// An administrator's unlock: clears the password counter, throttle and lock, and the
+    /// principal's code budget (security rule 29).
     pub async fn unlock_principal(&self, id: i64) -> Result<(), sqlx::Error> {
         sqlx::query(
             "UPDATE principals SET failures = 0, throttled_until = 0, locked = 0 WHERE id = ?",
@@ -225,7 +226,7 @@ impl Storage {
         .bind(id)
         .execute(&self.pool)
         .await?;
-        Ok(())
+        self.unlock_code_budget(id).await
     }
 
     // -- policies ---------------------------------------------------------------------------
