@@ -137,6 +137,46 @@ impl World {
         token.to_owned()
     }
 
+    /// Signs the root user in with a password (it has no device here); the session token.
+    async fn sign_in_root(&self) -> String {
+        let (status, _, cookie) = self
+            .post_with_cookie(
+                "/api/sign-in/root",
+                None,
+                json!({"Email": "root@t.example", "Password": "root-password-1"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        cookie.unwrap()
+    }
+
+    /// [`World::post`], also returning the session token a `Set-Cookie` gives.
+    async fn post_with_cookie(
+        &self,
+        path: &str,
+        cookie: Option<&str>,
+        body: Value,
+    ) -> (StatusCode, Value, Option<String>) {
+        let mut req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("X-Requested-With", "mfa-resync");
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, format!("mfa_resync_session={c}"));
+        }
+        let res = self
+            .send(req.body(Body::from(body.to_string())).unwrap())
+            .await;
+        let token = res
+            .headers()
+            .get(header::SET_COOKIE)
+            .and_then(|c| c.to_str().ok())
+            .and_then(|c| c.strip_prefix("mfa_resync_session="))
+            .and_then(|c| c.split(';').next())
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned);
+        (res.status(), json_of(res).await, token)
+    }
+
     /// `n` resyncs with [`wrong_pair`], each refused as a wrong code (so counted).
     async fn fail_resyncs(&self, token: &str, n: usize) {
         for _ in 0..n {
@@ -173,6 +213,71 @@ async fn json_of(res: Response<Body>) -> Value {
         .await
         .unwrap();
     serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+}
+
+/// Security rule 26: root signs in twice with no device (say, once by someone holding a stolen
+/// password), then enables a device in one session: the other ends at once; the enabling one
+/// goes on. Deactivating a device ends its owner's sessions, an administrator's
+/// own session untouched. (Before: the other session kept full rights for 12 hours.)
+#[tokio::test]
+async fn enabling_or_deactivating_mfa_ends_the_principals_other_sessions() {
+    let w = World::new().await;
+    let stolen = w.sign_in_root().await;
+    let owner = w.sign_in_root().await;
+    let (status, created) = w
+        .post(
+            "/api/iam/CreateVirtualMFADevice",
+            Some(&owner),
+            json!({"VirtualMFADeviceName": "root-phone"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    let device = &created["VirtualMFADevice"];
+    let serial = device["SerialNumber"].as_str().unwrap().to_owned();
+    let seed = Secret::from_base32(device["Base32StringSeed"].as_str().unwrap()).unwrap();
+    let totp = shared::otp::Totp::default();
+    let step = totp.step_at((T0 / 1000) as u64);
+    let code = |s: u64| shared::otp::format_code(totp.code_for_step(&seed, s), totp.digits);
+    // Both sessions are alive and full until the device is enabled.
+    assert_eq!(w.session(&stolen).await, StatusCode::OK);
+    let (status, body) = w
+        .post(
+            "/api/iam/EnableMFADevice",
+            Some(&owner),
+            json!({"SerialNumber": serial, "AuthenticationCode1": code(step - 1),
+                   "AuthenticationCode2": code(step)}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(w.session(&stolen).await, StatusCode::UNAUTHORIZED);
+    let (status, _) = w
+        .post(
+            "/api/iam/DeactivateMFADevice",
+            Some(&stolen),
+            json!({"SerialNumber": serial}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // The enabling session goes on, as it was (signed in without MFA, as at AWS).
+    let req = Request::get("/api/session")
+        .header(header::COOKIE, format!("mfa_resync_session={owner}"))
+        .body(Body::empty())
+        .unwrap();
+    let me = json_of(w.send(req).await).await;
+    assert_eq!(me["MfaPresent"], false, "{me}");
+    // Root deactivates alice's device: alice's sessions end; root's own goes on.
+    let alice = w.sign_in("alice").await;
+    assert_eq!(w.session(&alice).await, StatusCode::OK);
+    let (status, body) = w
+        .post(
+            "/api/iam/DeactivateMFADevice",
+            Some(&owner),
+            json!({"UserName": "alice", "SerialNumber": SERIAL}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(w.session(&alice).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(w.session(&owner).await, StatusCode::OK);
 }
 
 #[tokio::test]

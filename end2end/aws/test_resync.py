@@ -32,9 +32,12 @@ def test_cli_resyncs_a_drifted_device_and_its_next_code_signs_in(env, self_servi
     assert web.sign_in(user)[0] == 200
     status, body = web.mfa(phone, phone.code(i + 2))
     assert (status, body) == (200, {"MfaPresent": True})
+    # Signed for another region, so a new request and not a replay of the first (rule 22,
+    # which the same command within the same second would be): the codes themselves are burned.
     rc, _, err = env.aws(
         key, "resync-mfa-device", "--user-name", user.name, "--serial-number", phone.serial,
         "--authentication-code1", phone.code(i), "--authentication-code2", phone.code(i + 1),
+        region="eu-west-1",
     )
     assert rc != 0 and RESYNC_FAILED in err
 

@@ -14,8 +14,8 @@ def cli_ok(env, key, *args):
     return out
 
 
-def cli_error(env, key, *args):
-    rc, out, err = env.aws(key, *args)
+def cli_error(env, key, *args, region="us-east-1"):
+    rc, out, err = env.aws(key, *args, region=region)
     assert rc != 0 and out is None
     return err
 
@@ -67,7 +67,8 @@ def test_cli_creates_enables_lists_deactivates_and_deletes(env, root_key, tmp_pa
     assert cli_ok(env, root_key, "delete-virtual-mfa-device", "--serial-number", serial) is None
     every = cli_ok(env, root_key, "list-virtual-mfa-devices")["VirtualMFADevices"]
     assert serial not in [d["SerialNumber"] for d in every]
-    err = cli_error(env, root_key, "delete-virtual-mfa-device", "--serial-number", serial)
+    # Another region's signature: the same command within a second would be a replay (rule 22).
+    err = cli_error(env, root_key, "delete-virtual-mfa-device", "--serial-number", serial, region="eu-west-1")
     assert "(NoSuchEntity) when calling the DeleteVirtualMFADevice operation" in err
 
 

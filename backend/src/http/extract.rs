@@ -144,6 +144,7 @@ impl FromRequestParts<AppState> for Caller {
             authentication,
             meta: request_meta(&parts.extensions),
             policies: Some(policies),
+            session: Some(row.token_hash),
         })
     }
 }

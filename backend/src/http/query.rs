@@ -120,6 +120,7 @@ async fn serve(
         authentication: Authentication::AccessKey,
         meta: super::extract::request_meta(&parts.extensions),
         policies: None,
+        session: None,
     };
     Ok((
         action.name(),

@@ -1,4 +1,5 @@
-//! Who is calling, how they proved it, and the audit wrapper every action runs in.
+//! Who is calling, how they proved it, the audit wrapper every action runs in, and what a change
+//! of MFA does to the sessions of the principal it changes (security rule 26).
 
 use shared::api::Action;
 
@@ -44,6 +45,9 @@ pub struct Caller {
     /// The principal's policy documents when read with the session; `None`: read them when
     /// needed.
     pub policies: Option<Vec<String>>,
+    /// The SHA-256 of the session's token when called with a session (the one session a
+    /// change of the caller's own MFA keeps, security rule 26).
+    pub session: Option<String>,
 }
 
 impl Caller {
@@ -79,4 +83,25 @@ pub(crate) async fn audited<T>(
     };
     audit::record(state, &caller.meta, &entry, &result).await;
     result
+}
+
+/// Security rule 26: a device of `owner` was enabled or deactivated. Every other session of the
+/// owner ends — opened before, they hold rights the owner's new MFA state no longer gives (a
+/// session opened with a stolen password before enrolment, one that passed MFA with the device
+/// just removed). The caller's own session stays, as it was, when the owner is the caller (as
+/// at AWS, enabling a device does not make the session one signed in with MFA).
+pub(crate) async fn after_mfa_change(
+    state: &AppState,
+    caller: &Caller,
+    owner_id: i64,
+) -> Result<(), Error> {
+    let own = caller.principal.id == owner_id;
+    let keep = caller.session.as_deref().filter(|_| own);
+    let ended = state.storage.delete_sessions_of(owner_id, keep).await?;
+    tracing::info!(
+        principal = owner_id,
+        ended,
+        "sessions ended after an MFA change"
+    );
+    Ok(())
 }

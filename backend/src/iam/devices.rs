@@ -151,6 +151,9 @@ pub async fn deactivate_mfa_device(
         let dev = owned_device(state, caller, action, user_name, serial).await?;
         let is_virtual = dev.kind == DeviceKind::Virtual;
         state.storage.deactivate_device(dev.id, is_virtual).await?;
+        if let Some(owner) = dev.owner_id {
+            super::caller::after_mfa_change(state, caller, owner).await?;
+        }
         Ok(EmptyResponse {})
     })
     .await

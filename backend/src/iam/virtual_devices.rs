@@ -148,6 +148,7 @@ pub async fn enable_mfa_device(
         }
         let window = Window::enable(&state.settings);
         codes::check_pair(state, &dev, &pair, window, Commit::Assign(target.id)).await?;
+        super::caller::after_mfa_change(state, caller, target.id).await?;
         Ok(EmptyResponse {})
     })
     .await

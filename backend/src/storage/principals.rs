@@ -231,7 +231,8 @@ impl Storage {
 
     // -- policies ---------------------------------------------------------------------------
 
-    /// Attaches (or replaces) a policy document.
+    /// Attaches (or replaces) a policy document, and ends the principal's sessions (security
+    /// rule 26: rights granted under the old policies end with them).
     pub async fn put_policy(
         &self,
         principal_id: i64,
@@ -249,6 +250,7 @@ impl Storage {
             .bind(document)
             .execute(&self.pool)
             .await?;
+        self.delete_sessions_of(principal_id, None).await?;
         Ok(())
     }
 

@@ -109,6 +109,20 @@ impl Storage {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Ends every session of the principal but `keep` (security rule 26); returns how many.
+    pub async fn delete_sessions_of(
+        &self,
+        principal_id: i64,
+        keep: Option<&str>,
+    ) -> Result<u64, sqlx::Error> {
+        let done = sqlx::query("DELETE FROM sessions WHERE principal_id = ? AND token_hash <> ?")
+            .bind(principal_id)
+            .bind(keep.unwrap_or(""))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Records a use of the session.
     pub async fn touch_session(&self, token_hash: &str, now_ms: i64) -> Result<(), sqlx::Error> {
         sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?")
