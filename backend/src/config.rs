@@ -24,6 +24,12 @@ pub struct Settings {
     /// empty for a router built without a listener (in-process tests), where `Origin` is
     /// compared with `Host` instead.
     pub public_origins: Vec<String>,
+    /// Devices an account may hold, assigned or not (security rule 27; AWS's quota of virtual
+    /// devices equals its default user quota, 5000).
+    pub max_devices_per_account: i64,
+    /// Unassigned virtual devices a principal other than root may have created and not yet
+    /// enabled (rule 27): as many as it may have assigned, eight.
+    pub max_unassigned_per_creator: i64,
 }
 
 impl Default for Settings {
@@ -37,6 +43,8 @@ impl Default for Settings {
             password_only_ms: 10 * 60 * 1000,
             allowed_origins: Vec::new(),
             public_origins: Vec::new(),
+            max_devices_per_account: 5000,
+            max_unassigned_per_creator: 8,
         }
     }
 }

@@ -39,6 +39,9 @@ pub enum Error {
     /// 409 `InvalidState`: e.g. a FIDO key cannot be resynced.
     #[error("{0}")]
     InvalidState(String),
+    /// 409 `LimitExceeded` (IAM's quota error, with no wait): a cap on devices was reached.
+    #[error("{0}")]
+    Quota(String),
     /// 415 `UnsupportedMediaType`: a state change whose body is not `application/json`.
     #[error("State-changing requests must have Content-Type: application/json.")]
     UnsupportedMediaType,
@@ -81,9 +84,18 @@ impl Error {
             Error::DeleteConflict(_) => ErrorCode::DeleteConflict,
             Error::InvalidState(_) => ErrorCode::InvalidState,
             Error::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
-            Error::LimitExceeded { .. } => ErrorCode::LimitExceeded,
+            Error::LimitExceeded { .. } | Error::Quota(_) => ErrorCode::LimitExceeded,
             Error::Busy { .. } => ErrorCode::ServiceUnavailable,
             Error::Database(_) | Error::Internal(_) => ErrorCode::ServiceFailure,
+        }
+    }
+
+    /// The HTTP status: its code's, except a quota, which is IAM's `LimitExceeded` 409 (a
+    /// cap, not a wait; the JSON API's 429 is for throttling).
+    pub fn status(&self) -> u16 {
+        match self {
+            Error::Quota(_) => 409,
+            _ => self.code().status(),
         }
     }
 
@@ -102,6 +114,15 @@ impl Error {
             "These codes were already used: wait for your device to show the next code, then \
              use it (for a resync, it and the one after).",
         )
+    }
+
+    /// A user's cap on assigned devices (the root user has one, a user eight, as in AWS).
+    pub fn too_many_devices(max: i64) -> Error {
+        Error::InvalidState(if max == 1 {
+            "The root user can have one MFA device here; deactivate it first.".into()
+        } else {
+            format!("A user can have at most {max} MFA devices; deactivate one first.")
+        })
     }
 
     /// The answer for a device that does not exist *or* that the caller may not see (security

@@ -50,10 +50,12 @@ pub use evaluate::{Decision, evaluate};
 /// actions (`BlockAllExceptListedIfNoMFA`, a `Deny` with `NotAction` and `BoolIfExists`).
 pub const SELF_SERVICE_POLICY: &str = include_str!("../policies/self-service.json");
 
-/// AWS's "manage own MFA" pattern, for an MFA-authenticated user: create and delete virtual
-/// devices (`mfa/*`), enable, deactivate, list and resync on their own user. It repeats the seed
-/// policy's `BlockAllExceptListedIfNoMFA` so that, attached on its own, a password-only session
-/// still may only list and resync (security rule 12).
+/// The AWS guide's "manage their own MFA device" policy: list the account's virtual devices;
+/// create (and delete) virtual devices (`mfa/*`: another's unassigned device stays its
+/// creator's, security rule 27); enable, deactivate, get, list and resync on their own user.
+/// Its `DenyAllExceptListedIfNoMFA` lets a user without MFA do only what enrolment needs —
+/// create, enable (and delete its own unassigned device), get, list, resync — so a user with
+/// no device can enrol, and deactivating needs MFA.
 pub const MANAGE_OWN_MFA_POLICY: &str = include_str!("../policies/manage-own-mfa.json");
 
 /// The administrators' policy: every `iam:` action — including our own `iam:UnlockMFADevice` and

@@ -176,4 +176,88 @@ mod tests {
         let t = storage.throttle_of(key).await.unwrap().unwrap();
         assert_eq!(t.failures, throttle::FREE_FAILURES);
     }
+
+    /// Rule 27: the caps are part of the statements that create and assign, not a count read
+    /// before them.
+    #[tokio::test]
+    async fn devices_are_created_and_assigned_within_their_caps() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Storage::open(&dir.path().join("t.sqlite")).await.unwrap();
+        storage
+            .insert_account("111122223333", "a", 0)
+            .await
+            .unwrap();
+        let alice = storage
+            .insert_principal(NewPrincipal {
+                account_id: "111122223333",
+                user_name: Some("alice"),
+                email: None,
+                user_id: "alice",
+                password_hash: "x",
+                now_ms: 0,
+            })
+            .await
+            .unwrap();
+        let fresh = StoredState {
+            drift_steps: 0,
+            last_used_step: -1,
+            hotp_counter: 0,
+        };
+        let device = |serial: &'static str| NewDevice {
+            account_id: "111122223333",
+            serial_number: serial,
+            kind: "virtual",
+            owner_id: None,
+            seed: Some(b"s"),
+            digits: 6,
+            period: 30,
+            state: fresh,
+            enabled_at: None,
+            now_ms: 0,
+        };
+        let a = storage
+            .insert_virtual_device_within(device("VIRTUAL01"), alice, 3, 2)
+            .await;
+        let b = storage
+            .insert_virtual_device_within(device("VIRTUAL02"), alice, 3, 2)
+            .await;
+        let (a, b) = (a.unwrap().unwrap(), b.unwrap().unwrap());
+        // Alice's two unassigned devices are her cap.
+        let c = storage
+            .insert_virtual_device_within(device("VIRTUAL03"), alice, 3, 2)
+            .await;
+        assert_eq!(c.unwrap(), None);
+        // One assigned makes room; the account's cap of 3 then holds.
+        let used = StoredState {
+            last_used_step: 1,
+            ..fresh
+        };
+        assert!(
+            storage
+                .assign_device(a, alice, 1, 0, fresh, used, -1)
+                .await
+                .unwrap()
+        );
+        let c = storage
+            .insert_virtual_device_within(device("VIRTUAL03"), alice, 3, 2)
+            .await;
+        assert!(c.unwrap().is_some());
+        let d = storage
+            .insert_virtual_device_within(device("VIRTUAL04"), alice, 3, 9)
+            .await;
+        assert_eq!(d.unwrap(), None);
+        // With one device already, a cap of one refuses a second assignment.
+        assert!(
+            !storage
+                .assign_device(b, alice, 1, 0, fresh, used, -1)
+                .await
+                .unwrap()
+        );
+        assert!(
+            storage
+                .assign_device(b, alice, 2, 0, fresh, used, -1)
+                .await
+                .unwrap()
+        );
+    }
 }

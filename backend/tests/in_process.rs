@@ -44,6 +44,11 @@ struct World {
 
 impl World {
     async fn new() -> World {
+        World::with(Settings::default()).await
+    }
+
+    /// [`World::new`] with other limits.
+    async fn with(settings: Settings) -> World {
         let dir = tempfile::tempdir().unwrap();
         let storage = Storage::open(&dir.path().join("t.sqlite")).await.unwrap();
         let key = "00".repeat(32);
@@ -51,7 +56,7 @@ impl World {
             storage,
             cipher: Arc::new(SeedCipher::load(Some(&key), &dir.path().join("k")).unwrap()),
             passwords: Passwords::new().unwrap(),
-            settings: Arc::new(Settings::default()),
+            settings: Arc::new(settings),
             clock: Clock::manual(T0),
         };
         admin::create_account(
@@ -278,6 +283,155 @@ async fn enabling_or_deactivating_mfa_ends_the_principals_other_sessions() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(w.session(&alice).await, StatusCode::UNAUTHORIZED);
     assert_eq!(w.session(&owner).await, StatusCode::OK);
+}
+
+/// The two codes an authenticator app with this seed shows at the world's clock.
+fn enable_codes(seed: &str, now_ms: i64) -> (String, String) {
+    let seed = Secret::from_base32(seed).unwrap();
+    let totp = shared::otp::Totp::default();
+    let step = totp.step_at((now_ms / 1000) as u64);
+    let code = |s: u64| shared::otp::format_code(totp.code_for_step(&seed, s), totp.digits);
+    (code(step - 1), code(step))
+}
+
+/// Security rule 27, under the AWS guide's "manage their own MFA device" policy: carol, with
+/// no device yet, can enrol (the policy's Deny no longer blocks it); dave cannot throttle,
+/// lock, delete or take her unassigned device — it answers him like a missing device, and
+/// nothing is counted — nor hold more than eight unassigned devices; a path outside the
+/// serial number's characters is refused, and what is created can be deleted. (Before: five
+/// wrong codes by dave throttled carol's device, and he could delete it.)
+#[tokio::test]
+async fn nobody_can_block_delete_or_take_anothers_enrolment() {
+    let w = World::new().await;
+    for user in ["carol", "dave"] {
+        let password = format!("{user}-password-1");
+        admin::create_user(&w.state, ACCOUNT, user, &password, Some("manage-own-mfa"))
+            .await
+            .unwrap();
+    }
+    let (carol, dave) = (w.sign_in("carol").await, w.sign_in("dave").await);
+    let create = |token: String, name: String, path: Option<&'static str>| {
+        let w = &w;
+        async move {
+            let mut body = json!({"VirtualMFADeviceName": name});
+            if let Some(p) = path {
+                body["Path"] = json!(p);
+            }
+            w.post("/api/iam/CreateVirtualMFADevice", Some(&token), body)
+                .await
+        }
+    };
+    let (status, created) = create(carol.clone(), "carol".into(), None).await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    let serial = created["VirtualMFADevice"]["SerialNumber"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let seed = created["VirtualMFADevice"]["Base32StringSeed"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Dave's wrong codes, a hundred of them: each a missing device, none counted.
+    for _ in 0..100 {
+        let (status, body) = w
+            .post(
+                "/api/iam/EnableMFADevice",
+                Some(&dave),
+                json!({"SerialNumber": serial, "AuthenticationCode1": "000000",
+                       "AuthenticationCode2": "000001"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    }
+    let dev = w
+        .state
+        .storage
+        .device(ACCOUNT, &serial)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((dev.throttle.failures, dev.throttle.locked), (0, false));
+    let (status, _) = w
+        .post(
+            "/api/iam/DeleteVirtualMFADevice",
+            Some(&dave),
+            json!({"SerialNumber": serial}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Carol enables her device at once.
+    let (c1, c2) = enable_codes(&seed, T0);
+    let (status, body) = w
+        .post(
+            "/api/iam/EnableMFADevice",
+            Some(&carol),
+            json!({"SerialNumber": serial, "AuthenticationCode1": c1, "AuthenticationCode2": c2}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Dave may leave at most eight devices unenabled; deleting one makes room.
+    for i in 0..8 {
+        let (status, body) = create(dave.clone(), format!("dave-{i}"), None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let (status, body) = create(dave.clone(), "dave-8".into(), None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["Error"]["Code"], "LimitExceeded");
+    let (status, _) = w
+        .post(
+            "/api/iam/DeleteVirtualMFADevice",
+            Some(&dave),
+            json!({"SerialNumber": "arn:aws:iam::111122223333:mfa/dave-0"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // A path the serial number could not hold is refused; a valid one can be deleted again.
+    let (status, body) = create(dave.clone(), "x".into(), Some("/a!b/")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, body) = create(dave.clone(), "x".into(), Some("/team/")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = w
+        .post(
+            "/api/iam/DeleteVirtualMFADevice",
+            Some(&dave),
+            json!({"SerialNumber": "arn:aws:iam::111122223333:mfa/team/x"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Root (an administrator) may delete another's unassigned device.
+    let root = w.sign_in_root().await;
+    let (status, body) = w
+        .post(
+            "/api/iam/DeleteVirtualMFADevice",
+            Some(&root),
+            json!({"SerialNumber": "arn:aws:iam::111122223333:mfa/dave-1"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// Rule 27: an account holds at most its cap of devices, root's creations included.
+#[tokio::test]
+async fn an_account_holds_at_most_its_cap_of_devices() {
+    let w = World::with(Settings {
+        max_devices_per_account: 3,
+        ..Settings::default()
+    })
+    .await;
+    let root = w.sign_in_root().await;
+    // Alice's device is the first; two more fit.
+    let mut statuses = Vec::new();
+    for name in ["one", "two", "three"] {
+        let (status, _) = w
+            .post(
+                "/api/iam/CreateVirtualMFADevice",
+                Some(&root),
+                json!({"VirtualMFADeviceName": name}),
+            )
+            .await;
+        statuses.push(status.as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 409]);
 }
 
 #[tokio::test]

@@ -276,3 +276,21 @@ fn the_audit_filter_offers_shareds_actions_in_the_order_it_always_had() {
         )
     );
 }
+
+/// A cap on devices (LimitExceeded with no wait) shows the server's sentence; a throttle
+/// counts its wait; a lock says who can help.
+#[wasm_bindgen_test]
+fn limit_exceeded_advice_tells_a_cap_from_a_throttle_and_a_lock() {
+    use frontend::api::ApiError;
+    use frontend::components::error_notice::{Doing, advice};
+    use shared::api::ErrorCode;
+    let limit = |retry_after: Option<u64>, message: &str| ApiError::Api {
+        code: ErrorCode::LimitExceeded,
+        message: message.into(),
+        retry_after,
+    };
+    let cap = "Too many MFA devices: an account may hold 5000 and you may have 8 that are not yet enabled. Enable or delete one first.";
+    assert_eq!(advice(&limit(None, cap), Doing::Other), cap);
+    assert!(advice(&limit(Some(30), "x"), Doing::Resync).contains("Wait 30 s"));
+    assert!(advice(&limit(None, "x"), Doing::Resync).contains("Ask an administrator"));
+}

@@ -13,7 +13,7 @@ impl IntoResponse for Error {
         let code = self.code();
         let message = self.public_message();
         let status =
-            StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = ErrorResponse {
             error: ApiError { code, message },
         };

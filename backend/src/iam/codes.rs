@@ -161,8 +161,14 @@ pub(crate) struct PairOutcome {
 pub(crate) enum Commit {
     /// Compare-and-set the state (resync, sign-in).
     State,
-    /// Assign the unassigned device to this principal (EnableMFADevice).
-    Assign(i64),
+    /// Assign the unassigned device to `owner` (EnableMFADevice), while it has fewer than
+    /// `max_devices` (checked in the same statement, security rule 27).
+    Assign {
+        /// The user it is enabled for.
+        owner: i64,
+        /// Its cap.
+        max_devices: i64,
+    },
 }
 
 /// `ResyncMFADevice`'s pair on `owner`'s device `serial`. The common case takes one round trip:
@@ -218,7 +224,7 @@ pub(crate) async fn check_pair(
     let codes = usable(dev, &pair_members(pair))?;
     let owner = match commit {
         Commit::State => dev.owner_id,
-        Commit::Assign(owner) => Some(owner),
+        Commit::Assign { owner, .. } => Some(owner),
     };
     let counted = reserve(state, dev, owner).await?;
     evaluate_pair(state, dev, codes, pair, window, commit, counted).await
@@ -289,11 +295,25 @@ async fn evaluate_pair(
                 .compare_and_set_state(dev.id, before, after, own_lock)
                 .await?
         }
-        Commit::Assign(owner) => {
-            state
+        Commit::Assign { owner, max_devices } => {
+            let won = state
                 .storage
-                .assign_device(dev.id, owner, reserved.now, before, after, own_lock)
-                .await?
+                .assign_device(
+                    dev.id,
+                    owner,
+                    max_devices,
+                    reserved.now,
+                    before,
+                    after,
+                    own_lock,
+                )
+                .await?;
+            if !won && state.storage.devices_of(owner).await?.len() as i64 >= max_devices {
+                // The codes were right: the cap, reached meanwhile, refused it.
+                counted.refund(state).await?;
+                return Err(Error::too_many_devices(max_devices));
+            }
+            won
         }
     };
     if won {

@@ -43,19 +43,42 @@ pub fn validate_device_name(name: &str) -> Result<(), Error> {
     }
 }
 
-/// `Path`: `/` or `/segments/`, 1–512 printable ASCII.
+/// `Path`: `/`, or `/` + segments of `[\w+=,.@-]` each ended by `/`, at most 512 characters.
+/// IAM's model allows any printable ASCII, but a device's path becomes part of its serial
+/// number, whose pattern (`[\w+=/:,.@-]`) is narrower: a path outside it would make a device
+/// that no later call could name (security rule 27: what can be created can be deleted).
 pub fn validate_path(path: &str) -> Result<(), Error> {
-    let ok = (1..=512).contains(&path.len())
-        && path.starts_with('/')
-        && path.ends_with('/')
-        && path.chars().all(|c| ('!'..='~').contains(&c));
-    if ok {
+    let segments_ok = path == "/"
+        || path
+            .strip_prefix('/')
+            .and_then(|p| p.strip_suffix('/'))
+            .is_some_and(|inner| {
+                inner
+                    .split('/')
+                    .all(|s| !s.is_empty() && s.chars().all(|c| word_or(c, "+=,.@-")))
+            });
+    if path.len() <= 512 && segments_ok {
         Ok(())
     } else {
         Err(Error::Validation(
-            "Path must begin and end with / and hold printable ASCII.".into(),
+            "Path must be / or begin and end with /, with segments of letters, digits and \
+             +=,.@_- between (e.g. /division/team/)."
+                .into(),
         ))
     }
+}
+
+/// A new virtual device's serial, `arn:aws:iam::ACCOUNT:mfa{path}{name}`, once its parts are
+/// valid: it must itself be a valid `SerialNumber` (at most 256 characters), or no later call
+/// could name the device.
+pub fn validate_new_serial(serial: &str) -> Result<(), Error> {
+    validate_serial(serial).map_err(|_| {
+        Error::Validation(
+            "Path and VirtualMFADeviceName together are too long: the serial number \
+             arn:aws:iam::ACCOUNT:mfaPATHNAME may have at most 256 characters."
+                .into(),
+        )
+    })
 }
 
 /// A code before any lookup (security rule 1): exactly 6 ASCII digits, or 8 (HOTP tokens
@@ -112,6 +135,33 @@ mod tests {
         assert!(validate_serial("GAHT1234").is_err());
         assert!(validate_path("/").is_ok());
         assert!(validate_path("/a/b/").is_ok());
-        assert!(validate_path("a/").is_err());
+        assert!(validate_path("/team.x@y/").is_ok());
+        for bad in [
+            "a/", "//", "/a", "/a//b/", "/a b/", "/a!/", "/a\"/", "/é/", "",
+        ] {
+            assert!(validate_path(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    /// Rule 27: whatever name and path pass their checks, within the length, give a serial
+    /// number the other actions accept, so the device can always be named and deleted.
+    #[test]
+    fn every_creatable_serial_is_a_valid_serial() {
+        let chars: Vec<char> = ('!'..='~').collect();
+        let account = "arn:aws:iam::123456789012:mfa";
+        for &a in &chars {
+            for &b in &chars {
+                let name = format!("{a}n{b}");
+                let path = format!("/{a}/{b}x/");
+                for (path, name) in [("/", name.as_str()), (path.as_str(), "n")] {
+                    if validate_path(path).is_ok() && validate_device_name(name).is_ok() {
+                        let serial = format!("{account}{path}{name}");
+                        assert!(validate_serial(&serial).is_ok(), "{serial}");
+                    }
+                }
+            }
+        }
+        let long = format!("{account}/{}/{}", "p".repeat(200), "n".repeat(30));
+        assert!(validate_new_serial(&long).is_err());
     }
 }

@@ -17,7 +17,7 @@ use super::caller::{Caller, audited};
 use super::codes::{self, CodePair, Commit, Window};
 use super::paging::{self, Position};
 use super::users::user_of;
-use super::validate::{validate_device_name, validate_path, validate_serial};
+use super::validate::{validate_device_name, validate_new_serial, validate_path, validate_serial};
 use crate::clock::rfc3339;
 use crate::crypto::random_bytes;
 use crate::error::{Error, ResultExt};
@@ -27,7 +27,7 @@ use crate::storage::{Device, NewDevice, StoredState};
 /// Seeds are 160 bits (RFC 4226 §4 recommends 160) from the OS generator.
 pub const SEED_BYTES: usize = 20;
 /// A user may have at most eight MFA devices, as in AWS.
-const MAX_DEVICES_PER_USER: usize = 8;
+const MAX_DEVICES_PER_USER: i64 = 8;
 
 /// The state of a device nobody has used yet.
 pub const FRESH_STATE: StoredState = StoredState {
@@ -49,6 +49,7 @@ pub async fn create_virtual_mfa_device(
     audited(state, caller, action, None, Some(&serial), async {
         validate_device_name(name)?;
         validate_path(&path)?;
+        validate_new_serial(&serial)?;
         authorize(state, caller, action, &serial).await?;
         let bytes = random_bytes(SEED_BYTES).map_err(Error::internal)?;
         let sealed = state
@@ -56,25 +57,43 @@ pub async fn create_virtual_mfa_device(
             .encrypt(&serial, &bytes)
             .map_err(Error::internal)?;
         let secret = Secret::from_bytes(bytes).map_err(Error::internal)?;
-        state
+        let limits = &state.settings;
+        let max_unassigned = if caller.principal.is_root {
+            limits.max_devices_per_account
+        } else {
+            limits.max_unassigned_per_creator
+        };
+        let stored = state
             .storage
-            .insert_device(NewDevice {
-                account_id: caller.account(),
-                serial_number: &serial,
-                kind: DeviceKind::Virtual.as_str(),
-                owner_id: None,
-                seed: Some(&sealed),
-                digits: 6,
-                period: 30,
-                state: FRESH_STATE,
-                enabled_at: None,
-                now_ms: state.clock.now_ms(),
-            })
+            .insert_virtual_device_within(
+                NewDevice {
+                    account_id: caller.account(),
+                    serial_number: &serial,
+                    kind: DeviceKind::Virtual.as_str(),
+                    owner_id: None,
+                    seed: Some(&sealed),
+                    digits: 6,
+                    period: 30,
+                    state: FRESH_STATE,
+                    enabled_at: None,
+                    now_ms: state.clock.now_ms(),
+                },
+                caller.principal.id,
+                limits.max_devices_per_account,
+                max_unassigned,
+            )
             .await
             // Taken before us, or by a concurrent request for the same name.
             .on_unique(|| {
                 format!("MFADevice entity at the same path and name already exists: {serial}")
             })?;
+        if stored.is_none() {
+            return Err(Error::Quota(format!(
+                "Too many MFA devices: an account may hold {} and you may have {} that are \
+                 not yet enabled. Enable or delete one first.",
+                limits.max_devices_per_account, max_unassigned
+            )));
+        }
         let alias = state
             .storage
             .find_account(caller.account())
@@ -103,6 +122,33 @@ pub async fn create_virtual_mfa_device(
         })
     })
     .await
+}
+
+/// Security rule 27: an unassigned device belongs to its creator. Someone else may enable or
+/// delete it only when allowed to do `action` on the creator (the policy evaluated on the
+/// creator's user ARN: an administrator is, a self-service user is not); otherwise it answers
+/// like a missing device (rule 14), before any code is counted, so nobody can throttle, lock,
+/// delete or take another's enrolment.
+async fn creator_allows(
+    state: &AppState,
+    caller: &Caller,
+    action: Action,
+    dev: &Device,
+) -> Result<(), Error> {
+    let Some(creator) = dev.created_by.filter(|c| *c != caller.principal.id) else {
+        return Ok(());
+    };
+    if dev.owner_id.is_some() {
+        return Ok(());
+    }
+    let Some(creator) = state.storage.principal(creator).await? else {
+        return Ok(());
+    };
+    match authorize(state, caller, action, &creator.arn()).await {
+        Ok(()) => Ok(()),
+        Err(Error::AccessDenied(_)) => Err(Error::no_such_device()),
+        Err(e) => Err(e),
+    }
 }
 
 /// The unassigned-or-assigned virtual device `serial` of the caller's account.
@@ -135,19 +181,22 @@ pub async fn enable_mfa_device(
                 "This MFA device is already in use.".into(),
             ));
         }
-        let existing = state.storage.devices_of(target.id).await?.len();
-        if target.is_root && existing >= 1 {
-            return Err(Error::InvalidState(
-                "The root user can have one MFA device here; deactivate it first.".into(),
-            ));
-        }
-        if existing >= MAX_DEVICES_PER_USER {
-            return Err(Error::InvalidState(
-                "A user can have at most eight MFA devices.".into(),
-            ));
+        creator_allows(state, caller, action, &dev).await?;
+        let max_devices = if target.is_root {
+            1
+        } else {
+            MAX_DEVICES_PER_USER
+        };
+        if state.storage.devices_of(target.id).await?.len() as i64 >= max_devices {
+            // Checked again in the assignment itself, atomically (security rule 27).
+            return Err(Error::too_many_devices(max_devices));
         }
         let window = Window::enable(&state.settings);
-        codes::check_pair(state, &dev, &pair, window, Commit::Assign(target.id)).await?;
+        let commit = Commit::Assign {
+            owner: target.id,
+            max_devices,
+        };
+        codes::check_pair(state, &dev, &pair, window, commit).await?;
         super::caller::after_mfa_change(state, caller, target.id).await?;
         Ok(EmptyResponse {})
     })
@@ -166,6 +215,7 @@ pub async fn delete_virtual_mfa_device(
         validate_serial(serial)?;
         authorize(state, caller, action, serial).await?;
         let dev = virtual_device(state, caller, serial).await?;
+        creator_allows(state, caller, action, &dev).await?;
         if dev.owner_id.is_some() {
             return Err(Error::DeleteConflict(
                 "The MFA device is assigned to a user: deactivate it first.".into(),

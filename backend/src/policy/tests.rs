@@ -130,13 +130,20 @@ fn manage_own_mfa_policy_with_mfa() {
             ("iam:CreateUser", user("carol"), ImplicitDeny),
         ],
     );
-    // Attached alone, it still blocks a password-only session (security rule 12).
+    // Without MFA: what enrolment needs and nothing more (the guide's
+    // DenyAllExceptListedIfNoMFA), so a user with no device can enrol (rule 27).
     check_table(
         &policies,
         Some(false),
         &[
             ("iam:DeactivateMFADevice", user("alice"), ExplicitDeny),
             ("iam:ResyncMFADevice", user("alice"), Allow),
+            ("iam:CreateVirtualMFADevice", mfa("alice-phone"), Allow),
+            ("iam:EnableMFADevice", user("alice"), Allow),
+            ("iam:EnableMFADevice", user("bob"), ImplicitDeny),
+            ("iam:GetUser", user("alice"), Allow),
+            ("iam:ListVirtualMFADevices", "*".into(), Allow),
+            ("iam:CreateUser", user("carol"), ExplicitDeny),
         ],
     );
 }
@@ -862,7 +869,7 @@ fn the_shipped_policies_parse_and_statement_may_be_an_object() {
             .unwrap()
             .statements
             .len(),
-        3
+        4
     );
     assert_eq!(Policy::parse(ADMIN_POLICY).unwrap().statements.len(), 1);
     let single = Policy::parse(&statement(

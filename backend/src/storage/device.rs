@@ -33,6 +33,9 @@ pub struct Device {
     pub throttle: ThrottleState,
     /// Unix ms.
     pub created_at: i64,
+    /// Who created it (a virtual device made by `CreateVirtualMFADevice`); `None` when
+    /// imported by the operator or created before this was recorded.
+    pub created_by: Option<i64>,
 }
 
 /// What a device with codes makes them from.
@@ -121,6 +124,7 @@ impl TryFrom<DeviceRow> for Device {
                 locked: row.locked,
             },
             created_at: row.created_at,
+            created_by: row.created_by,
         })
     }
 }
@@ -167,6 +171,8 @@ pub(super) struct DeviceRow {
     pub locked: bool,
     /// Unix ms.
     pub created_at: i64,
+    /// Who created it.
+    pub created_by: Option<i64>,
 }
 
 /// The code state that is compared-and-set as one.

@@ -34,7 +34,7 @@ pub struct NewDevice<'a> {
 const DEVICE_SELECT: &str = "SELECT d.id, d.account_id, d.serial_number, d.kind, d.owner_id, \
      p.user_name AS owner_name, d.seed, d.digits, d.period, \
      d.drift_steps, d.last_used_step, d.hotp_counter, d.enabled_at, d.failures, \
-     d.throttled_until, d.locked, d.created_at \
+     d.throttled_until, d.locked, d.created_at, d.created_by \
      FROM mfa_devices d LEFT JOIN principals p ON p.id = d.owner_id";
 
 /// A device's enable date as listed and ordered: an assigned device always has one; the
@@ -52,7 +52,7 @@ static RESERVE_DEVICE: LazyLock<String> = LazyLock::new(|| {
          RETURNING id, account_id, serial_number, kind, owner_id, \
          (SELECT p.user_name FROM principals p WHERE p.id = mfa_devices.owner_id) AS owner_name, \
          seed, digits, period, drift_steps, last_used_step, hotp_counter, \
-         enabled_at, failures, throttled_until, locked, created_at",
+         enabled_at, failures, throttled_until, locked, created_at, created_by",
         reserve_set_sql("mfa_devices")
     )
 });
@@ -107,6 +107,46 @@ impl Storage {
         .fetch_one(&self.pool)
         .await?;
         Ok(id)
+    }
+
+    /// Inserts an unassigned virtual device created by `created_by`, only while the account
+    /// holds fewer than `max_in_account` devices and the creator fewer than `max_unassigned`
+    /// unassigned devices of its own creation (security rule 27). One statement: SQLite runs
+    /// it under its write lock, so two creators cannot both pass the count. `None`: a cap was
+    /// reached and nothing was stored.
+    pub async fn insert_virtual_device_within(
+        &self,
+        d: NewDevice<'_>,
+        created_by: i64,
+        max_in_account: i64,
+        max_unassigned: i64,
+    ) -> Result<Option<i64>, sqlx::Error> {
+        sqlx::query_scalar(
+            "INSERT INTO mfa_devices (account_id, serial_number, kind, owner_id, seed, digits, \
+             period, drift_steps, last_used_step, hotp_counter, enabled_at, created_at, \
+             created_by) \
+             SELECT ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, NULL, ?, ? \
+             WHERE (SELECT COUNT(*) FROM mfa_devices WHERE account_id = ?) < ? \
+             AND (SELECT COUNT(*) FROM mfa_devices WHERE created_by = ? AND owner_id IS NULL) < ? \
+             RETURNING id",
+        )
+        .bind(d.account_id)
+        .bind(d.serial_number)
+        .bind(d.kind)
+        .bind(d.seed)
+        .bind(d.digits)
+        .bind(d.period)
+        .bind(d.state.drift_steps)
+        .bind(d.state.last_used_step)
+        .bind(d.state.hotp_counter)
+        .bind(d.now_ms)
+        .bind(created_by)
+        .bind(d.account_id)
+        .bind(max_in_account)
+        .bind(created_by)
+        .bind(max_unassigned)
+        .fetch_optional(&self.pool)
+        .await
     }
 
     /// The device of `account_id` with this serial number.
@@ -222,11 +262,14 @@ impl Storage {
     }
 
     /// Assigns an unassigned virtual device (EnableMFADevice), compare-and-set like
-    /// [`Storage::compare_and_set_state`].
+    /// [`Storage::compare_and_set_state`], and only while the owner has fewer than
+    /// `max_devices` devices (security rule 27: the cap is part of the same statement).
+    #[allow(clippy::too_many_arguments)]
     pub async fn assign_device(
         &self,
         id: i64,
         owner_id: i64,
+        max_devices: i64,
         now_ms: i64,
         before: StoredState,
         after: StoredState,
@@ -237,7 +280,8 @@ impl Storage {
              last_used_step = ?, hotp_counter = ?, failures = 0, throttled_until = 0, \
              locked = 0 \
              WHERE id = ? AND owner_id IS NULL AND drift_steps = ? AND last_used_step = ? \
-             AND hotp_counter = ? AND (locked = 0 OR failures = ?)",
+             AND hotp_counter = ? AND (locked = 0 OR failures = ?) \
+             AND (SELECT COUNT(*) FROM mfa_devices WHERE owner_id = ?) < ?",
         )
         .bind(owner_id)
         .bind(now_ms)
@@ -249,6 +293,8 @@ impl Storage {
         .bind(before.last_used_step)
         .bind(before.hotp_counter)
         .bind(own_lock)
+        .bind(owner_id)
+        .bind(max_devices)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)

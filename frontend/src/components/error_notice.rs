@@ -49,6 +49,8 @@ pub fn advice(error: &ApiError, doing: Doing) -> String {
             "The account, user name or password is not correct. Check them and try again.".into()
         }
         (ErrorCode::NotSignedIn, _) => "Your session has ended. Sign in again.".into(),
+        // A cap on devices (IAM's quota error, no wait): the server's sentence says which.
+        (ErrorCode::LimitExceeded, Doing::Other) if retry_after.is_none() => message.clone(),
         (ErrorCode::LimitExceeded, _) => match retry_after {
             Some(s) => format!(
                 "Too many failed attempts on this device. Wait {s} s before you try again."

@@ -164,7 +164,7 @@ impl Failure {
             ),
             Failure::Failed(e) => {
                 let code = e.code();
-                let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::BAD_REQUEST);
+                let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
                 (status, code.as_str(), e.to_string(), e.retry_after())
             }
         };
