@@ -24,6 +24,11 @@ pub struct Settings {
     /// empty for a router built without a listener (in-process tests), where `Origin` is
     /// compared with `Host` instead.
     pub public_origins: Vec<String>,
+    /// Browsers reach the server over HTTPS: it serves TLS itself (`serve --tls-cert`), or
+    /// every `--public-url` is `https://` (a TLS-terminating proxy). Then the session cookie is
+    /// `__Host-mfa_resync_session` and every response carries HSTS (security rules 17 and 30).
+    /// Set by `serve`; `false` (plain HTTP) otherwise.
+    pub secure_transport: bool,
 }
 
 impl Default for Settings {
@@ -37,6 +42,7 @@ impl Default for Settings {
             password_only_ms: 10 * 60 * 1000,
             allowed_origins: Vec::new(),
             public_origins: Vec::new(),
+            secure_transport: false,
         }
     }
 }
