@@ -222,6 +222,30 @@ fn proxied(req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         .header("x-requested-with", "mfa-resync")
 }
 
+/// A client that opens a TCP connection and never starts the TLS handshake is closed once the
+/// header-read timeout passes (1 s here).
+#[tokio::test]
+async fn a_stalled_tls_handshake_is_closed_within_the_header_read_timeout() {
+    use tokio::io::AsyncReadExt;
+    let cert = TestCert::new();
+    let mut args = cert.args();
+    args.extend(["--header-read-timeout-secs".into(), "1".into()]);
+    let mut server = start(&args);
+    let mut s = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(8), async {
+        let mut buf = [0u8; 64];
+        while let Ok(n) = s.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the stalled handshake was kept open");
+    server.stop();
+    assert!(server.logs().contains("TLS handshake timed out"));
+}
+
 /// A certificate or key that cannot be used stops `serve` at start with the reason, before it
 /// listens, and a non-zero exit.
 #[test]

@@ -214,8 +214,10 @@ impl Connection {
             .keep_alive(true);
         builder.http2().timer(TokioTimer::new());
         let mut conn = pin!(builder.serve_connection_with_upgrades(TokioIo::new(io), service));
-        // Before the first request only the header-read timeout; after it, the idle timeout.
+        // Set when the idle timeout asked the connection to close: it is cut if still open then.
         let mut closing_by: Option<Instant> = None;
+        // Set when the shutdown asked it to finish: the listener's deadline cuts it.
+        let mut stopping = false;
         loop {
             let wake = closing_by.unwrap_or_else(|| activity.idle_deadline(&limits));
             tokio::select! {
@@ -225,14 +227,15 @@ impl Connection {
                     }
                     return;
                 }
-                () = stopped(&mut stop), if closing_by.is_none() => {
-                    conn.as_mut().graceful_shutdown();
-                    // The shutdown deadline cuts it if it does not finish.
-                    closing_by = Some(Instant::now() + limits.shutdown_deadline);
+                () = stopped(&mut stop), if !stopping => {
+                    stopping = true;
+                    if closing_by.is_none() {
+                        conn.as_mut().graceful_shutdown();
+                    }
                 }
-                () = sleep_until(wake) => {
+                () = sleep_until(wake), if !stopping || closing_by.is_some() => {
                     if closing_by.is_some() {
-                        tracing::debug!(%peer, "connection did not close in time: cut");
+                        tracing::debug!(%peer, "idle connection did not close in time: cut");
                         return;
                     }
                     if activity.idle_deadline(&limits) <= Instant::now() {
