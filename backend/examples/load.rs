@@ -179,6 +179,8 @@ async fn drive(
 
 #[tokio::main]
 async fn main() {
+    // reqwest's rustls needs a crypto provider even for plain-HTTP clients: ring's.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let args: Vec<String> = std::env::args().collect();
     let seconds: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10);
     let devices: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(2000);

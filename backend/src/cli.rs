@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
@@ -19,7 +20,7 @@ use crate::admin::{self, DeviceImport};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::SeedCipher;
-use crate::http::{self, ServeOptions, WebAssets};
+use crate::http::{self, Limits, ServeOptions, TlsFiles, WebAssets};
 use crate::password::Passwords;
 use crate::state::AppState;
 use crate::storage::{Storage, StoredState};
@@ -144,6 +145,23 @@ pub struct ServeArgs {
     /// sign-in that finds no slot within 2 s is answered 503 with Retry-After.
     #[arg(long, env = "MFA_RESYNC_PASSWORD_MEMORY_MIB", default_value_t = crate::password::DEFAULT_MEMORY_MIB)]
     pub password_memory_mib: usize,
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key); the session cookie is then
+    /// `__Host-mfa_resync_session` and every response carries HSTS.
+    #[arg(long, env = "MFA_RESYNC_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, env = "MFA_RESYNC_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Connections open at once; more are accepted and closed at once.
+    #[arg(long, env = "MFA_RESYNC_MAX_CONNECTIONS", default_value_t = http::DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// Seconds a client has for the TLS handshake, its first request and each HTTP/1.1
+    /// request header (also HTTP/1.1's keep-alive timeout).
+    #[arg(long, env = "MFA_RESYNC_HEADER_READ_TIMEOUT_SECS", default_value_t = http::DEFAULT_HEADER_READ_TIMEOUT_SECS)]
+    pub header_read_timeout_secs: u64,
+    /// Seconds the open connections have to finish after SIGTERM or Ctrl-C; then they are cut.
+    #[arg(long, env = "MFA_RESYNC_SHUTDOWN_DEADLINE_SECS", default_value_t = http::DEFAULT_SHUTDOWN_DEADLINE_SECS)]
+    pub shutdown_deadline_secs: u64,
 }
 
 /// `demo`.
@@ -301,10 +319,25 @@ async fn command(state: &AppState, command: Command) -> anyhow::Result<()> {
                 }
                 None => None,
             };
+            let tls = match (a.tls_cert, a.tls_key) {
+                (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+                _ => None,
+            };
+            if a.header_read_timeout_secs == 0 {
+                bail!("--header-read-timeout-secs must be at least 1");
+            }
+            let limits = Limits {
+                header_read_timeout: Duration::from_secs(a.header_read_timeout_secs),
+                idle_timeout: http::IDLE_TIMEOUT,
+                max_connections: a.max_connections.max(1),
+                shutdown_deadline: Duration::from_secs(a.shutdown_deadline_secs),
+            };
             let options = ServeOptions {
                 addr: a.addr,
                 web,
                 public_urls: a.public_url.clone(),
+                tls,
+                limits,
             };
             http::serve(state.clone(), options).await
         }

@@ -30,6 +30,11 @@ pub struct Settings {
     /// Unassigned virtual devices a principal other than root may have created and not yet
     /// enabled (rule 27): as many as it may have assigned, eight.
     pub max_unassigned_per_creator: i64,
+    /// Browsers reach the server over HTTPS: it serves TLS itself (`serve --tls-cert`), or
+    /// every `--public-url` is `https://` (a TLS-terminating proxy). Then the session cookie is
+    /// `__Host-mfa_resync_session` and every response carries HSTS (security rules 17 and 30).
+    /// Set by `serve`; `false` (plain HTTP) otherwise.
+    pub secure_transport: bool,
 }
 
 impl Default for Settings {
@@ -45,6 +50,7 @@ impl Default for Settings {
             public_origins: Vec::new(),
             max_devices_per_account: 5000,
             max_unassigned_per_creator: 8,
+            secure_transport: false,
         }
     }
 }

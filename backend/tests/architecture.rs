@@ -1,5 +1,6 @@
 //! The shape the architecture issue set, kept: no import cycle between the backend's modules,
-//! and no `axum` outside the HTTP layer (`src/http/`, `main.rs`, `lib.rs`).
+//! and no `axum` (nor hyper, tower-http or rustls) outside the HTTP layer (`src/http/`,
+//! `main.rs`, `lib.rs`).
 //!
 //! The module graph is read from the sources as text: each file is a module
 //! (`src/iam/codes.rs` is `crate::iam::codes`), and each path it names — `crate::…`,
@@ -280,12 +281,24 @@ fn only_the_http_layer_knows_axum() {
             || file == Path::new(SRC).join("main.rs")
             || file == Path::new(SRC).join("lib.rs");
         let text = std::fs::read_to_string(&file).unwrap();
-        if !allowed && paths(&code(&text)).iter().any(|p| p[0] == "axum") {
+        let http_crates = [
+            "axum",
+            "hyper",
+            "hyper_util",
+            "tower_http",
+            "rustls",
+            "tokio_rustls",
+        ];
+        if !allowed
+            && paths(&code(&text))
+                .iter()
+                .any(|p| http_crates.contains(&p[0].as_str()))
+        {
             offenders.push(file.display().to_string());
         }
     }
     assert!(
         offenders.is_empty(),
-        "axum outside the HTTP layer: {offenders:?}"
+        "axum, hyper, tower-http or rustls outside the HTTP layer: {offenders:?}"
     );
 }

@@ -111,7 +111,7 @@ async fn signed_calls_answer_iams_xml_and_refusals_have_iams_codes() {
 #[tokio::test]
 async fn unsigned_requests_are_refused_without_the_csrf_rules() {
     let server = Server::start();
-    let http = reqwest::Client::new();
+    let http = common::http_client();
     let url = format!("{}/", server.base);
     // A form POST has no JSON content type and no X-Requested-With: the JSON API would answer
     // 415; here the signature decides.

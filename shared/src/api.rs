@@ -33,8 +33,11 @@
 pub const REQUESTED_WITH_HEADER: &str = "X-Requested-With";
 /// The value of [`REQUESTED_WITH_HEADER`].
 pub const REQUESTED_WITH_VALUE: &str = "mfa-resync";
-/// The name of the session cookie.
+/// The name of the session cookie over plain HTTP.
 pub const SESSION_COOKIE: &str = "mfa_resync_session";
+/// The name of the session cookie over HTTPS: the `__Host-` prefix makes browsers keep it only
+/// when it is `Secure`, has `Path=/` and no `Domain`, and was set over HTTPS.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-mfa_resync_session";
 
 pub use crate::action::{Action, IAM_PATH_PREFIX};
 

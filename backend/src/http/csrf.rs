@@ -3,7 +3,7 @@
 //! attempt too (rule 21): it is audited under the action its path names.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use shared::api::{Action, REQUESTED_WITH_HEADER, REQUESTED_WITH_VALUE};
@@ -19,7 +19,8 @@ use crate::state::AppState;
 /// `POST` under `/api`: JSON only (else 415), the custom header, and no cross-site or
 /// foreign-origin request. A refused state change is an attempt too (rule 21): it is audited,
 /// see [`audit_refusal`].
-pub(super) async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(super) async fn csrf(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    host_from_authority(&mut req);
     let path = req.uri().path();
     let api = path == "/api" || path.starts_with("/api/");
     let state_change = req.method() == Method::POST && path.starts_with("/api/");
@@ -33,13 +34,26 @@ pub(super) async fn csrf(State(state): State<AppState>, req: Request, next: Next
         None => next.run(req).await,
         Some(e) if !state_change => e.into_response(),
         Some(e) => {
-            let token = super::cookie::token_from_headers(req.headers());
+            let token = super::cookie::token_from_headers(req.headers(), &state.settings);
             let action = action_of_path(req.uri().path());
             let meta = super::extract::request_meta(req.extensions());
             drop(req);
             audit_refusal(&state, token, action, &meta, &e).await;
             e.into_response()
         }
+    }
+}
+
+/// An HTTP/2 request names its host in the `:authority` (the URI's authority), not in `Host`;
+/// an HTTP/1.1 request in absolute form names it in the URI too, and then `Host` is ignored
+/// (RFC 9112 §3.2.2). Either way the URI's authority becomes the `Host` every rule reads.
+fn host_from_authority(req: &mut Request) {
+    let authority = req
+        .uri()
+        .authority()
+        .and_then(|a| HeaderValue::from_str(a.as_str()).ok());
+    if let Some(host) = authority {
+        req.headers_mut().insert(header::HOST, host);
     }
 }
 
@@ -142,8 +156,6 @@ fn check_host(h: &HeaderMap, settings: &Settings) -> Result<(), Error> {
 
 #[cfg(test)]
 mod tests {
-    use axum::http::HeaderValue;
-
     use super::*;
 
     #[test]

@@ -113,12 +113,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Meta {
 /// The session cookie's token, if any.
 pub(super) struct SessionToken(pub Option<String>);
 
-impl<S: Send + Sync> FromRequestParts<S> for SessionToken {
+impl FromRequestParts<AppState> for SessionToken {
     type Rejection = Error;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Error> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
         Ok(SessionToken(super::cookie::token_from_headers(
             &parts.headers,
+            &state.settings,
         )))
     }
 }
@@ -127,7 +128,8 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
-        let token = super::cookie::token_from_headers(&parts.headers).ok_or(Error::NotSignedIn)?;
+        let token = super::cookie::token_from_headers(&parts.headers, &state.settings)
+            .ok_or(Error::NotSignedIn)?;
         let found = session::lookup(state, &token)
             .await?
             .ok_or(Error::NotSignedIn)?;

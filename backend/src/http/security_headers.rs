@@ -1,10 +1,24 @@
 //! The security headers and Content-Security-Policy of security rule 19, on every response;
-//! API answers are never cached.
+//! API answers are never cached. Over HTTPS (`Settings::secure_transport`, rule 30) every
+//! response also carries [`HSTS`].
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
+
+/// `Strict-Transport-Security` over HTTPS: browsers use only HTTPS for this host (and its
+/// subdomains) for two years.
+pub(super) const HSTS: &str = "max-age=63072000; includeSubDomains";
+
+/// The headers added to every response, built once.
+#[derive(Clone, Debug)]
+pub(super) struct SecurityHeaders {
+    /// The Content-Security-Policy.
+    pub csp: HeaderValue,
+    /// [`HSTS`] over HTTPS, else nothing.
+    pub hsts: Option<HeaderValue>,
+}
 
 /// The Content-Security-Policy for the app and the API: scripts only from the origin, the
 /// WebAssembly, and the inline bootstrap scripts hashed in `script_hashes`.
@@ -23,14 +37,17 @@ pub(super) fn content_security_policy(script_hashes: &[String]) -> String {
 
 /// Adds the security headers to every response; API answers are never cached.
 pub(super) async fn security_headers(
-    State(csp): State<HeaderValue>,
+    State(headers): State<SecurityHeaders>,
     req: Request,
     next: Next,
 ) -> Response {
     let is_api = req.uri().path().starts_with("/api");
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, csp);
+    h.insert(header::CONTENT_SECURITY_POLICY, headers.csp);
+    if let Some(hsts) = headers.hsts {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, hsts);
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

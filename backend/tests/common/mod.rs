@@ -17,6 +17,18 @@ use shared::secret::Secret;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_mfa-resync");
 
+/// A plain reqwest client. reqwest's rustls needs a crypto provider for any client (it builds
+/// its TLS configuration up front): ring's, installed once for the process.
+pub fn http_client() -> reqwest::Client {
+    install_ring();
+    reqwest::Client::new()
+}
+
+/// Installs ring as the process's rustls provider (once; later calls do nothing).
+pub fn install_ring() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// A running server with its own database.
 pub struct Server {
     child: Option<Child>,
@@ -135,6 +147,48 @@ impl Server {
         }
     }
 
+    /// SIGTERM; waits at most `bound` for the exit (else kills it and panics), asserts a clean
+    /// exit, and returns how long the exit took.
+    pub fn stop_within(&mut self, bound: std::time::Duration) -> std::time::Duration {
+        let mut child = self.child.take().expect("running");
+        let start = std::time::Instant::now();
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        loop {
+            if let Some(exit) = child.try_wait().unwrap() {
+                assert!(exit.success(), "server exit: {exit:?}");
+                return start.elapsed();
+            }
+            if start.elapsed() > bound {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("the server did not exit within {bound:?} of SIGTERM");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// The `host:port` the server listens on.
+    pub fn addr(&self) -> String {
+        self.base
+            .split_once("://")
+            .map_or(self.base.as_str(), |(_, a)| a)
+            .to_owned()
+    }
+
+    /// A client of this server over `http` (e.g. one that trusts a test certificate).
+    pub fn client_with(&self, http: reqwest::Client) -> Client {
+        Client {
+            http,
+            base: self.base.clone(),
+            cookie: None,
+            sent: self.sent.clone(),
+        }
+    }
+
     /// Stops and starts again on the same database.
     pub fn restart(&mut self) {
         self.stop();
@@ -182,7 +236,7 @@ impl Server {
 
     pub fn client(&self) -> Client {
         Client {
-            http: reqwest::Client::new(),
+            http: http_client(),
             base: self.base.clone(),
             cookie: None,
             sent: self.sent.clone(),

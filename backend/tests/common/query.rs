@@ -87,7 +87,7 @@ pub async fn post(
     )
     .unwrap();
     let (instructions, _) = sign(request, &params).unwrap().into_parts();
-    let mut req = reqwest::Client::new()
+    let mut req = super::http_client()
         .post(format!("{}/", server.base))
         .header("content-type", FORM)
         .header("x-test-nonce", &nonce)

@@ -26,9 +26,15 @@ pub(in crate::http) fn router() -> Router<AppState> {
 }
 
 /// The answer of a step that opened a session: its cookie and its JSON.
-fn with_cookie<T: serde::Serialize>(signed: SignedIn<T>) -> impl IntoResponse {
+fn with_cookie<T: serde::Serialize>(
+    state: &AppState,
+    signed: SignedIn<T>,
+) -> impl IntoResponse + use<T> {
     (
-        AppendHeaders([(SET_COOKIE, cookie::set_cookie(&signed.token))]),
+        AppendHeaders([(
+            SET_COOKIE,
+            cookie::set_cookie(&signed.token, &state.settings),
+        )]),
         Json(signed.response),
     )
 }
@@ -40,7 +46,7 @@ async fn sign_in(
     AppJson(req): AppJson<SignInRequest>,
 ) -> Result<impl IntoResponse, Error> {
     let signed = iam::sign_in_user(&state, &meta, req, old.as_deref()).await?;
-    Ok(with_cookie(signed))
+    Ok(with_cookie(&state, signed))
 }
 
 async fn sign_in_root(
@@ -50,7 +56,7 @@ async fn sign_in_root(
     AppJson(req): AppJson<RootSignInRequest>,
 ) -> Result<impl IntoResponse, Error> {
     let signed = iam::sign_in_root(&state, &meta, req, old.as_deref()).await?;
-    Ok(with_cookie(signed))
+    Ok(with_cookie(&state, signed))
 }
 
 async fn sign_in_mfa(
@@ -61,7 +67,7 @@ async fn sign_in_mfa(
 ) -> Result<impl IntoResponse, Error> {
     let token = token.ok_or(Error::NotSignedIn)?;
     let signed = iam::sign_in_mfa(&state, &caller, &token, req).await?;
-    Ok(with_cookie(signed))
+    Ok(with_cookie(&state, signed))
 }
 
 async fn session_info(caller: Caller) -> impl IntoResponse {
@@ -75,7 +81,7 @@ async fn sign_out(
 ) -> Result<impl IntoResponse, Error> {
     iam::sign_out(&state, &meta, token.as_deref()).await?;
     Ok((
-        AppendHeaders([(SET_COOKIE, cookie::clear_cookie())]),
+        AppendHeaders([(SET_COOKIE, cookie::clear_cookie(&state.settings))]),
         Json(EmptyResponse {}),
     ))
 }
