@@ -1,11 +1,18 @@
 //! Writes an audit event for every attempt (security rule 21): who, what, whose, which device,
 //! from where, how it ended. Never a code, a seed or a password: the entry has no field for them.
+//! Refusals are bounded (rule 25): identical ones from one source within [`AGGREGATE_MS`] are
+//! one event with a count, and one source adds at most a few distinct ones per account, action
+//! and error in that time (`Storage::record_refusal`). The log line is written for each.
 
 use shared::api::Outcome;
 
 use crate::error::Error;
 use crate::state::AppState;
 use crate::storage::{NewAuditEvent, PrincipalRow};
+
+/// Identical refusals from one source within this window are one event with a count (security
+/// rule 25): 15 minutes, the clock-skew window of a signed request.
+pub const AGGREGATE_MS: i64 = 15 * 60 * 1000;
 
 /// The longest value a client chose that an event records whole: a serial number's limit
 /// (IAM's 256).
@@ -133,7 +140,15 @@ async fn write(
         error_code = code,
         "audit"
     );
-    if let Err(e) = state.storage.insert_audit(&event).await {
+    let written = match code {
+        None => state.storage.insert_audit(&event).await,
+        Some(_) => state
+            .storage
+            .record_refusal(&event, event.event_time - AGGREGATE_MS)
+            .await
+            .map(|_| ()),
+    };
+    if let Err(e) = written {
         tracing::error!(error = %e, "audit event not written");
     }
 }

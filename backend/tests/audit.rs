@@ -47,8 +47,9 @@ fn ids(events: &[Value]) -> Vec<i64> {
 async fn filters_narrow_the_trail_and_page_through_it() {
     let server = Server::start();
     let fob = server.device(ALICE_FOB);
-    // Events to find: two failed resyncs and one successful one of alice's fob by the
-    // administrator, and a failed sign-in of bob.
+    // Events to find: two failed resyncs (identical refusals: one event that counts two, rule
+    // 25) and one successful one of alice's fob by the administrator, and a failed sign-in of
+    // bob.
     let mut admin = administrator(&server).await;
     for _ in 0..2 {
         let r = admin
@@ -90,10 +91,10 @@ async fn filters_narrow_the_trail_and_page_through_it() {
     };
     let resyncs = walk(&mut admin, json!({"Action": "ResyncMFADevice"})).await;
     assert_eq!(ids(&resyncs), expect(&|e| e["Action"] == "ResyncMFADevice"));
-    assert_eq!(resyncs.len(), 3);
+    assert_eq!(resyncs.len(), 2);
     let failures = walk(&mut admin, json!({"Outcome": "Failure"})).await;
     assert_eq!(ids(&failures), expect(&|e| e["Outcome"] == "Failure"));
-    assert!(failures.len() >= 3, "{failures:?}");
+    assert!(failures.len() >= 2, "{failures:?}");
     let of_fob = walk(&mut admin, json!({"SerialNumber": ALICE_FOB})).await;
     assert_eq!(ids(&of_fob), expect(&|e| e["SerialNumber"] == ALICE_FOB));
     let of_bob = walk(&mut admin, json!({"UserName": "BOB"})).await;
@@ -107,7 +108,9 @@ async fn filters_narrow_the_trail_and_page_through_it() {
                "SerialNumber": ALICE_FOB}),
     )
     .await;
-    assert_eq!(together.len(), 2, "{together:?}");
+    assert_eq!(together.len(), 1, "{together:?}");
+    assert_eq!(together[0]["Repeats"], 2, "{together:?}");
+    assert!(together[0]["LastEventTime"].is_string(), "{together:?}");
     for e in &together {
         assert_eq!(e["ErrorCode"], "InvalidAuthenticationCode");
         assert_eq!(e["Actor"], "arn:aws:iam::123456789012:user/admin");
@@ -243,22 +246,20 @@ async fn csrf_refusals_are_audited_with_the_cookies_principal() {
         json!({"Action": "DeactivateMFADevice", "UserName": "bob"}),
     )
     .await;
-    let mut seen: Vec<&str> = events
+    let mut seen: Vec<(&str, u64)> = events
         .iter()
         .map(|e| {
             assert_eq!(e["Actor"], "arn:aws:iam::123456789012:user/bob");
             assert_eq!(e["Outcome"], "Failure");
-            e["ErrorCode"].as_str().unwrap()
+            let repeats = e["Repeats"].as_u64().unwrap_or(1);
+            (e["ErrorCode"].as_str().unwrap(), repeats)
         })
         .collect();
     seen.sort_unstable();
+    // The two CrossOriginRequest refusals are identical: one event counting two (rule 25).
     assert_eq!(
         seen,
-        [
-            "CrossOriginRequest",
-            "CrossOriginRequest",
-            "UnsupportedMediaType"
-        ]
+        [("CrossOriginRequest", 2), ("UnsupportedMediaType", 1)]
     );
     // Once bob's session has expired, his old cookie names nobody: the refusal is `unknown`'s,
     // in no account's trail.
@@ -281,6 +282,89 @@ async fn csrf_refusals_are_audited_with_the_cookies_principal() {
         json!({"Action": "DeactivateMFADevice", "UserName": "bob"}),
     )
     .await;
-    assert_eq!(after.len(), 3, "{after:?}");
+    assert_eq!(after.len(), 2, "{after:?}");
+    server.finish();
+}
+
+/// Rule 25 and rule 21: every refusal is audited, bounded. A malformed body and a request with
+/// no session write an event (they wrote none before); 50 identical refusals from one source
+/// are one event counting 50; 100 refusals naming 100 different devices add at most
+/// `MAX_DISTINCT_REFUSALS` (20) events to the account's trail (before: 100).
+#[tokio::test]
+async fn every_refusal_is_audited_and_repeats_aggregate() {
+    let server = Server::start();
+    let mut alice = server.client();
+    alice.sign_in("alice").await;
+    let r = alice
+        .raw(
+            alice
+                .http()
+                .post(format!("{}/api/iam/ResyncMFADevice", server.base))
+                .header("content-type", "application/json")
+                .header("x-requested-with", "mfa-resync")
+                .header("cookie", alice.cookie.clone().unwrap())
+                .body("{not json"),
+        )
+        .await;
+    assert_eq!(r.code(), "ValidationError", "{r:?}");
+    let mut nobody = server.client();
+    let r = nobody.resync(None, ALICE_VIRTUAL, "000000", "000001").await;
+    assert_eq!(r.code(), "NotSignedIn");
+    let pool = server.sql().await;
+    type Row = (Option<String>, String, String, Option<String>, i64);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT account_id, actor, action, error_code, repeats FROM audit_events \
+         WHERE action = 'ResyncMFADevice' ORDER BY id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        rows,
+        [
+            (
+                Some("123456789012".to_owned()),
+                "arn:aws:iam::123456789012:user/alice".to_owned(),
+                "ResyncMFADevice".to_owned(),
+                Some("ValidationError".to_owned()),
+                1
+            ),
+            (
+                None,
+                "unknown".to_owned(),
+                "ResyncMFADevice".to_owned(),
+                Some("NotSignedIn".to_owned()),
+                1
+            ),
+        ]
+    );
+    // 50 identical refusals: one event.
+    for _ in 0..50 {
+        let r = alice.resync(None, "GAHT99999999", "000000", "000001").await;
+        assert_eq!(r.code(), "NoSuchEntity");
+    }
+    let (events, repeats): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), SUM(repeats) FROM audit_events WHERE serial_number = 'GAHT99999999'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((events, repeats), (1, 50));
+    // 100 different ones: this source's NoSuchEntity refusals of ResyncMFADevice stay at 20
+    // events in the account's trail, every attempt counted.
+    for i in 0..100 {
+        let serial = format!("GAHT7{i:07}");
+        let r = alice.resync(None, &serial, "000000", "000001").await;
+        assert_eq!(r.code(), "NoSuchEntity");
+    }
+    let (events, repeats): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), SUM(repeats) FROM audit_events WHERE error_code = 'NoSuchEntity' \
+         AND action = 'ResyncMFADevice' AND account_id = '123456789012'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((events, repeats), (20, 150));
+    pool.close().await;
     server.finish();
 }

@@ -169,13 +169,14 @@ class Env:
         return p.returncode, out, p.stderr
 
     def audit(self, request_id):
-        """The audit rows written for one request (read-only, beside the running server)."""
+        """The audit rows of one request (read-only, beside the running server): the row it wrote,
+        or the row of identical refusals it was counted on last (security rule 25)."""
         with sqlite3.connect(f"file:{self.db}?mode=ro", uri=True) as db:
             db.row_factory = sqlite3.Row
             rows = db.execute(
-                "SELECT actor, action, target_user, serial_number, outcome, error_code "
-                "FROM audit_events WHERE request_id = ?",
-                (request_id,),
+                "SELECT actor, action, target_user, serial_number, outcome, error_code, repeats "
+                "FROM audit_events WHERE request_id = ? OR last_request_id = ?",
+                (request_id, request_id),
             ).fetchall()
         return [dict(r) for r in rows]
 

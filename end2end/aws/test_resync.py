@@ -58,7 +58,7 @@ def test_boto3_resyncs_a_device_running_slow(env):
     rows = env.audit(r["ResponseMetadata"]["RequestId"])
     assert rows == [{
         "actor": user.arn, "action": "ResyncMFADevice", "target_user": user.name,
-        "serial_number": phone.serial, "outcome": "Success", "error_code": None,
+        "serial_number": phone.serial, "outcome": "Success", "error_code": None, "repeats": 1,
     }]
     web = JsonApi(env.url)
     assert web.sign_in(user)[0] == 200

@@ -175,11 +175,12 @@ fn json_decoders_agree_with_serde() {
         is_truncated: true,
         marker: Some("next".into()),
     });
-    for (outcome, error_code) in [
-        (Outcome::Success, None),
+    for (outcome, error_code, repeats) in [
+        (Outcome::Success, None, None),
         (
             Outcome::Failure,
             Some("InvalidAuthenticationCode".to_owned()),
+            Some(7),
         ),
     ] {
         round_trip(LookupEventsResponse {
@@ -193,6 +194,8 @@ fn json_decoders_agree_with_serde() {
                 source_ip: "127.0.0.1".into(),
                 outcome,
                 error_code,
+                repeats,
+                last_event_time: repeats.map(|_| "2026-11-29T15:09:00.000Z".to_owned()),
             }],
             next_token: Some("2".into()),
         });

@@ -1,6 +1,8 @@
 //! The CSRF rules of security rule 18 on every state change of the JSON API: JSON only (else
 //! 415), the custom header, and no cross-site or foreign-origin request. A refusal is an
-//! attempt too (rule 21): it is audited under the action its path names.
+//! attempt too (rule 21): it is audited under the action its path names — these refusals, and
+//! those of the extractors behind (no live session, a malformed body: `Unaudited` on the
+//! response), which no action audits.
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
@@ -8,6 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use shared::api::{Action, REQUESTED_WITH_HEADER, REQUESTED_WITH_VALUE};
 
+use super::error::Unaudited;
 use crate::audit::{self, RequestMeta};
 use crate::config::Settings;
 use crate::error::Error;
@@ -31,6 +34,18 @@ pub(super) async fn csrf(State(state): State<AppState>, mut req: Request, next: 
             .flatten()
     });
     match refused {
+        None if state_change => {
+            // What an extractor refuses (no live session, a malformed body) no action audits:
+            // its response says so, and it is audited here (rules 21 and 25).
+            let token = super::cookie::token_from_headers(req.headers(), &state.settings);
+            let action = action_of_path(req.uri().path());
+            let meta = super::extract::request_meta(req.extensions());
+            let response = next.run(req).await;
+            if let Some(Unaudited(code)) = response.extensions().get::<Unaudited>().copied() {
+                audit_refusal(&state, token, action, &meta, code.as_str()).await;
+            }
+            response
+        }
         None => next.run(req).await,
         Some(e) if !state_change => e.into_response(),
         Some(e) => {
@@ -38,7 +53,7 @@ pub(super) async fn csrf(State(state): State<AppState>, mut req: Request, next: 
             let action = action_of_path(req.uri().path());
             let meta = super::extract::request_meta(req.extensions());
             drop(req);
-            audit_refusal(&state, token, action, &meta, &e).await;
+            audit_refusal(&state, token, action, &meta, e.code().as_str()).await;
             e.into_response()
         }
     }
@@ -66,13 +81,12 @@ async fn audit_refusal(
     token: Option<String>,
     action: &str,
     meta: &RequestMeta,
-    refused: &Error,
+    code: &str,
 ) {
     let principal = match token {
         Some(token) => session::live_principal(state, &token).await.ok().flatten(),
         None => None,
     };
-    let code = refused.code().as_str();
     audit::record_by(state, meta, action, principal.as_ref(), Some(code)).await;
 }
 

@@ -7,6 +7,32 @@ use axum::response::{IntoResponse, Response};
 use shared::api::{ApiError, ErrorResponse};
 
 use crate::error::Error;
+use shared::api::ErrorCode;
+
+/// A request refused by an extractor — no live session, a malformed or oversized body — before
+/// any action ran, so no action audited it. Its response carries [`Unaudited`], for the API's
+/// gate (`super::csrf`) to audit it (security rules 21 and 25: every refusal, bounded).
+#[derive(Debug)]
+pub struct Rejected(pub Error);
+
+/// The mark on the response of a [`Rejected`] request: its error code.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Unaudited(pub ErrorCode);
+
+impl From<Error> for Rejected {
+    fn from(e: Error) -> Rejected {
+        Rejected(e)
+    }
+}
+
+impl IntoResponse for Rejected {
+    fn into_response(self) -> Response {
+        let code = self.0.code();
+        let mut response = self.0.into_response();
+        response.extensions_mut().insert(Unaudited(code));
+        response
+    }
+}
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use shared::api::Paging;
 
+use super::error::Rejected;
 use crate::audit::RequestMeta;
 use crate::error::Error;
 use crate::iam::{Authentication, Caller};
@@ -34,9 +35,16 @@ pub const MAX_JSON_BODY: usize = 8 * 1024;
 const DRAINED_AT_MOST: usize = 4 * 1024 * 1024;
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AppJson<T> {
-    type Rejection = Error;
+    type Rejection = Rejected;
 
-    async fn from_request(req: Request, _: &S) -> Result<Self, Error> {
+    async fn from_request(req: Request, _: &S) -> Result<Self, Rejected> {
+        Ok(read_json(req).await?)
+    }
+}
+
+/// [`AppJson`]'s body, read within [`MAX_JSON_BODY`] and parsed.
+async fn read_json<T: DeserializeOwned>(req: Request) -> Result<AppJson<T>, Error> {
+    {
         let mut body = req.into_body();
         let (mut kept, mut seen) = (Vec::new(), 0usize);
         while let Some(frame) = body.frame().await {
@@ -125,9 +133,16 @@ impl FromRequestParts<AppState> for SessionToken {
 }
 
 impl FromRequestParts<AppState> for Caller {
-    type Rejection = Error;
+    type Rejection = Rejected;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Rejected> {
+        Ok(caller(parts, state).await?)
+    }
+}
+
+/// [`Caller`] from the session cookie.
+async fn caller(parts: &Parts, state: &AppState) -> Result<Caller, Error> {
+    {
         let token = super::cookie::token_from_headers(&parts.headers, &state.settings)
             .ok_or(Error::NotSignedIn)?;
         let found = session::lookup(state, &token)

@@ -115,6 +115,8 @@ pub async fn lookup_events(
                     source_ip: r.source_ip.clone(),
                     outcome: Outcome::parse(&r.outcome).unwrap_or(Outcome::Failure),
                     error_code: r.error_code.clone(),
+                    repeats: (r.repeats > 1).then_some(r.repeats as u64),
+                    last_event_time: r.last_event_time.map(rfc3339_ms),
                 })
                 .collect(),
             next_token,

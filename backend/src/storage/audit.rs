@@ -48,9 +48,82 @@ pub struct AuditRow {
     pub outcome: String,
     /// The error code.
     pub error_code: Option<String>,
+    /// How many attempts the row stands for (identical refusals from one source aggregate).
+    pub repeats: i64,
+    /// Unix ms of the latest of them, when more than one.
+    pub last_event_time: Option<i64>,
 }
 
+/// How many distinct refusals one source may add to one account's trail, per action and error,
+/// within the aggregation window; beyond, they all count on its latest row (rule 25).
+pub const MAX_DISTINCT_REFUSALS: i64 = 20;
+
 impl Storage {
+    /// Records a refusal (security rule 25): counted on the latest row of the same refusal —
+    /// same source, account, actor, action, user, device and error — written since `since`
+    /// (Unix ms), or, once this source has [`MAX_DISTINCT_REFUSALS`] such rows for the account,
+    /// action and error since then, on the latest of them whatever its user or device; else
+    /// appended. Returns whether it was appended.
+    pub async fn record_refusal(
+        &self,
+        e: &NewAuditEvent<'_>,
+        since: i64,
+    ) -> Result<bool, sqlx::Error> {
+        const SAME: &str = "source_ip = ? AND action = ? AND outcome = 'Failure' \
+             AND account_id IS NOT DISTINCT FROM ? AND error_code IS NOT DISTINCT FROM ? \
+             AND event_time >= ?";
+        let identical = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
+            "SELECT id FROM audit_events WHERE {SAME} AND actor = ? \
+             AND target_user IS NOT DISTINCT FROM ? AND serial_number IS NOT DISTINCT FROM ? \
+             ORDER BY id DESC LIMIT 1"
+        )))
+        .bind(e.source_ip)
+        .bind(e.action)
+        .bind(e.account_id)
+        .bind(e.error_code)
+        .bind(since)
+        .bind(e.actor)
+        .bind(e.target_user)
+        .bind(e.serial_number)
+        .fetch_optional(&self.pool)
+        .await?;
+        let row = match identical {
+            Some(id) => Some(id),
+            None => {
+                let recent: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "SELECT id FROM audit_events WHERE {SAME} ORDER BY id DESC LIMIT ?"
+                )))
+                .bind(e.source_ip)
+                .bind(e.action)
+                .bind(e.account_id)
+                .bind(e.error_code)
+                .bind(since)
+                .bind(MAX_DISTINCT_REFUSALS)
+                .fetch_all(&self.pool)
+                .await?;
+                (recent.len() as i64 >= MAX_DISTINCT_REFUSALS)
+                    .then(|| recent.first().copied())
+                    .flatten()
+            }
+        };
+        if let Some(id) = row {
+            let done = sqlx::query(
+                "UPDATE audit_events SET repeats = repeats + 1, last_event_time = ?, \
+                 last_request_id = ? WHERE id = ?",
+            )
+            .bind(e.event_time)
+            .bind(e.request_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+            if done.rows_affected() == 1 {
+                return Ok(false);
+            }
+        }
+        self.insert_audit(e).await?;
+        Ok(true)
+    }
+
     /// Appends an event.
     pub async fn insert_audit(&self, e: &NewAuditEvent<'_>) -> Result<(), sqlx::Error> {
         sqlx::query(
@@ -84,7 +157,7 @@ impl Storage {
     ) -> Result<Vec<AuditRow>, sqlx::Error> {
         sqlx::query_as(
             "SELECT id, event_time, actor, action, target_user, serial_number, source_ip, \
-             outcome, error_code FROM audit_events \
+             outcome, error_code, repeats, last_event_time FROM audit_events \
              WHERE account_id = ? AND id < ? \
              AND (? IS NULL OR LOWER(target_user) = LOWER(?)) \
              AND (? IS NULL OR action = ?) \

@@ -260,6 +260,8 @@ impl Decode for LookupEventsResponse {
                 source_ip: e.string("SourceIp")?,
                 outcome: Outcome::parse(&e.string("Outcome")?).ok_or(Error)?,
                 error_code: e.opt_string("ErrorCode")?,
+                repeats: e.opt_uint("Repeats")?,
+                last_event_time: e.opt_string("LastEventTime")?,
             })
         };
         Ok(LookupEventsResponse {

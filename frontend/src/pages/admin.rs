@@ -245,7 +245,7 @@ fn AuditTrail() -> impl IntoView {
                                 <td>{match e.outcome {
                                     Outcome::Success => "Success".to_string(),
                                     Outcome::Failure => format!("Failure: {}", e.error_code.unwrap_or_default()),
-                                }}</td>
+                                }}{e.repeats.map(|n| format!(" ×{n}, the last at {}", e.last_event_time.unwrap_or_default()))}</td>
                             </tr>
                         }).collect_view()}
                     </tbody>

@@ -77,6 +77,13 @@ pub struct AuditEvent {
     /// The error code of a failure.
     #[serde(default)]
     pub error_code: Option<String>,
+    /// How many identical refusals from this source the event stands for (security rule 25);
+    /// absent: one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeats: Option<u64>,
+    /// When the latest of them happened, when more than one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_event_time: Option<String>,
 }
 
 /// The answer to `LookupEvents`.
