@@ -1,6 +1,8 @@
-//! What the server forgets on a schedule, for as long as it runs: expired sessions and the
-//! digests of signatures past the clock-skew window (security rule 22). Every ten minutes; each
-//! statement is idempotent, so several servers on one database may all run it.
+//! What the server forgets on a schedule, for as long as it runs: expired sessions, the digests
+//! of signatures past the clock-skew window (security rule 22), and password failures a day
+//! old that did not lock (rule 24: unknown sign-in names leave no row for ever; known ones are
+//! forgotten alike). Every ten minutes; each statement is idempotent, so several servers on
+//! one database may all run it.
 
 use std::time::Duration;
 
@@ -8,6 +10,9 @@ use crate::state::AppState;
 
 /// How often the sweep runs.
 const EVERY: Duration = Duration::from_secs(600);
+
+/// Password failures this old that did not lock are forgotten.
+pub const FORGET_PASSWORD_FAILURES_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// Runs the sweep every ten minutes, from the first tick at start.
 pub async fn run(state: AppState) {
@@ -31,5 +36,12 @@ pub async fn sweep(state: &AppState) {
     }
     if let Err(e) = state.storage.delete_expired_signatures(now).await {
         tracing::warn!(error = %e, "signature sweep failed");
+    }
+    if let Err(e) = state
+        .storage
+        .forget_password_failures(now - FORGET_PASSWORD_FAILURES_MS)
+        .await
+    {
+        tracing::warn!(error = %e, "password failure sweep failed");
     }
 }

@@ -434,6 +434,59 @@ async fn an_account_holds_at_most_its_cap_of_devices() {
     assert_eq!(statuses, [200, 200, 409]);
 }
 
+/// Rule 24: a day after its last failure, an unknown sign-in name's row is gone and a user's
+/// password failures are forgotten alike (so forgetting tells nothing about who exists); a
+/// lock is never forgotten. (Before: every unknown name left a row for ever.)
+#[tokio::test]
+async fn password_failures_are_forgotten_after_a_day_unless_locked() {
+    let w = World::new().await;
+    let db = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        w._dir.path().join("t.sqlite").display()
+    ))
+    .await
+    .unwrap();
+    let sign_in = |user: &'static str| {
+        let w = &w;
+        async move {
+            let body = json!({"Account": "t", "UserName": user, "Password": "wrong-password"});
+            w.post("/api/sign-in", None, body).await.0
+        }
+    };
+    assert_eq!(sign_in("nobody").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(sign_in("bob").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(sign_in("bob").await, StatusCode::UNAUTHORIZED);
+    let state = || async {
+        let unknown: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_throttle")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        let bob: i64 =
+            sqlx::query_scalar("SELECT failures FROM principals WHERE user_name = 'bob'")
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        (unknown, bob)
+    };
+    assert_eq!(state().await, (1, 2));
+    w.advance(24 * 60 * MINUTE - MINUTE);
+    backend::housekeeping::sweep(&w.state).await;
+    assert_eq!(state().await, (1, 2));
+    w.advance(2 * MINUTE);
+    backend::housekeeping::sweep(&w.state).await;
+    assert_eq!(state().await, (0, 0));
+    // A locked name stays locked.
+    assert_eq!(sign_in("mallory").await, StatusCode::UNAUTHORIZED);
+    sqlx::query("UPDATE sign_in_throttle SET locked = 1")
+        .execute(&db)
+        .await
+        .unwrap();
+    w.advance(48 * 60 * MINUTE);
+    backend::housekeeping::sweep(&w.state).await;
+    assert_eq!(state().await, (1, 0));
+    db.close().await;
+}
+
 #[tokio::test]
 async fn a_session_expires_after_30_idle_minutes_and_each_use_restarts_the_wait() {
     let w = World::new().await;
