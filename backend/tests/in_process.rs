@@ -487,6 +487,64 @@ async fn password_failures_are_forgotten_after_a_day_unless_locked() {
     db.close().await;
 }
 
+/// `GET /api/session`'s `Allowed`: what the app may offer, as the policy decides it now.
+#[tokio::test]
+async fn the_session_says_what_its_caller_may_do() {
+    let w = World::new().await;
+    admin::create_user(
+        &w.state,
+        ACCOUNT,
+        "carol",
+        "carol-password-1",
+        Some("manage-own-mfa"),
+    )
+    .await
+    .unwrap();
+    let allowed = |token: String| {
+        let w = &w;
+        async move {
+            let req = Request::get("/api/session")
+                .header(header::COOKIE, format!("mfa_resync_session={token}"))
+                .body(Body::empty())
+                .unwrap();
+            let body = json_of(w.send(req).await).await;
+            let names: Vec<String> = body["Allowed"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_owned())
+                .collect();
+            names
+        }
+    };
+    // Alice has a device and only a password so far: list and resync (rule 12).
+    assert_eq!(
+        allowed(w.sign_in("alice").await).await,
+        ["ListMFADevices", "ResyncMFADevice"]
+    );
+    // Carol, with no device, under the guide's policy: what enrolment needs.
+    assert_eq!(
+        allowed(w.sign_in("carol").await).await,
+        [
+            "ListMFADevices",
+            "ResyncMFADevice",
+            "EnableMFADevice",
+            "CreateVirtualMFADevice",
+            "DeleteVirtualMFADevice",
+            "ListVirtualMFADevices",
+            "GetUser"
+        ]
+    );
+    // Root may do everything.
+    let root = allowed(w.sign_in_root().await).await;
+    let every: Vec<&str> = shared::api::Action::ALL
+        .into_iter()
+        .filter(|a| a.iam_action().is_some())
+        .map(|a| a.name())
+        .collect();
+    assert_eq!(root, every);
+}
+
 #[tokio::test]
 async fn a_session_expires_after_30_idle_minutes_and_each_use_restarts_the_wait() {
     let w = World::new().await;

@@ -124,6 +124,11 @@ fn json_decoders_agree_with_serde() {
             account: "123456789012".into(),
             arn: "arn:aws:iam::123456789012:root".into(),
             root: user_name.is_none(),
+            allowed: if user_name.is_some() {
+                vec!["ListMFADevices".into(), "ResyncMFADevice".into()]
+            } else {
+                Vec::new()
+            },
             user_name,
             mfa_present: true,
         });

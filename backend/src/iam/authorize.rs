@@ -74,6 +74,41 @@ pub(crate) async fn authorize(
     }
 }
 
+/// The actions the caller may do now, each on its natural resource: the caller's own user for
+/// what acts on a user, a virtual device named after the caller for creating and deleting one,
+/// `*` for the account-wide lists (`GET /api/session`'s `Allowed`, so the app offers only what
+/// will be allowed). The sign-in steps need no permission and are left out.
+pub(crate) async fn allowed_actions(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<Vec<Action>, Error> {
+    let own = caller.arn();
+    let device = format!(
+        "arn:aws:iam::{}:mfa/{}",
+        caller.account(),
+        caller.principal.display_name()
+    );
+    let mut allowed = Vec::new();
+    for action in Action::ALL {
+        if action.iam_action().is_none() {
+            continue;
+        }
+        let (resource, is_self) = match action {
+            Action::ListUsers | Action::ListVirtualMfaDevices | Action::LookupEvents => {
+                ("*", false)
+            }
+            Action::CreateVirtualMfaDevice | Action::DeleteVirtualMfaDevice => {
+                (device.as_str(), false)
+            }
+            _ => (own.as_str(), true),
+        };
+        if is_allowed(state, caller, action, resource, is_self).await? {
+            allowed.push(action);
+        }
+    }
+    Ok(allowed)
+}
+
 /// Whether the caller may do `action` on `resource`.
 async fn is_allowed(
     state: &AppState,

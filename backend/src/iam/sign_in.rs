@@ -247,16 +247,21 @@ pub async fn sign_in_mfa(
     .await
 }
 
-/// `GET /api/session`.
-pub fn session_info(caller: &Caller) -> SessionResponse {
+/// `GET /api/session`: who, and what they may do now.
+pub async fn session_info(state: &AppState, caller: &Caller) -> Result<SessionResponse, Error> {
     let p = &caller.principal;
-    SessionResponse {
+    Ok(SessionResponse {
         account: p.account_id.clone(),
         arn: p.arn(),
         user_name: if p.is_root { None } else { p.user_name.clone() },
         root: p.is_root,
         mfa_present: caller.authentication == Authentication::Mfa,
-    }
+        allowed: super::authorize::allowed_actions(state, caller)
+            .await?
+            .into_iter()
+            .map(|a| a.name().to_owned())
+            .collect(),
+    })
 }
 
 /// `POST /api/sign-out`: ends the session, audited as `SignOut` of its principal. A request

@@ -88,6 +88,21 @@ impl Object {
         Object::new(self.member(name))
     }
 
+    /// An array of strings; absent, none.
+    pub fn strings(&self, name: &str) -> Result<Vec<String>, Error> {
+        let v = self.member(name);
+        if v.is_undefined() {
+            return Ok(Vec::new());
+        }
+        if !Array::is_array(&v) {
+            return Err(Error);
+        }
+        Array::from(&v)
+            .iter()
+            .map(|e| e.as_string().ok_or(Error))
+            .collect()
+    }
+
     /// A required array of objects, each read with `item`.
     pub fn list<T>(
         &self,
@@ -151,6 +166,7 @@ impl Decode for SessionResponse {
             user_name: o.opt_string("UserName")?,
             root: o.bool("Root")?,
             mfa_present: o.bool("MfaPresent")?,
+            allowed: o.strings("Allowed")?,
         })
     }
 }

@@ -91,4 +91,10 @@ pub struct SessionResponse {
     pub root: bool,
     /// Whether the session passed MFA (otherwise it is password-only).
     pub mfa_present: bool,
+    /// The actions this session may do now, by name (`ResyncMFADevice`, …): each evaluated as
+    /// it would be on the caller's own user and devices, or on `*` for the account-wide lists,
+    /// so the app offers only what will be allowed. An action on another user may still be
+    /// refused (its policy names that user); `ListUsers` says the caller administers others.
+    #[serde(default)]
+    pub allowed: Vec<String>,
 }

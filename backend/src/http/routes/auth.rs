@@ -6,7 +6,9 @@ use axum::http::header::SET_COOKIE;
 use axum::response::{AppendHeaders, IntoResponse};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use shared::api::{Action, EmptyResponse, MfaSignInRequest, RootSignInRequest, SignInRequest};
+use shared::api::{
+    Action, EmptyResponse, MfaSignInRequest, RootSignInRequest, SessionResponse, SignInRequest,
+};
 
 use super::super::cookie;
 use super::super::extract::{AppJson, Meta, SessionToken};
@@ -70,8 +72,11 @@ async fn sign_in_mfa(
     Ok(with_cookie(&state, signed))
 }
 
-async fn session_info(caller: Caller) -> impl IntoResponse {
-    Json(iam::session_info(&caller))
+async fn session_info(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<SessionResponse>, Error> {
+    Ok(Json(iam::session_info(&state, &caller).await?))
 }
 
 async fn sign_out(
