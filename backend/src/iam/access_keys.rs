@@ -16,7 +16,7 @@ use super::authorize::{Visibility, authorize_user};
 use super::caller::{Caller, audited};
 use super::paging::{self, Position};
 use crate::clock::rfc3339;
-use crate::crypto::random_bytes;
+use crate::crypto::{Sealed, random_bytes};
 use crate::error::Error;
 use crate::state::AppState;
 use crate::storage::{AccessKeyRow, PrincipalRow};
@@ -85,7 +85,13 @@ pub async fn create_access_key(
     let secret = Zeroizing::new(BASE64.encode(&random(30)?));
     let sealed = state
         .cipher
-        .encrypt(&access_key_id, secret.as_bytes())
+        .encrypt(
+            Sealed::AccessKeySecret {
+                account_id: &principal.account_id,
+                access_key_id: &access_key_id,
+            },
+            secret.as_bytes(),
+        )
         .map_err(Error::internal)?;
     let row = AccessKeyRow {
         access_key_id,
@@ -120,7 +126,13 @@ pub async fn signing_key(
     };
     let plain = state
         .cipher
-        .decrypt(&row.access_key_id, &row.secret)
+        .decrypt(
+            Sealed::AccessKeySecret {
+                account_id: &principal.account_id,
+                access_key_id: &row.access_key_id,
+            },
+            &row.secret,
+        )
         .map_err(Error::internal)?;
     let secret = Zeroizing::new(
         String::from_utf8(plain.to_vec())
