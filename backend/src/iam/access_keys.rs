@@ -1,9 +1,10 @@
 //! Access keys, the credentials of the IAM Query API (issue 6), and the actions on them.
 //!
 //! SigV4 proves possession of the secret by an HMAC the server must recompute, so the server
-//! needs the plain secret: it is sealed with the seed-encryption key (AES-256-GCM with the key id
-//! as associated data, like seeds with their serial) instead of hashed, and shown once, when the
-//! operator creates it on the command line ([`create_access_key`]). `ListAccessKeys` and
+//! needs the plain secret: it is sealed (AES-256-GCM under the access-key secrets' own subkey of
+//! the master key, bound to the owner's account and the key id: [`Sealed::AccessKeySecret`],
+//! security rule 30) instead of hashed, and shown once, when the operator creates it on the
+//! command line ([`create_access_key`]). `ListAccessKeys` and
 //! `DeleteAccessKey` are actions like every other: policy-checked and audited.
 
 use data_encoding::{BASE32_NOPAD, BASE64};
