@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use backend::crypto::SeedCipher;
+use backend::crypto::{Sealed, SeedCipher};
 use backend::storage::{NewDevice, Storage, StoredState};
 use serde_json::json;
 use shared::code::Digits;
@@ -230,7 +230,11 @@ async fn main() {
     for d in 0..devices {
         let bytes = backend::crypto::random_bytes(20).unwrap();
         let serial = format!("LOAD{d:08}");
-        let sealed = cipher.encrypt(&serial, &bytes).unwrap();
+        let what = Sealed::DeviceSeed {
+            account_id: ACCOUNT,
+            serial_number: &serial,
+        };
+        let sealed = cipher.encrypt(what, &bytes).unwrap();
         storage
             .insert_device(NewDevice {
                 account_id: ACCOUNT,

@@ -7,7 +7,7 @@ use data_encoding::BASE32_NOPAD;
 use shared::api::DeviceKind;
 use shared::secret::Secret;
 
-use crate::crypto::random_bytes;
+use crate::crypto::{Sealed, random_bytes};
 use crate::iam::{CreatedAccessKey, create_access_key, validate_serial, validate_user_name};
 use crate::policy::{ADMIN_POLICY, MANAGE_OWN_MFA_POLICY, Policy, SELF_SERVICE_POLICY};
 use crate::state::AppState;
@@ -195,7 +195,13 @@ pub async fn import_device(
         bail!("digits must be 6 (or 8 for a hardware-hotp token) and the step positive");
     }
     let sealed = seed
-        .map(|s| state.cipher.encrypt(&import.serial, s.as_bytes()))
+        .map(|s| {
+            let what = Sealed::DeviceSeed {
+                account_id: &account.id,
+                serial_number: &import.serial,
+            };
+            state.cipher.encrypt(what, s.as_bytes())
+        })
         .transpose()?;
     let now = state.clock.now_ms();
     state

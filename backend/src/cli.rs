@@ -288,6 +288,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         .unwrap_or_else(|| default_key_file(&cli.db));
     let key_env = std::env::var("MFA_RESYNC_KEY").ok();
     let cipher = SeedCipher::load(key_env.as_deref(), &key_file)?;
+    // Security rule 30: rows sealed before migration 0007 are sealed anew before any command
+    // reads one.
+    let resealed = crate::crypto::migrate_sealed(&storage, &cipher).await?;
+    if resealed > 0 {
+        tracing::info!(
+            resealed,
+            "re-sealed stored seeds and secrets for their purpose and account"
+        );
+    }
     let mut settings = Settings::default();
     let mut password_memory = crate::password::DEFAULT_MEMORY_MIB;
     if let Command::Serve(a) = &cli.command {

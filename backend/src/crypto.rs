@@ -1,7 +1,23 @@
-//! Seeds at rest: AES-256-GCM with the device's serial number as associated data (security
-//! rule 15), so a ciphertext moved to another device's row fails to decrypt. The key comes from
-//! `MFA_RESYNC_KEY` or a key file created with mode 0600 beside the database; never from the
-//! database.
+//! Secrets at rest: device seeds (security rule 15) and access-key secrets, each sealed with
+//! AES-256-GCM under a key of its own purpose and bound to its account and row (rule 30), so a
+//! ciphertext moved to another row, another account or the other purpose fails to decrypt.
+//!
+//! The keys: one master key of 32 bytes, from `MFA_RESYNC_KEY` or a key file created with mode
+//! 0600 beside the database; never from the database. It is never used to seal anything
+//! itself: each purpose has its own AES-256 subkey, HKDF-SHA256 of the master key (RFC 5869, no
+//! salt: the master key is uniformly random) with the purpose's label as `info` —
+//! `mfa-resync/v2/device-seed` and `mfa-resync/v2/access-key-secret`. The keyed digest
+//! ([`SeedCipher::keyed_digest`]) has a key of its own too, SHA-256 of a label and the master
+//! key (kept as it was: the sign-in throttle's rows are keyed by it).
+//!
+//! The associated data ([`Sealed`]): the purpose's label, a zero byte, then the account id and
+//! the row's name (the serial number, or the access key id), each preceded by its length as 4
+//! bytes big-endian, so no two different `Sealed` values have the same encoding. A blob is
+//! `nonce (12 bytes) || ciphertext || tag (16 bytes)`, the nonce random.
+//!
+//! Rows sealed before migration 0007 (`seal_version` 1) were sealed with the master key itself
+//! and the serial number or key id alone as associated data; [`migrate_sealed`], run by every
+//! command at start, re-seals them in the current format.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -10,9 +26,12 @@ use std::path::Path;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use data_encoding::{BASE64, HEXLOWER_PERMISSIVE};
+use hkdf::Hkdf;
 use rand::TryRng;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
+
+use crate::storage::{Device, FirstFormatSeal, Storage};
 
 const NONCE_LEN: usize = 12;
 const KEY_LEN: usize = 32;
@@ -43,7 +62,7 @@ pub enum CryptoError {
         mode: u32,
     },
     /// Authentication failed: wrong key, or the row was tampered with or moved.
-    #[error("a seed failed to decrypt (wrong key or tampered row)")]
+    #[error("a sealed seed or secret failed to decrypt (wrong key or tampered row)")]
     Decrypt,
     /// The OS random generator failed.
     #[error("the OS random generator failed")]
@@ -59,9 +78,125 @@ pub fn random_bytes(n: usize) -> Result<Vec<u8>, CryptoError> {
     Ok(buf)
 }
 
-/// Encrypts and decrypts seeds.
+/// What a sealed value is and whose: its purpose chooses the subkey, and all of it is the
+/// associated data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sealed<'a> {
+    /// An MFA device's seed (`mfa_devices.seed`).
+    DeviceSeed {
+        /// The account the device belongs to.
+        account_id: &'a str,
+        /// The device's serial number.
+        serial_number: &'a str,
+    },
+    /// An access key's secret (`access_keys.secret`).
+    AccessKeySecret {
+        /// The account of the key's owner.
+        account_id: &'a str,
+        /// `AKIA…`.
+        access_key_id: &'a str,
+    },
+}
+
+/// The purposes, each with its own subkey.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Purpose {
+    DeviceSeed,
+    AccessKeySecret,
+}
+
+impl Purpose {
+    /// The label: HKDF's `info` for the subkey and the start of the associated data.
+    fn label(self) -> &'static [u8] {
+        match self {
+            Purpose::DeviceSeed => b"mfa-resync/v2/device-seed",
+            Purpose::AccessKeySecret => b"mfa-resync/v2/access-key-secret",
+        }
+    }
+}
+
+impl<'a> Sealed<'a> {
+    /// What `device`'s stored seed is sealed as.
+    pub fn seed_of(device: &'a Device) -> Sealed<'a> {
+        Sealed::DeviceSeed {
+            account_id: &device.account_id,
+            serial_number: &device.serial_number,
+        }
+    }
+
+    fn purpose(&self) -> Purpose {
+        match self {
+            Sealed::DeviceSeed { .. } => Purpose::DeviceSeed,
+            Sealed::AccessKeySecret { .. } => Purpose::AccessKeySecret,
+        }
+    }
+
+    /// The account and the row's name.
+    fn parts(&self) -> (&str, &str) {
+        match *self {
+            Sealed::DeviceSeed {
+                account_id,
+                serial_number,
+            } => (account_id, serial_number),
+            Sealed::AccessKeySecret {
+                account_id,
+                access_key_id,
+            } => (account_id, access_key_id),
+        }
+    }
+
+    /// `label || 0 || len(account) || account || len(name) || name`, lengths as u32
+    /// big-endian.
+    fn associated_data(&self) -> Vec<u8> {
+        let label = self.purpose().label();
+        let (account, name) = self.parts();
+        let mut ad = Vec::with_capacity(label.len() + 9 + account.len() + name.len());
+        ad.extend_from_slice(label);
+        ad.push(0);
+        for part in [account, name] {
+            // A serial number or key id is far below 4 GiB; saturating keeps this total.
+            let len = u32::try_from(part.len()).unwrap_or(u32::MAX);
+            ad.extend_from_slice(&len.to_be_bytes());
+            ad.extend_from_slice(part.as_bytes());
+        }
+        ad
+    }
+
+    /// The first format's associated data (`seal_version` 1): the row's name alone.
+    fn first_format_associated_data(&self) -> &[u8] {
+        self.parts().1.as_bytes()
+    }
+}
+
+/// Why the rows sealed in the first format could not be re-sealed. Nothing was changed.
+#[derive(Debug, thiserror::Error)]
+pub enum SealMigrationError {
+    /// Reading or writing the rows failed.
+    #[error("re-sealing the stored seeds and secrets: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A row did not open in the first format.
+    #[error(
+        "{what} does not decrypt with this key in the format before migration 0007: wrong key \
+         (MFA_RESYNC_KEY or the key file) or a tampered row; nothing was re-sealed"
+    )]
+    FirstFormat {
+        /// Which row.
+        what: String,
+    },
+    /// Sealing anew failed.
+    #[error("re-sealing the stored seeds and secrets: {0}")]
+    Crypto(#[from] CryptoError),
+}
+
+/// Seals and opens device seeds and access-key secrets.
 pub struct SeedCipher {
-    cipher: Aes256Gcm,
+    /// The device seeds' subkey.
+    device_seeds: Aes256Gcm,
+    /// The access-key secrets' subkey.
+    access_key_secrets: Aes256Gcm,
+    /// The master key itself: only to open what was sealed in the first format
+    /// ([`migrate_sealed`]), never to seal.
+    first_format: Aes256Gcm,
     /// Derived from the key, for [`SeedCipher::keyed_digest`].
     digest_key: Zeroizing<[u8; 32]>,
 }
@@ -76,43 +211,62 @@ impl SeedCipher {
     /// From `MFA_RESYNC_KEY`'s value when given, else from `key_file`, creating it (mode 0600)
     /// with a fresh random key on first start.
     pub fn load(key_env: Option<&str>, key_file: &Path) -> Result<SeedCipher, CryptoError> {
-        let key = match key_env {
+        let key = Zeroizing::new(match key_env {
             Some(text) => decode_key(text)?,
             None => read_or_create_key_file(key_file)?,
-        };
+        });
         Ok(SeedCipher::from_key(&key))
     }
 
-    /// From raw key bytes.
+    /// From the master key's bytes.
     pub fn from_key(key: &[u8; KEY_LEN]) -> SeedCipher {
         let mut derive = Sha256::new();
         derive.update(b"mfa-resync keyed digest\0");
         derive.update(key);
+        let hkdf = Hkdf::<Sha256>::new(None, key);
+        let subkey = |purpose: Purpose| {
+            let mut okm = Zeroizing::new([0u8; KEY_LEN]);
+            hkdf.expand(purpose.label(), okm.as_mut_slice())
+                .expect("32 bytes is a valid HKDF-SHA256 output length");
+            Aes256Gcm::new(&(*okm).into())
+        };
         SeedCipher {
-            cipher: Aes256Gcm::new(&(*key).into()),
+            device_seeds: subkey(Purpose::DeviceSeed),
+            access_key_secrets: subkey(Purpose::AccessKeySecret),
+            first_format: Aes256Gcm::new(&(*key).into()),
             digest_key: Zeroizing::new(derive.finalize().into()),
         }
     }
 
-    /// `nonce || ciphertext+tag` of `seed`, bound to `serial`.
-    pub fn encrypt(&self, serial: &str, seed: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        let nonce_bytes: [u8; NONCE_LEN] = random_bytes(NONCE_LEN)?
-            .try_into()
-            .map_err(|_| CryptoError::Random)?;
-        let nonce = Nonce::from(nonce_bytes);
-        let sealed = self
-            .cipher
-            .encrypt(
-                &nonce,
-                Payload {
-                    msg: seed,
-                    aad: serial.as_bytes(),
-                },
-            )
-            .map_err(|_| CryptoError::Decrypt)?;
-        let mut out = nonce_bytes.to_vec();
-        out.extend_from_slice(&sealed);
-        Ok(out)
+    fn subkey(&self, purpose: Purpose) -> &Aes256Gcm {
+        match purpose {
+            Purpose::DeviceSeed => &self.device_seeds,
+            Purpose::AccessKeySecret => &self.access_key_secrets,
+        }
+    }
+
+    /// `nonce || ciphertext+tag` of `plain`, sealed as `what`.
+    pub fn encrypt(&self, what: Sealed<'_>, plain: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        seal(self.subkey(what.purpose()), &what.associated_data(), plain)
+    }
+
+    /// The value sealed by [`SeedCipher::encrypt`] as `what`.
+    pub fn decrypt(
+        &self,
+        what: Sealed<'_>,
+        blob: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        open(self.subkey(what.purpose()), &what.associated_data(), blob)
+    }
+
+    /// `blob`, sealed as `what` in the first format, sealed anew in the current one.
+    fn reseal_first_format(&self, what: Sealed<'_>, blob: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let plain = open(
+            &self.first_format,
+            what.first_format_associated_data(),
+            blob,
+        )?;
+        self.encrypt(what, &plain)
     }
 
     /// A keyed SHA-256 (hex) of `data`: a stable database key for text that must not be stored
@@ -124,25 +278,76 @@ impl SeedCipher {
         h.update(data);
         data_encoding::HEXLOWER.encode(&h.finalize())
     }
+}
 
-    /// The seed sealed by [`SeedCipher::encrypt`] for `serial`.
-    pub fn decrypt(&self, serial: &str, blob: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        if blob.len() < NONCE_LEN + 16 {
-            return Err(CryptoError::Decrypt);
-        }
-        let (nonce, sealed) = blob.split_at(NONCE_LEN);
-        let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| CryptoError::Decrypt)?;
-        self.cipher
-            .decrypt(
-                &Nonce::from(nonce),
-                Payload {
-                    msg: sealed,
-                    aad: serial.as_bytes(),
-                },
-            )
-            .map(Zeroizing::new)
-            .map_err(|_| CryptoError::Decrypt)
+fn seal(cipher: &Aes256Gcm, aad: &[u8], plain: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    let nonce_bytes: [u8; NONCE_LEN] = random_bytes(NONCE_LEN)?
+        .try_into()
+        .map_err(|_| CryptoError::Random)?;
+    let nonce = Nonce::from(nonce_bytes);
+    let sealed = cipher
+        .encrypt(&nonce, Payload { msg: plain, aad })
+        .map_err(|_| CryptoError::Decrypt)?;
+    let mut out = nonce_bytes.to_vec();
+    out.extend_from_slice(&sealed);
+    Ok(out)
+}
+
+fn open(cipher: &Aes256Gcm, aad: &[u8], blob: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    if blob.len() < NONCE_LEN + 16 {
+        return Err(CryptoError::Decrypt);
     }
+    let (nonce, sealed) = blob.split_at(NONCE_LEN);
+    let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| CryptoError::Decrypt)?;
+    cipher
+        .decrypt(&Nonce::from(nonce), Payload { msg: sealed, aad })
+        .map(Zeroizing::new)
+        .map_err(|_| CryptoError::Decrypt)
+}
+
+/// Re-seals every device seed and access-key secret still sealed in the first format
+/// (`seal_version` 1: the master key, the serial number or key id alone as associated data) in
+/// the current one, and marks it 2; returns how many. One transaction: every such row is
+/// re-sealed, or (a row that does not open: wrong key, tampered row) none is. Run by every
+/// command after opening the database; a second run finds nothing to do.
+pub async fn migrate_sealed(
+    storage: &Storage,
+    cipher: &SeedCipher,
+) -> Result<usize, SealMigrationError> {
+    storage
+        .reseal_first_format(|row| {
+            let (what, blob, name) = match row {
+                FirstFormatSeal::DeviceSeed {
+                    account_id,
+                    serial_number,
+                    seed,
+                } => (
+                    Sealed::DeviceSeed {
+                        account_id,
+                        serial_number,
+                    },
+                    seed,
+                    format!("the seed of device {serial_number} (account {account_id})"),
+                ),
+                FirstFormatSeal::AccessKeySecret {
+                    account_id,
+                    access_key_id,
+                    secret,
+                } => (
+                    Sealed::AccessKeySecret {
+                        account_id,
+                        access_key_id,
+                    },
+                    secret,
+                    format!("the secret of access key {access_key_id} (account {account_id})"),
+                ),
+            };
+            cipher.reseal_first_format(what, blob).map_err(|e| match e {
+                CryptoError::Decrypt => SealMigrationError::FirstFormat { what: name },
+                other => SealMigrationError::Crypto(other),
+            })
+        })
+        .await
 }
 
 fn decode_key(text: &str) -> Result<[u8; KEY_LEN], CryptoError> {
@@ -198,16 +403,131 @@ fn read_or_create_key_file(path: &Path) -> Result<[u8; KEY_LEN], CryptoError> {
 mod tests {
     use super::*;
 
+    const SEED: &[u8] = b"0123456789abcdefghij";
+
+    fn seed(account_id: &'static str, serial_number: &'static str) -> Sealed<'static> {
+        Sealed::DeviceSeed {
+            account_id,
+            serial_number,
+        }
+    }
+
+    fn secret(account_id: &'static str, access_key_id: &'static str) -> Sealed<'static> {
+        Sealed::AccessKeySecret {
+            account_id,
+            access_key_id,
+        }
+    }
+
+    /// Seals as the first format did: the master key, the row's name alone as associated data.
+    fn first_format(key: &[u8; 32], name: &str, plain: &[u8]) -> Vec<u8> {
+        seal(&Aes256Gcm::new(&(*key).into()), name.as_bytes(), plain).unwrap()
+    }
+
     #[test]
-    fn round_trips_and_binds_the_serial() {
+    fn round_trips_and_binds_purpose_account_and_row() {
         let c = SeedCipher::from_key(&[7; 32]);
-        let blob = c.encrypt("GAHT1", b"0123456789abcdefghij").unwrap();
-        assert!(!blob.windows(20).any(|w| w == b"0123456789abcdefghij"));
+        let blob = c.encrypt(seed("111122223333", "GAHT1"), SEED).unwrap();
+        assert!(!blob.windows(SEED.len()).any(|w| w == SEED));
         assert_eq!(
-            c.decrypt("GAHT1", &blob).unwrap().as_slice(),
-            b"0123456789abcdefghij"
+            c.decrypt(seed("111122223333", "GAHT1"), &blob)
+                .unwrap()
+                .as_slice(),
+            SEED
         );
-        assert!(c.decrypt("GAHT2", &blob).is_err());
+        // Security rule 30: another row, another account, the other purpose.
+        for other in [
+            seed("111122223333", "GAHT2"),
+            seed("444455556666", "GAHT1"),
+            secret("111122223333", "GAHT1"),
+        ] {
+            assert!(c.decrypt(other, &blob).is_err(), "{other:?}");
+        }
+        let key = c
+            .encrypt(secret("111122223333", "AKIAEXAMPLE"), SEED)
+            .unwrap();
+        assert_eq!(
+            c.decrypt(secret("111122223333", "AKIAEXAMPLE"), &key)
+                .unwrap()
+                .as_slice(),
+            SEED
+        );
+        for other in [
+            secret("111122223333", "AKIAOTHER"),
+            secret("444455556666", "AKIAEXAMPLE"),
+            seed("111122223333", "AKIAEXAMPLE"),
+        ] {
+            assert!(c.decrypt(other, &key).is_err(), "{other:?}");
+        }
+        // Another master key opens nothing.
+        let other_key = SeedCipher::from_key(&[8; 32]);
+        assert!(
+            other_key
+                .decrypt(seed("111122223333", "GAHT1"), &blob)
+                .is_err()
+        );
+    }
+
+    /// The associated data is length-prefixed: moving a boundary between account and serial
+    /// number gives another associated data.
+    #[test]
+    fn the_associated_data_is_unambiguous() {
+        let c = SeedCipher::from_key(&[7; 32]);
+        assert_ne!(
+            seed("ab", "c").associated_data(),
+            seed("a", "bc").associated_data()
+        );
+        assert_ne!(
+            seed("a", "b").associated_data(),
+            secret("a", "b").associated_data()
+        );
+        let blob = c.encrypt(seed("ab", "c"), SEED).unwrap();
+        assert!(c.decrypt(seed("a", "bc"), &blob).is_err());
+        assert_eq!(
+            seed("a", "bc").associated_data(),
+            b"mfa-resync/v2/device-seed\0\0\0\0\x01a\0\0\0\x02bc"
+        );
+    }
+
+    /// Each purpose has its own subkey: the master key itself opens nothing sealed now, even
+    /// with the right associated data.
+    #[test]
+    fn the_master_key_seals_nothing_itself() {
+        let key = [7; 32];
+        let c = SeedCipher::from_key(&key);
+        let what = seed("111122223333", "GAHT1");
+        let blob = c.encrypt(what, SEED).unwrap();
+        let master = Aes256Gcm::new(&key.into());
+        assert!(open(&master, &what.associated_data(), &blob).is_err());
+        assert!(open(&master, b"GAHT1", &blob).is_err());
+        assert!(open(&c.access_key_secrets, &what.associated_data(), &blob).is_err());
+    }
+
+    /// A first-format blob does not open as a current one, and is re-sealed for its row only;
+    /// a current blob is not mistaken for a first-format one.
+    #[test]
+    fn first_format_blobs_are_resealed_for_their_row() {
+        let key = [7; 32];
+        let c = SeedCipher::from_key(&key);
+        let what = seed("111122223333", "GAHT1");
+        let old = first_format(&key, "GAHT1", SEED);
+        assert!(c.decrypt(what, &old).is_err());
+        let new = c.reseal_first_format(what, &old).unwrap();
+        assert_ne!(new, old);
+        assert_eq!(c.decrypt(what, &new).unwrap().as_slice(), SEED);
+        assert!(c.reseal_first_format(what, &new).is_err());
+        assert!(
+            c.reseal_first_format(seed("111122223333", "GAHT2"), &old)
+                .is_err()
+        );
+        let old_key = first_format(&key, "AKIAEXAMPLE", SEED);
+        let what = secret("111122223333", "AKIAEXAMPLE");
+        let new_key = c.reseal_first_format(what, &old_key).unwrap();
+        assert_eq!(c.decrypt(what, &new_key).unwrap().as_slice(), SEED);
+        assert!(
+            c.decrypt(seed("111122223333", "AKIAEXAMPLE"), &new_key)
+                .is_err()
+        );
     }
 
     #[test]
@@ -218,10 +538,10 @@ mod tests {
         let a = SeedCipher::load(None, &path).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
-        let blob = a.encrypt("S", b"seed-seed-seed-seed!").unwrap();
+        let blob = a.encrypt(seed("1", "S"), b"seed-seed-seed-seed!").unwrap();
         let b = SeedCipher::load(None, &path).unwrap();
         assert_eq!(
-            b.decrypt("S", &blob).unwrap().as_slice(),
+            b.decrypt(seed("1", "S"), &blob).unwrap().as_slice(),
             b"seed-seed-seed-seed!"
         );
         assert!(SeedCipher::load(Some("00"), &path).is_err());

@@ -12,7 +12,7 @@ use shared::otpauth::{OtpauthKind, OtpauthUri};
 use shared::secret::Secret;
 
 use crate::admin::{DeviceImport, create_account, create_user, import_device};
-use crate::crypto::random_bytes;
+use crate::crypto::{Sealed, random_bytes};
 use crate::state::AppState;
 use crate::storage::{Generator, StoredState};
 
@@ -225,8 +225,13 @@ async fn describe(state: &AppState) -> anyhow::Result<DemoInfo> {
         };
         let secret = match &row.codes {
             Some(codes) => Some(
-                Secret::from_bytes(state.cipher.decrypt(d.serial, &codes.sealed_seed)?.to_vec())
-                    .map_err(|e| anyhow!("{e}"))?,
+                Secret::from_bytes(
+                    state
+                        .cipher
+                        .decrypt(Sealed::seed_of(&row), &codes.sealed_seed)?
+                        .to_vec(),
+                )
+                .map_err(|e| anyhow!("{e}"))?,
             ),
             None => None,
         };
@@ -342,8 +347,13 @@ pub async fn print_codes(state: &AppState, serial: &str) -> anyhow::Result<()> {
         .await?
         .with_context(|| format!("no device {serial}"))?;
     let codes = row.codes.as_ref().context("a FIDO key shows no codes")?;
-    let secret = Secret::from_bytes(state.cipher.decrypt(serial, &codes.sealed_seed)?.to_vec())
-        .map_err(|e| anyhow!("{e}"))?;
+    let secret = Secret::from_bytes(
+        state
+            .cipher
+            .decrypt(Sealed::seed_of(&row), &codes.sealed_seed)?
+            .to_vec(),
+    )
+    .map_err(|e| anyhow!("{e}"))?;
     let digits = codes.digits;
     if let Generator::Totp(totp) = codes.generator {
         let now = (state.clock.now_ms() / 1000) as u64;

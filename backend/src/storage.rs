@@ -9,6 +9,7 @@ mod db;
 mod device;
 mod devices;
 mod principals;
+mod sealed;
 mod sessions;
 mod signatures;
 
@@ -19,6 +20,7 @@ pub use db::Storage;
 pub use device::{Codes, Device, Generator, StoredState};
 pub use devices::NewDevice;
 pub use principals::{AccountRow, NewPrincipal, PrincipalRow};
+pub use sealed::FirstFormatSeal;
 pub use sessions::{SessionRow, SessionWithPrincipal};
 
 #[cfg(test)]

@@ -1,9 +1,10 @@
 //! Access keys, the credentials of the IAM Query API (issue 6), and the actions on them.
 //!
 //! SigV4 proves possession of the secret by an HMAC the server must recompute, so the server
-//! needs the plain secret: it is sealed with the seed-encryption key (AES-256-GCM with the key id
-//! as associated data, like seeds with their serial) instead of hashed, and shown once, when the
-//! operator creates it on the command line ([`create_access_key`]). `ListAccessKeys` and
+//! needs the plain secret: it is sealed (AES-256-GCM under the access-key secrets' own subkey of
+//! the master key, bound to the owner's account and the key id: [`Sealed::AccessKeySecret`],
+//! security rule 30) instead of hashed, and shown once, when the operator creates it on the
+//! command line ([`create_access_key`]). `ListAccessKeys` and
 //! `DeleteAccessKey` are actions like every other: policy-checked and audited.
 
 use data_encoding::{BASE32_NOPAD, BASE64};
@@ -16,7 +17,7 @@ use super::authorize::{Visibility, authorize_user};
 use super::caller::{Caller, audited};
 use super::paging::{self, Position};
 use crate::clock::rfc3339;
-use crate::crypto::random_bytes;
+use crate::crypto::{Sealed, random_bytes};
 use crate::error::Error;
 use crate::state::AppState;
 use crate::storage::{AccessKeyRow, PrincipalRow};
@@ -85,7 +86,13 @@ pub async fn create_access_key(
     let secret = Zeroizing::new(BASE64.encode(&random(30)?));
     let sealed = state
         .cipher
-        .encrypt(&access_key_id, secret.as_bytes())
+        .encrypt(
+            Sealed::AccessKeySecret {
+                account_id: &principal.account_id,
+                access_key_id: &access_key_id,
+            },
+            secret.as_bytes(),
+        )
         .map_err(Error::internal)?;
     let row = AccessKeyRow {
         access_key_id,
@@ -120,7 +127,13 @@ pub async fn signing_key(
     };
     let plain = state
         .cipher
-        .decrypt(&row.access_key_id, &row.secret)
+        .decrypt(
+            Sealed::AccessKeySecret {
+                account_id: &principal.account_id,
+                access_key_id: &row.access_key_id,
+            },
+            &row.secret,
+        )
         .map_err(Error::internal)?;
     let secret = Zeroizing::new(
         String::from_utf8(plain.to_vec())

@@ -19,6 +19,7 @@ use shared::verify::{repeats_last_hotp, repeats_last_totp, verify_hotp, verify_t
 use super::attempt;
 use super::validate::precheck_code;
 use crate::config::Settings;
+use crate::crypto::Sealed;
 use crate::error::Error;
 use crate::state::AppState;
 use crate::storage::{Codes, Device, Generator, PrincipalRow, StoredState, ThrottleKey};
@@ -116,7 +117,7 @@ fn pair_members(pair: &CodePair) -> [(&'static str, &Code); 2] {
 fn secret(state: &AppState, dev: &Device, codes: &Codes) -> Result<Secret, Error> {
     let bytes = state
         .cipher
-        .decrypt(&dev.serial_number, &codes.sealed_seed)
+        .decrypt(Sealed::seed_of(dev), &codes.sealed_seed)
         .map_err(Error::internal)?;
     Secret::from_bytes(bytes.to_vec()).map_err(Error::internal)
 }

@@ -19,7 +19,7 @@ use super::paging::{self, Position};
 use super::users::user_of;
 use super::validate::{validate_device_name, validate_new_serial, validate_path, validate_serial};
 use crate::clock::rfc3339;
-use crate::crypto::random_bytes;
+use crate::crypto::{Sealed, random_bytes};
 use crate::error::{Error, ResultExt};
 use crate::state::AppState;
 use crate::storage::{Device, NewDevice, StoredState};
@@ -54,7 +54,13 @@ pub async fn create_virtual_mfa_device(
         let bytes = random_bytes(SEED_BYTES).map_err(Error::internal)?;
         let sealed = state
             .cipher
-            .encrypt(&serial, &bytes)
+            .encrypt(
+                Sealed::DeviceSeed {
+                    account_id: caller.account(),
+                    serial_number: &serial,
+                },
+                &bytes,
+            )
             .map_err(Error::internal)?;
         let secret = Secret::from_bytes(bytes).map_err(Error::internal)?;
         let limits = &state.settings;

@@ -2,6 +2,7 @@
 //! sealed secret; sealing and unsealing happen in `iam::access_keys`.
 
 use super::db::Storage;
+use super::sealed::SEAL_VERSION;
 
 /// A stored access key.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -10,7 +11,8 @@ pub struct AccessKeyRow {
     pub access_key_id: String,
     /// The root user or IAM user it belongs to.
     pub principal_id: i64,
-    /// nonce || AES-256-GCM ciphertext of the secret, the key id as associated data.
+    /// nonce || AES-256-GCM ciphertext of the secret, sealed for its account and key id
+    /// (`crypto::Sealed::AccessKeySecret`).
     pub secret: Vec<u8>,
     /// `Active` or `Inactive`.
     pub status: String,
@@ -22,14 +24,15 @@ impl Storage {
     /// Stores a new access key.
     pub async fn insert_access_key(&self, key: &AccessKeyRow) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "INSERT INTO access_keys (access_key_id, principal_id, secret, status, created_at) \
-             VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO access_keys (access_key_id, principal_id, secret, status, created_at, \
+             seal_version) VALUES (?, ?, ?, ?, ?, ?)",
         )
         .bind(&key.access_key_id)
         .bind(key.principal_id)
         .bind(&key.secret)
         .bind(&key.status)
         .bind(key.created_at)
+        .bind(SEAL_VERSION)
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -41,7 +41,8 @@ pub struct Device {
 /// What a device with codes makes them from.
 #[derive(Clone, Debug)]
 pub struct Codes {
-    /// nonce || AES-256-GCM ciphertext of the seed.
+    /// nonce || AES-256-GCM ciphertext of the seed, sealed for the device's account and serial
+    /// number (`crypto::Sealed::DeviceSeed`).
     pub sealed_seed: Vec<u8>,
     /// Code length.
     pub digits: Digits,

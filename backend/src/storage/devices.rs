@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 use super::attempts::reserve_set_sql;
 use super::db::Storage;
 use super::device::{Device, StoredState, typed, typed_one};
+use super::sealed::SEAL_VERSION;
 
 /// A device to insert.
 pub struct NewDevice<'a> {
@@ -89,8 +90,9 @@ impl Storage {
     pub async fn insert_device(&self, d: NewDevice<'_>) -> Result<i64, sqlx::Error> {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO mfa_devices (account_id, serial_number, kind, owner_id, seed, digits, \
-             period, drift_steps, last_used_step, hotp_counter, enabled_at, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             period, drift_steps, last_used_step, hotp_counter, enabled_at, created_at, \
+             seal_version) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(d.account_id)
         .bind(d.serial_number)
@@ -104,6 +106,7 @@ impl Storage {
         .bind(d.state.hotp_counter)
         .bind(d.enabled_at)
         .bind(d.now_ms)
+        .bind(SEAL_VERSION)
         .fetch_one(&self.pool)
         .await?;
         Ok(id)
@@ -124,8 +127,8 @@ impl Storage {
         sqlx::query_scalar(
             "INSERT INTO mfa_devices (account_id, serial_number, kind, owner_id, seed, digits, \
              period, drift_steps, last_used_step, hotp_counter, enabled_at, created_at, \
-             created_by) \
-             SELECT ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, NULL, ?, ? \
+             created_by, seal_version) \
+             SELECT ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ? \
              WHERE (SELECT COUNT(*) FROM mfa_devices WHERE account_id = ?) < ? \
              AND (SELECT COUNT(*) FROM mfa_devices WHERE created_by = ? AND owner_id IS NULL) < ? \
              RETURNING id",
@@ -141,6 +144,7 @@ impl Storage {
         .bind(d.state.hotp_counter)
         .bind(d.now_ms)
         .bind(created_by)
+        .bind(SEAL_VERSION)
         .bind(d.account_id)
         .bind(max_in_account)
         .bind(created_by)

@@ -1,0 +1,119 @@
+//! SQL for the seal format (security rule 30, migration 0007): the rows whose seed or secret is
+//! still sealed in the first format (`seal_version` 1), re-sealed and marked in one
+//! transaction. Sealing itself is `crypto`'s.
+
+use super::db::Storage;
+
+/// The seal format every insert writes: the purpose's subkey, and the purpose, the account and
+/// the row as associated data.
+pub(super) const SEAL_VERSION: i64 = 2;
+
+/// A value stored sealed in the first format, with what it was sealed for.
+#[derive(Debug)]
+pub enum FirstFormatSeal<'a> {
+    /// A device's seed.
+    DeviceSeed {
+        /// The device's account.
+        account_id: &'a str,
+        /// Its serial number.
+        serial_number: &'a str,
+        /// `mfa_devices.seed`.
+        seed: &'a [u8],
+    },
+    /// An access key's secret.
+    AccessKeySecret {
+        /// The account of its owner.
+        account_id: &'a str,
+        /// `AKIA…`.
+        access_key_id: &'a str,
+        /// `access_keys.secret`.
+        secret: &'a [u8],
+    },
+}
+
+impl Storage {
+    /// Replaces every seed and secret stored at seal version 1 with what `reseal` makes of
+    /// it, at version 2, in one transaction: an error from `reseal` (or the database) leaves
+    /// every row as it was. Returns how many rows were re-sealed. A row is rewritten only while
+    /// it still holds the blob that was read, so it is idempotent; a second run finds none.
+    /// A device without a seed (FIDO) is just marked.
+    pub async fn reseal_first_format<E>(
+        &self,
+        mut reseal: impl FnMut(FirstFormatSeal<'_>) -> Result<Vec<u8>, E>,
+    ) -> Result<usize, E>
+    where
+        E: From<sqlx::Error>,
+    {
+        let (pending,): (bool,) = sqlx::query_as(
+            "SELECT EXISTS (SELECT 1 FROM mfa_devices WHERE seal_version = 1) \
+             OR EXISTS (SELECT 1 FROM access_keys WHERE seal_version = 1)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        if !pending {
+            return Ok(0);
+        }
+        let mut tx = self.pool.begin().await?;
+        // A write first, so the transaction takes the write lock (waiting for another writer)
+        // before it reads: a read first would have to upgrade, which fails at once when
+        // another process wrote in between.
+        sqlx::query(
+            "UPDATE mfa_devices SET seal_version = ? WHERE seal_version = 1 AND seed IS NULL",
+        )
+        .bind(SEAL_VERSION)
+        .execute(&mut *tx)
+        .await?;
+        let devices: Vec<(i64, String, String, Vec<u8>)> = sqlx::query_as(
+            "SELECT id, account_id, serial_number, seed FROM mfa_devices \
+             WHERE seal_version = 1 AND seed IS NOT NULL ORDER BY id",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let keys: Vec<(String, String, Vec<u8>)> = sqlx::query_as(
+            "SELECT k.access_key_id, p.account_id, k.secret FROM access_keys k \
+             JOIN principals p ON p.id = k.principal_id \
+             WHERE k.seal_version = 1 ORDER BY k.access_key_id",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut resealed = 0;
+        for (id, account_id, serial_number, seed) in &devices {
+            let new = reseal(FirstFormatSeal::DeviceSeed {
+                account_id,
+                serial_number,
+                seed,
+            })?;
+            resealed += sqlx::query(
+                "UPDATE mfa_devices SET seed = ?, seal_version = ? \
+                 WHERE id = ? AND seal_version = 1 AND seed = ?",
+            )
+            .bind(&new)
+            .bind(SEAL_VERSION)
+            .bind(id)
+            .bind(seed)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        for (access_key_id, account_id, secret) in &keys {
+            let new = reseal(FirstFormatSeal::AccessKeySecret {
+                account_id,
+                access_key_id,
+                secret,
+            })?;
+            resealed += sqlx::query(
+                "UPDATE access_keys SET secret = ?, seal_version = ? \
+                 WHERE access_key_id = ? AND seal_version = 1 AND secret = ?",
+            )
+            .bind(&new)
+            .bind(SEAL_VERSION)
+            .bind(access_key_id)
+            .bind(secret)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(usize::try_from(resealed).unwrap_or(usize::MAX))
+    }
+}
