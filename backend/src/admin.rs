@@ -220,6 +220,8 @@ pub async fn import_device(
         })
         .await
         .with_context(|| format!("importing {} (does it exist already?)", import.serial))?;
+    // Security rule 26: the owner's sessions were opened under another MFA state.
+    state.storage.delete_sessions_of(owner.id, None).await?;
     Ok(())
 }
 

@@ -1,8 +1,8 @@
 //! What the server forgets on a schedule, for as long as it runs: expired sessions, the digests
-//! of signatures past the clock-skew window (security rule 22), and password failures a day
-//! old that did not lock (rule 24: unknown sign-in names leave no row for ever; known ones are
-//! forgotten alike). Every ten minutes; each statement is idempotent, so several servers on
-//! one database may all run it.
+//! of signatures past the clock-skew window (security rule 22) and a few minutes more (server
+//! clocks differ), and the rows of unknown sign-in names a day after their last failure unless
+//! locked (rule 24). Every ten minutes; each statement is idempotent, so several servers on one
+//! database may all run it.
 
 use std::time::Duration;
 
@@ -11,8 +11,12 @@ use crate::state::AppState;
 /// How often the sweep runs.
 const EVERY: Duration = Duration::from_secs(600);
 
-/// Password failures this old that did not lock are forgotten.
+/// An unknown name's row this long after its last failure is forgotten, unless locked.
 pub const FORGET_PASSWORD_FAILURES_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Used signatures are kept this long past their request's skew window, in case another
+/// server's clock runs behind this one's.
+pub const SIGNATURE_GRACE_MS: i64 = 5 * 60 * 1000;
 
 /// Runs the sweep every ten minutes, from the first tick at start.
 pub async fn run(state: AppState) {
@@ -34,7 +38,11 @@ pub async fn sweep(state: &AppState) {
     {
         tracing::warn!(error = %e, "session sweep failed");
     }
-    if let Err(e) = state.storage.delete_expired_signatures(now).await {
+    if let Err(e) = state
+        .storage
+        .delete_expired_signatures(now - SIGNATURE_GRACE_MS)
+        .await
+    {
         tracing::warn!(error = %e, "signature sweep failed");
     }
     if let Err(e) = state

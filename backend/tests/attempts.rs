@@ -250,9 +250,7 @@ async fn the_hundredth_attempt_is_the_only_one_checked() {
     let server = Server::start();
     set_principal(
         &server,
-        // As if just failed: the sweep forgets failures a day old (rule 24).
-        "UPDATE principals SET failures = 99, throttled_until = 0, last_failure_at = 9000000000000 \
-         WHERE user_name = ?",
+        "UPDATE principals SET failures = 99, throttled_until = 0 WHERE user_name = ?",
         "bob",
     )
     .await;
@@ -516,9 +514,7 @@ async fn a_right_hundredth_attempt_is_not_a_failure() {
         .await;
     set_principal(
         &server,
-        // As if just failed: the sweep forgets failures a day old (rule 24).
-        "UPDATE principals SET failures = 99, throttled_until = 0, last_failure_at = 9000000000000 \
-         WHERE user_name = ?",
+        "UPDATE principals SET failures = 99, throttled_until = 0 WHERE user_name = ?",
         "alice",
     )
     .await;

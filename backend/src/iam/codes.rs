@@ -309,7 +309,17 @@ async fn evaluate_pair(
                     own_lock,
                 )
                 .await?;
-            if !won && state.storage.devices_of(owner).await?.len() as i64 >= max_devices {
+            let others = |d: &Device| d.id != dev.id;
+            if !won
+                && state
+                    .storage
+                    .devices_of(owner)
+                    .await?
+                    .iter()
+                    .filter(|d| others(d))
+                    .count() as i64
+                    >= max_devices
+            {
                 // The codes were right: the cap, reached meanwhile, refused it.
                 counted.refund(state).await?;
                 return Err(Error::too_many_devices(max_devices));

@@ -168,8 +168,29 @@ async fn password_step(
             .delete_session(&session::token_hash(old))
             .await?;
     }
-    let NewSession { token, .. } =
+    let NewSession { token, row } =
         session::create(state, p.id, false, mfa_required, now, now).await?;
+    let (mfa_required, mfa_devices) = if mfa_required {
+        (true, mfa_devices)
+    } else {
+        // Security rule 26: a device enabled between the read above and the session's insert
+        // ended the sessions it found, not this one. Read again: if a device is there now,
+        // this session is password-only, like any sign-in of a principal with MFA.
+        let now_enrolled = state.storage.devices_of(p.id).await?;
+        if now_enrolled.is_empty() {
+            (false, mfa_devices)
+        } else {
+            state.storage.mark_session_pending(&row.token_hash).await?;
+            let choices = now_enrolled
+                .iter()
+                .map(|d| MfaDeviceChoice {
+                    serial_number: d.serial_number.clone(),
+                    kind: d.kind,
+                })
+                .collect();
+            (true, choices)
+        }
+    };
     Ok(SignedIn {
         response: SignInResponse {
             mfa_required,

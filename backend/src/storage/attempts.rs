@@ -86,46 +86,38 @@ impl Storage {
         Ok(count)
     }
 
-    /// Stamps a counted password failure's time, which [`Storage::forget_password_failures`]
-    /// reads (devices and code budgets keep theirs until a success or an unlock).
+    /// Stamps an unknown name's counted failure with its time, which
+    /// [`Storage::forget_password_failures`] reads (every other count is kept until a success
+    /// or an unlock).
     async fn note_password_failure(
         &self,
         key: ThrottleKey<'_>,
         now_ms: i64,
     ) -> Result<(), sqlx::Error> {
         let query = match key {
-            ThrottleKey::Principal(id) => {
-                sqlx::query("UPDATE principals SET last_failure_at = ? WHERE id = ?")
-                    .bind(now_ms)
-                    .bind(id)
-            }
             ThrottleKey::UnknownSignIn(k) => {
                 sqlx::query("UPDATE sign_in_throttle SET last_failure_at = ? WHERE key = ?")
                     .bind(now_ms)
                     .bind(k)
             }
-            ThrottleKey::Device(_) | ThrottleKey::Codes(_) => return Ok(()),
+            ThrottleKey::Device(_) | ThrottleKey::Principal(_) | ThrottleKey::Codes(_) => {
+                return Ok(());
+            }
         };
         query.execute(&self.pool).await?;
         Ok(())
     }
 
-    /// Forgets password failures older than `before` (Unix ms) that did not lock (security
-    /// rule 24): unknown names' rows are deleted, principals' counts reset — alike, so the
-    /// forgetting tells nothing about who exists. Returns the unknown names' rows deleted.
+    /// Forgets the rows of unknown sign-in names whose last failure is older than `before`
+    /// (Unix ms) and that did not lock (security rule 24); returns how many. A principal's
+    /// count is kept until a success or an unlock, so the lock after 100 consecutive failures
+    /// (NIST SP 800-63B) stays reachable for a slow attacker.
     pub async fn forget_password_failures(&self, before: i64) -> Result<u64, sqlx::Error> {
         let done =
             sqlx::query("DELETE FROM sign_in_throttle WHERE locked = 0 AND last_failure_at < ?")
                 .bind(before)
                 .execute(&self.pool)
                 .await?;
-        sqlx::query(
-            "UPDATE principals SET failures = 0, throttled_until = 0 \
-             WHERE locked = 0 AND failures > 0 AND last_failure_at < ?",
-        )
-        .bind(before)
-        .execute(&self.pool)
-        .await?;
         Ok(done.rows_affected())
     }
 

@@ -61,9 +61,9 @@ pub const MAX_DISTINCT_REFUSALS: i64 = 20;
 impl Storage {
     /// Records a refusal (security rule 25): counted on the latest row of the same refusal —
     /// same source, account, actor, action, user, device and error — written since `since`
-    /// (Unix ms), or, once this source has [`MAX_DISTINCT_REFUSALS`] such rows for the account,
-    /// action and error since then, on the latest of them whatever its user or device; else
-    /// appended. Returns whether it was appended.
+    /// (Unix ms), or, once this source and actor have [`MAX_DISTINCT_REFUSALS`] such rows for
+    /// the account, action and error since then, on the latest of them whatever its user or
+    /// device (never on another actor's); else appended. Returns whether it was appended.
     pub async fn record_refusal(
         &self,
         e: &NewAuditEvent<'_>,
@@ -71,9 +71,9 @@ impl Storage {
     ) -> Result<bool, sqlx::Error> {
         const SAME: &str = "source_ip = ? AND action = ? AND outcome = 'Failure' \
              AND account_id IS NOT DISTINCT FROM ? AND error_code IS NOT DISTINCT FROM ? \
-             AND event_time >= ?";
+             AND event_time >= ? AND actor = ?";
         let identical = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
-            "SELECT id FROM audit_events WHERE {SAME} AND actor = ? \
+            "SELECT id FROM audit_events WHERE {SAME} \
              AND target_user IS NOT DISTINCT FROM ? AND serial_number IS NOT DISTINCT FROM ? \
              ORDER BY id DESC LIMIT 1"
         )))
@@ -98,6 +98,7 @@ impl Storage {
                 .bind(e.account_id)
                 .bind(e.error_code)
                 .bind(since)
+                .bind(e.actor)
                 .bind(MAX_DISTINCT_REFUSALS)
                 .fetch_all(&self.pool)
                 .await?;

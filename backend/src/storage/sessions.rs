@@ -123,6 +123,15 @@ impl Storage {
         Ok(done.rows_affected())
     }
 
+    /// The session becomes password-only (its principal enrolled MFA while it was being made).
+    pub async fn mark_session_pending(&self, token_hash: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE sessions SET mfa_pending = 1, mfa_present = 0 WHERE token_hash = ?")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Records a use of the session.
     pub async fn touch_session(&self, token_hash: &str, now_ms: i64) -> Result<(), sqlx::Error> {
         sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?")
