@@ -110,16 +110,8 @@ impl World {
 
     /// A JSON API state change, as the browser app sends it.
     async fn post(&self, path: &str, cookie: Option<&str>, body: Value) -> (StatusCode, Value) {
-        let mut req = Request::post(path)
-            .header(header::CONTENT_TYPE, "application/json")
-            .header("X-Requested-With", "mfa-resync");
-        if let Some(c) = cookie {
-            req = req.header(header::COOKIE, format!("mfa_resync_session={c}"));
-        }
-        let res = self
-            .send(req.body(Body::from(body.to_string())).unwrap())
-            .await;
-        (res.status(), json_of(res).await)
+        let (status, body, _) = self.post_with_cookie(path, cookie, body).await;
+        (status, body)
     }
 
     /// Signs `user` in with a password; the session token.

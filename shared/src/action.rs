@@ -182,16 +182,7 @@ impl Action {
     /// Whether the browser app's audit filter offers it: the sign-in steps and what changes a
     /// device (the list actions are audited too, and the API filters on them).
     pub const fn in_audit_filter(self) -> bool {
-        !matches!(
-            self,
-            Action::ListMfaDevices
-                | Action::ListVirtualMfaDevices
-                | Action::ListUsers
-                | Action::ListAccessKeys
-                | Action::LookupEvents
-                | Action::GetUser
-                | Action::DeleteAccessKey
-        )
+        self.changes_state() && !matches!(self, Action::DeleteAccessKey)
     }
 }
 
