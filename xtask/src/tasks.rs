@@ -147,7 +147,19 @@ pub fn test() -> Result {
             end_to_end,
         );
     }
+    if let Some(used) = disk_used(&shell::root().join("target")) {
+        report.facts.push(format!(
+            "target/ holds {:.1} GB (CI's disk is small: keep an eye on it)",
+            used as f64 / 1e9
+        ));
+    }
     report.finish()
+}
+
+/// Bytes under `dir` as `du` counts them (blocks in use), if `du` runs.
+fn disk_used(dir: &Path) -> Option<u64> {
+    let out = shell::output(command("du").args(["-s", "-B1"]).arg(dir))?;
+    out.split_whitespace().next()?.parse().ok()
 }
 
 /// A real backend on a free loopback port with a fresh database; Playwright, then the AWS CLI
