@@ -201,6 +201,18 @@ mod tests {
             Code::parse("99999999", Digits::EIGHT).unwrap().value(),
             99_999_999
         );
+        // A code knows its own length: an 8-digit code is never taken for a 6-digit one.
+        assert_eq!(
+            Code::parse("00000123", Digits::EIGHT).unwrap().digits(),
+            Digits::EIGHT
+        );
+        assert_eq!(
+            Code::parse("0000123", Digits::new(7).unwrap())
+                .unwrap()
+                .digits()
+                .get(),
+            7
+        );
     }
 
     #[test]

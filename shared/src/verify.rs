@@ -357,6 +357,72 @@ mod tests {
         assert!(verify_hotp(&secret, Digits::SIX, &at(u64::MAX - 1), end).is_err());
     }
 
+    /// When two fresh steps of the window show the same code, the one closest to the centre
+    /// wins (the drift moves least), and between two as close, the earlier one.
+    #[test]
+    fn a_tie_in_the_window_goes_to_the_step_closest_to_the_centre_then_the_earlier() {
+        let twice = |hits: [u64; 2]| move |step: u64| if hits.contains(&step) { 7 } else { 0 };
+        let best =
+            |hits: [u64; 2], target: u64| scan(9, 13, target, 7, |_| false, twice(hits)).fresh;
+        // A closer match found after a farther one replaces it …
+        assert_eq!(best([9, 11], 11), Some(11));
+        // … a farther match found after a closer one does not …
+        assert_eq!(best([11, 12], 11), Some(11));
+        // … and between two at the same distance the earlier stays.
+        assert_eq!(best([10, 12], 11), Some(10));
+        // A burned step never wins, however close.
+        let found = scan(9, 13, 11, 7, |s| s == 11, twice([11, 13]));
+        assert_eq!((found.fresh, found.replayed), (Some(13), true));
+    }
+
+    /// The sign-in window is now + drift ± 1 step. Where that window lies wholly before step 0
+    /// or past the last step there is, nothing is accepted — clamping it onto step 0 or the
+    /// last step would accept a code the device never showed there.
+    #[test]
+    fn a_window_wholly_outside_the_steps_accepts_nothing() {
+        let secret = secret();
+        let drift = |d: i64| TotpState {
+            drift_steps: d,
+            last_used_step: None,
+        };
+        // Near the epoch: centre −1 still reaches step 0, centre −2 does not.
+        let totp = Totp::default();
+        let zero = code(totp.code_for_step(&secret, 0));
+        assert_eq!(
+            verify_totp(&totp, &secret, &zero, 0, drift(-1)).map(|v| v.step),
+            Ok(0)
+        );
+        assert_eq!(
+            verify_totp(&totp, &secret, &zero, 0, drift(-2)),
+            Err(VerifyError::Rejected)
+        );
+        assert_eq!(
+            verify_totp(&totp, &secret, &zero, 0, drift(i64::MIN)),
+            Err(VerifyError::Rejected)
+        );
+        // At the end of time, with one-second steps: centre past the last step by one still
+        // reaches it, by two does not.
+        let fast = Totp {
+            period: 1,
+            ..Totp::default()
+        };
+        let last = fast.step_at(u64::MAX);
+        assert_eq!(last, u64::MAX);
+        let top = code(fast.code_for_step(&secret, last));
+        assert_eq!(
+            verify_totp(&fast, &secret, &top, u64::MAX, drift(1)).map(|v| v.step),
+            Ok(last)
+        );
+        assert_eq!(
+            verify_totp(&fast, &secret, &top, u64::MAX, drift(2)),
+            Err(VerifyError::Rejected)
+        );
+        assert_eq!(
+            verify_totp(&fast, &secret, &top, u64::MAX, drift(i64::MAX)),
+            Err(VerifyError::Rejected)
+        );
+    }
+
     /// Security rule 11: every step of the window is computed and compared (and checked for
     /// replay) whether the code matches at the first step, at the last step or nowhere: no
     /// early exit for a timing side channel to measure (totp-rs, CVE-2022-29185).
