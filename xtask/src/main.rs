@@ -3,11 +3,13 @@
 //! - `cargo xtask run` installs the missing tools, builds the release app and server, seeds the
 //!   demo account on first start and serves everything on one origin;
 //! - `cargo xtask test` runs every check CI runs (see `test.rs`);
-//! - `cargo xtask dev` runs `trunk serve` beside a backend, for work on the UI.
+//! - `cargo xtask dev` runs `trunk serve` beside a backend, for work on the UI;
+//! - `cargo xtask mutants` runs mutation testing over the rules (see `mutants.rs`).
 //!
 //! Only the standard library: this crate compiles in seconds on a fresh machine.
 
 mod frontend;
+mod mutants;
 mod server;
 mod shell;
 mod tasks;
@@ -15,11 +17,13 @@ mod tools;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <run|test|dev> [options]
+const USAGE: &str = "usage: cargo xtask <run|test|dev|mutants> [options]
 
   run  [--addr HOST:PORT] [--db PATH]   build everything and serve it (default 127.0.0.1:8080)
   test                                  format, lints, native, wasm and browser tests
-  dev                                   trunk serve on 127.0.0.1:8081 with a backend on :8080";
+  dev                                   trunk serve on 127.0.0.1:8081 with a backend on :8080
+  mutants [--file GLOB]… [--in-diff F]  cargo-mutants over the engine, policy, throttle, sessions,
+                                        SigV4; caught / missed per file";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -27,6 +31,7 @@ fn main() -> ExitCode {
         Some("run") => tasks::run(&args[1..]),
         Some("test") => tasks::test(),
         Some("dev") => tasks::dev(),
+        Some("mutants") => mutants::mutants(&args[1..]),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
