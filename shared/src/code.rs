@@ -201,6 +201,14 @@ mod tests {
             Code::parse("99999999", Digits::EIGHT).unwrap().value(),
             99_999_999
         );
+        assert_eq!(
+            Code::parse("12345678", Digits::SIX).unwrap_err(),
+            CodeError::TooLong { extra: 2 }
+        );
+        assert_eq!(
+            Code::parse("1234", Digits::EIGHT).unwrap_err(),
+            CodeError::TooShort { missing: 4 }
+        );
         // A code knows its own length: an 8-digit code is never taken for a 6-digit one.
         assert_eq!(
             Code::parse("00000123", Digits::EIGHT).unwrap().digits(),

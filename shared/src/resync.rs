@@ -260,6 +260,68 @@ mod tests {
         assert_eq!(best_pair(&table, 0, 10, 7, 8, |i| i > 6), Some(12));
     }
 
+    /// Distances past the cap (2^28 − 1 steps, far beyond any window) all count as the same,
+    /// so the earlier step wins there: the cap keeps a caller's far target from ever reaching
+    /// the key's no-match bit.
+    #[test]
+    fn distances_past_the_cap_tie() {
+        const CAP: u64 = (1 << 28) - 1;
+        // Matches at i = 0 (distance CAP + 1) and i = 1 (distance CAP): both capped, i = 0 wins.
+        let both = [5u32, 5, 5];
+        assert_eq!(best_pair(&both, 0, CAP + 2, 5, 5, |_| true), Some(0));
+        // Below the cap the closer one still wins.
+        assert_eq!(best_pair(&both, 0, CAP + 1, 5, 5, |_| true), Some(1));
+        // Whatever the target, a match is found and no non-match is taken.
+        assert_eq!(best_pair(&both, 0, u64::MAX, 5, 5, |_| true), Some(0));
+        assert_eq!(best_pair(&both, 0, u64::MAX, 5, 6, |_| true), None);
+    }
+
+    /// A pair matches only when both codes do: two mismatches that differ from their codes by
+    /// the same bits do not cancel out.
+    #[test]
+    fn mismatches_never_cancel() {
+        // 3 ^ 1 == 0 ^ 2 == 2.
+        assert_eq!(best_pair(&[3, 0], 0, 1, 1, 2, |_| true), None);
+        assert_eq!(best_pair(&[1, 2], 0, 1, 1, 2, |_| true), Some(0));
+    }
+
+    /// A code of another length is refused even when its value is the device's code: an
+    /// 8-digit "00" + code is not the 6-digit code (either code of the pair, TOTP and HOTP).
+    #[test]
+    fn a_code_of_another_length_is_no_match() {
+        let secret = Secret::from_bytes(b"12345678901234567890".to_vec()).unwrap();
+        let totp = Totp::default();
+        let now = 1_700_000_000;
+        let step = totp.step_at(now);
+        let six =
+            |v: u32| Code::parse(&crate::otp::format_code(v, Digits::SIX), Digits::SIX).unwrap();
+        let eight = |v: u32| {
+            Code::parse(
+                &format!("00{}", crate::otp::format_code(v, Digits::SIX)),
+                Digits::EIGHT,
+            )
+            .unwrap()
+        };
+        let (c1, c2) = (
+            totp.code_for_step(&secret, step),
+            totp.code_for_step(&secret, step + 1),
+        );
+        let resync =
+            |a: &Code, b: &Code| resync_totp(&totp, &secret, a, b, now, 10, TotpState::default());
+        assert!(resync(&six(c1), &six(c2)).is_ok());
+        assert_eq!(resync(&eight(c1), &six(c2)), Err(ResyncError::NoMatch));
+        assert_eq!(resync(&six(c1), &eight(c2)), Err(ResyncError::NoMatch));
+        let (h1, h2) = (
+            crate::otp::hotp(&secret, 4, Digits::SIX),
+            crate::otp::hotp(&secret, 5, Digits::SIX),
+        );
+        let state = HotpState { next_counter: 4 };
+        let resync = |a: &Code, b: &Code| resync_hotp(&secret, Digits::SIX, a, b, 10, state);
+        assert!(resync(&six(h1), &six(h2)).is_ok());
+        assert_eq!(resync(&eight(h1), &six(h2)), Err(ResyncError::NoMatch));
+        assert_eq!(resync(&six(h1), &eight(h2)), Err(ResyncError::NoMatch));
+    }
+
     #[test]
     fn pair_not_two_independent_searches() {
         // code1 appears first at step 2 without code2 after it; the real pair is (9, 10).

@@ -355,6 +355,13 @@ mod tests {
             next_counter: u64::MAX,
         };
         assert!(verify_hotp(&secret, Digits::SIX, &at(u64::MAX - 1), end).is_err());
+        // The counter u64::MAX is never accepted: its next counter would not exist.
+        for next in [top, end] {
+            assert_eq!(
+                verify_hotp(&secret, Digits::SIX, &at(u64::MAX), next),
+                Err(VerifyError::Rejected)
+            );
+        }
     }
 
     /// When two fresh steps of the window show the same code, the one closest to the centre
