@@ -66,6 +66,7 @@ pub fn mutants(args: &[String]) -> Result {
             continue;
         }
         let out = shell::root().join("target/mutants").join(scope.package);
+        std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
         let mut cargo = command("cargo");
         cargo
             .args(["mutants", "--package", scope.package, "--output"])
