@@ -218,6 +218,22 @@ mod tests {
         }
     }
 
+    /// The audit filter offers the changes and the sign-in steps, not the reads and not
+    /// DeleteAccessKey; an action shows as its name.
+    #[test]
+    fn the_audit_filter_offers_the_changes_and_an_action_shows_its_name() {
+        for a in Action::ALL {
+            let offered = a.changes_state() && a != Action::DeleteAccessKey;
+            assert_eq!(a.in_audit_filter(), offered, "{a}");
+            assert_eq!(a.to_string(), a.name());
+        }
+        assert!(Action::ResyncMfaDevice.in_audit_filter());
+        assert!(Action::SignInMfa.in_audit_filter());
+        assert!(!Action::ListMfaDevices.in_audit_filter());
+        assert!(!Action::DeleteAccessKey.in_audit_filter());
+        assert_eq!(format!("{}", Action::ResyncMfaDevice), "ResyncMFADevice");
+    }
+
     #[test]
     fn iam_paths_and_policy_names_follow_the_name() {
         for a in Action::ALL {

@@ -68,6 +68,11 @@ mod tests {
         assert_eq!(Drift { steps: -2 }.seconds(30), -60);
         assert_eq!(Drift { steps: i64::MAX }.seconds(30), i64::MAX);
         assert_eq!(Drift { steps: i64::MIN }.seconds(30), i64::MIN);
+        let state = TotpState {
+            drift_steps: -7,
+            last_used_step: None,
+        };
+        assert_eq!(state.drift(), Drift { steps: -7 });
     }
 
     #[test]

@@ -143,6 +143,15 @@ mod tests {
         Secret::from_bytes(ascii.to_vec()).unwrap()
     }
 
+    #[test]
+    fn a_generator_keeps_its_code_length() {
+        for digits in [Digits::SIX, Digits::new(7).unwrap(), Digits::EIGHT] {
+            let generator = CodeGenerator::new(&rfc_secret(), digits);
+            assert_eq!(generator.digits(), digits);
+            assert!(generator.code(0) < digits.modulus());
+        }
+    }
+
     /// RFC 4226 Appendix D: HOTP values for counters 0–9.
     const RFC4226_HOTP: [&str; 10] = [
         "755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583", "399871",
