@@ -248,7 +248,7 @@ async fn the_lock_after_one_hundred_failures_holds_until_an_administrator_unlock
     // The command line unlocks too.
     server
         .exec(
-            "UPDATE mfa_devices SET locked = 1 WHERE serial_number = ?",
+            "UPDATE mfa_devices SET locked = TRUE WHERE serial_number = ?",
             ALICE_FOB,
         )
         .await;

@@ -8,6 +8,7 @@
 //! Only the standard library: this crate compiles in seconds on a fresh machine.
 
 mod frontend;
+mod postgres;
 mod server;
 mod shell;
 mod tasks;
