@@ -88,6 +88,11 @@ impl Server {
         }
     }
 
+    /// The PostgreSQL database's URL, when the suite runs on PostgreSQL.
+    pub fn pg_url(&self) -> Option<&str> {
+        self.pg_url.as_deref()
+    }
+
     /// Whether this server's store is PostgreSQL.
     pub fn on_postgres(&self) -> bool {
         self.pg_url.is_some()
@@ -322,6 +327,22 @@ impl Server {
         }
     }
 
+    /// Runs one statement without parameters on either store; returns the rows it changed.
+    pub async fn exec_plain(&self, sql: &'static str) -> u64 {
+        match self.pool().await {
+            TestPool::Sqlite(pool) => {
+                let done = sqlx::query(sql).execute(&pool).await.unwrap();
+                pool.close().await;
+                done.rows_affected()
+            }
+            TestPool::Postgres(pool) => {
+                let done = sqlx::query(sql).execute(&pool).await.unwrap();
+                pool.close().await;
+                done.rows_affected()
+            }
+        }
+    }
+
     /// Runs one statement, whose one `?` is bound to `serial`; booleans written `TRUE`/`FALSE`.
     pub async fn exec(&self, sql: &'static str, serial: &str) {
         let sql = sqlx::AssertSqlSafe(sql.replace('?', "$1"));
@@ -345,6 +366,53 @@ impl Drop for Server {
             let _ = c.wait();
         }
     }
+}
+
+/// Runs `$body` on the server's store: `$pool` is a fresh pool of that engine (closed after),
+/// `$sql(…)` makes a statement for it from SQL written with `?` placeholders (numbered `$1…`
+/// on PostgreSQL). Booleans are written `TRUE`/`FALSE`, which both engines read.
+#[macro_export]
+macro_rules! on_store {
+    ($server:expr, |$pool:ident, $sql:ident| $body:expr) => {{
+        let server: &$crate::common::Server = &$server;
+        match server.pg_url() {
+            None => {
+                #[allow(unused)]
+                fn $sql(sql: &'static str) -> &'static str {
+                    sql
+                }
+                let $pool = server.sql().await;
+                let out = $body;
+                $pool.close().await;
+                out
+            }
+            Some(url) => {
+                #[allow(unused)]
+                fn $sql(sql: &'static str) -> ::sqlx::AssertSqlSafe<String> {
+                    $crate::common::numbered(sql)
+                }
+                let $pool = ::sqlx::PgPool::connect(url).await.unwrap();
+                let out = $body;
+                $pool.close().await;
+                out
+            }
+        }
+    }};
+}
+
+/// `sql` with its `?` placeholders numbered `$1, $2, …` (PostgreSQL's form).
+pub fn numbered(sql: &str) -> sqlx::AssertSqlSafe<String> {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push_str(&format!("${n}"));
+        } else {
+            out.push(c);
+        }
+    }
+    sqlx::AssertSqlSafe(out)
 }
 
 /// A connection pool on the server's store.
