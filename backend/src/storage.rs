@@ -292,4 +292,76 @@ mod tests {
             );
         }
     }
+
+    /// Rule 27 with writers at once (on PostgreSQL they do not queue on one write lock, so the
+    /// account's row lock is what holds): twenty creators stop at the cap of unassigned
+    /// devices, twenty assignments at the cap of devices per user.
+    #[tokio::test]
+    async fn the_caps_hold_under_parallel_writers() {
+        let (_dir, stores) = stores().await;
+        for storage in stores {
+            println!("on {}", storage.engine());
+            storage
+                .insert_account("111122223333", "a", 0)
+                .await
+                .unwrap();
+            let alice = storage
+                .insert_principal(NewPrincipal {
+                    account_id: "111122223333",
+                    user_name: Some("alice"),
+                    email: None,
+                    user_id: "alice",
+                    password_hash: "x",
+                    now_ms: 0,
+                })
+                .await
+                .unwrap();
+            let fresh = StoredState {
+                drift_steps: 0,
+                last_used_step: -1,
+                hotp_counter: 0,
+            };
+            let mut creators = tokio::task::JoinSet::new();
+            for i in 0..20 {
+                let storage = storage.clone();
+                creators.spawn(async move {
+                    let serial = format!("VIRTUAL{i:02}");
+                    let device = NewDevice {
+                        account_id: "111122223333",
+                        serial_number: &serial,
+                        kind: "virtual",
+                        owner_id: None,
+                        seed: Some(b"s"),
+                        digits: 6,
+                        period: 30,
+                        state: fresh,
+                        enabled_at: None,
+                        now_ms: 0,
+                    };
+                    storage
+                        .insert_virtual_device_within(device, alice, 100, 5)
+                        .await
+                        .unwrap()
+                });
+            }
+            let created: Vec<i64> = creators.join_all().await.into_iter().flatten().collect();
+            assert_eq!(created.len(), 5, "{created:?}");
+            let used = StoredState {
+                last_used_step: 1,
+                ..fresh
+            };
+            let mut assigners = tokio::task::JoinSet::new();
+            for id in created {
+                let storage = storage.clone();
+                assigners.spawn(async move {
+                    storage
+                        .assign_device(id, alice, 3, 0, fresh, used, -1)
+                        .await
+                        .unwrap()
+                });
+            }
+            let assigned = assigners.join_all().await;
+            assert_eq!(assigned.iter().filter(|a| **a).count(), 3, "{assigned:?}");
+        }
+    }
 }

@@ -472,8 +472,7 @@ async fn audit_rows_of_failures_and_no_typed_unknown_name() {
         Some("LimitExceeded"),
     ));
     assert_eq!(rows, expected);
-    let mut files = vec![std::fs::read(server.db()).unwrap()];
-    files.push(std::fs::read(server.db().with_extension("sqlite-wal")).unwrap_or_default());
+    let files = server.stored_files();
     for needle in [
         typed,
         &typed.to_lowercase(),

@@ -198,10 +198,7 @@ async fn a_seed_created_through_the_api_is_not_stored_in_clear() {
         .await;
     assert_eq!(list.status, 200, "{list:?}");
     assert!(!list.body.to_string().contains(&base32));
-    let files = [
-        std::fs::read(server.db()).unwrap(),
-        std::fs::read(server.db().with_extension("sqlite-wal")).unwrap_or_default(),
-    ];
+    let files = server.stored_files();
     for f in &files {
         for n in &needles {
             assert!(

@@ -28,24 +28,11 @@ pub fn ensure_postgresql() -> Result {
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
-/// The black-box tests that still read the SQLite file itself or its connection (the next phase
-/// of issue 12 ports them: the seed and typed-name checks to a dump of the PostgreSQL database,
-/// the rest to `on_store!`); every other backend test runs on PostgreSQL too. The first-format
-/// re-seal is SQLite's alone: no PostgreSQL database predates the seal format.
-pub const SQLITE_ONLY: &[&str] = &[
-    // attempts.rs: greps the database file for the typed names.
-    "audit_rows_of_failures_and_no_typed_unknown_name",
-    // rules.rs and security.rs: grep the database file for seeds.
-    "a_seed_created_through_the_api_is_not_stored_in_clear",
-    "the_database_file_holds_no_seed",
-    // security.rs: read rows through `Server::sql` (SQLite's pool).
-    "a_foreign_host_is_refused_and_the_public_url_is_the_origin",
-    "all_digit_aliases_and_exposed_key_files_are_refused",
-    "oversized_input_is_refused_and_recorded_bounded",
-    "sessions_follow_the_cookie_rules",
-    // seal_migration.rs: SQLite databases from before migration 0007.
-    "a_database_sealed_the_old_way_is_resealed_at_start_and_keeps_working",
-];
+/// The black-box tests that run on SQLite alone: the re-seal of rows sealed before migration
+/// 0007 builds such a SQLite database (no PostgreSQL database predates the seal format). Every
+/// other backend test runs on PostgreSQL too.
+pub const SQLITE_ONLY: &[&str] =
+    &["a_database_sealed_the_old_way_is_resealed_at_start_and_keeps_working"];
 
 /// `cargo test -p backend --tests` with the harness on PostgreSQL (`MFA_RESYNC_TEST_STORE`).
 pub fn black_box_tests() -> Result {

@@ -88,6 +88,18 @@ impl Server {
         }
     }
 
+    /// What the store holds, as bytes to search for secrets: the SQLite file and its WAL, or
+    /// PostgreSQL's dump with its `bytea` values decoded ([`pg::stored_bytes`]).
+    pub fn stored_files(&self) -> Vec<Vec<u8>> {
+        match &self.pg_url {
+            Some(url) => vec![pg::stored_bytes(url)],
+            None => vec![
+                std::fs::read(self.db()).unwrap(),
+                std::fs::read(self.db().with_extension("sqlite-wal")).unwrap_or_default(),
+            ],
+        }
+    }
+
     /// The PostgreSQL database's URL, when the suite runs on PostgreSQL.
     pub fn pg_url(&self) -> Option<&str> {
         self.pg_url.as_deref()

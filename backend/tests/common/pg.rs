@@ -67,6 +67,46 @@ pub fn fresh_database_url() -> String {
     cluster.url(&name)
 }
 
+/// Everything the database at `url` (one of [`fresh_database_url`]'s) stores, as `pg_dump`
+/// writes it (text; `bytea` as `\x` and hex), followed by every `bytea` value decoded back to
+/// its bytes: what a test that greps a SQLite file for secrets greps on PostgreSQL.
+pub fn stored_bytes(url: &str) -> Vec<u8> {
+    let cluster = CLUSTER.get_or_init(Cluster::start);
+    let name = url.rsplit('/').next().expect("a database name");
+    let out = Command::new(cluster.bin.join("pg_dump"))
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-p",
+            &cluster.port.to_string(),
+        ])
+        .arg(name)
+        .output()
+        .expect("running pg_dump");
+    assert!(
+        out.status.success(),
+        "pg_dump failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut stored = out.stdout.clone();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("COPY public.mfa_devices"),
+        "a dump of the data"
+    );
+    for value in text.split("\\x").skip(1) {
+        let hex: Vec<u8> = value.bytes().take_while(u8::is_ascii_hexdigit).collect();
+        stored.push(b'\n');
+        stored.extend(
+            hex.chunks_exact(2)
+                .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).unwrap(), 16).unwrap()),
+        );
+    }
+    stored
+}
+
 /// The cluster's port (to stop and start it in a test, [`stop`], [`start`]).
 pub fn port() -> u16 {
     CLUSTER.get_or_init(Cluster::start).port
