@@ -60,6 +60,7 @@ async fn in_parallel(
     path: &str,
     bodies: Vec<Value>,
 ) -> Vec<Resp> {
+    server.warm_pool().await;
     let tasks: Vec<_> = bodies
         .into_iter()
         .map(|body| {

@@ -151,6 +151,7 @@ async fn twenty_parallel_identical_resyncs_give_exactly_one_success() {
     alice.sign_in("alice").await;
     let step = now_step();
     let (c1, c2) = (phone.at(step), phone.at(step + 1));
+    server.warm_pool().await;
     let mut tasks = Vec::new();
     for _ in 0..20 {
         let mut client = server.client();

@@ -26,9 +26,15 @@
 //! - integers are 64-bit on both (PostgreSQL `BIGINT`), bytes BLOB/BYTEA, text ordered by bytes
 //!   (SQLite's BINARY, PostgreSQL's `COLLATE "C"` on every text column);
 //! - upserts (`ON CONFLICT … DO …`) and `RETURNING` are the same on both;
-//! - the caps (a count read by the statement that inserts or assigns): atomic on SQLite because
-//!   it has one writer at a time; on PostgreSQL the statement runs in a transaction that first
-//!   locks the account's row ([`Storage`]'s `devices.rs`), so two servers cannot both pass;
+//! - the caps (a count read by the statement that inserts or assigns): SQLite has one writer at
+//!   a time, PostgreSQL does not, so on both the statement runs in a transaction that first
+//!   takes the account's lock with an update that changes nothing (`devices.rs`,
+//!   `LOCK_ACCOUNT`: a row lock on PostgreSQL, the write lock on SQLite) — two servers cannot
+//!   both pass a count;
+//! - the state compare-and-set and the throttle's count-before-evaluate stay single statements
+//!   (`UPDATE … WHERE … RETURNING`): at READ COMMITTED PostgreSQL re-evaluates the `WHERE` on
+//!   the row a concurrent writer committed, so exactly one of twenty identical resyncs wins and
+//!   no attempt is counted past the lock, as on SQLite;
 //! - serialization failures and deadlocks (SQLSTATE 40001, 40P01) are retried by [`on_db!`],
 //!   and nowhere else. PostgreSQL at READ COMMITTED raises them rarely; engines that speak its
 //!   protocol with serializable isolation (CockroachDB, YugabyteDB) require the retry.

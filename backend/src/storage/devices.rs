@@ -142,7 +142,7 @@ impl Storage {
     /// holds fewer than `max_in_account` devices and the creator fewer than `max_unassigned`
     /// unassigned devices of its own creation (security rule 27). The count is read by the
     /// statement that inserts, in a transaction that first takes the account's lock
-    /// ([`LOCK_ACCOUNT`]), so two creators (on any server) cannot both pass it. `None`: a cap
+    /// (`LOCK_ACCOUNT`), so two creators (on any server) cannot both pass it. `None`: a cap
     /// was reached and nothing was stored.
     pub async fn insert_virtual_device_within(
         &self,

@@ -100,6 +100,22 @@ impl Server {
         }
     }
 
+    /// Opens the server's database connections before a test that races requests: sixteen
+    /// `/readyz` at once (each one query). A PostgreSQL connection takes milliseconds to open,
+    /// so without this the first parallel requests wait for connections while the earliest
+    /// finish, and they no longer overlap as the test means them to.
+    pub async fn warm_pool(&self) {
+        let http = http_client();
+        let probes = (0..16).map(|_| {
+            let http = http.clone();
+            let url = format!("{}/readyz", self.base);
+            tokio::spawn(async move { http.get(url).send().await.unwrap().status().as_u16() })
+        });
+        for probe in probes.collect::<Vec<_>>() {
+            assert_eq!(probe.await.unwrap(), 200);
+        }
+    }
+
     /// The PostgreSQL database's URL, when the suite runs on PostgreSQL.
     pub fn pg_url(&self) -> Option<&str> {
         self.pg_url.as_deref()
