@@ -313,26 +313,29 @@ impl Storage {
     }
 }
 
-/// A pool on one PostgreSQL host, checked by one connection (and, for `read_write`, refused
-/// when that host's sessions are read-only).
+/// A pool on one PostgreSQL host, checked first by one connection of its own (whose error, such
+/// as "connection refused", says why a host is skipped; the pool's would only say it timed out)
+/// and, for `read_write`, refused when that host's sessions are read-only (a standby).
 async fn connect_host(options: &PgConnectOptions, read_write: bool) -> Result<PgPool, sqlx::Error> {
-    let pool = PgPoolOptions::new()
-        .max_connections(POOL_CONNECTIONS)
-        .acquire_timeout(PG_ACQUIRE_TIMEOUT)
-        .connect_with(options.clone())
-        .await?;
+    use sqlx::{ConnectOptions, Connection};
+    let mut probe = options.connect().await?;
     if read_write {
         let read_only: String = sqlx::query_scalar("SHOW transaction_read_only")
-            .fetch_one(&pool)
+            .fetch_one(&mut probe)
             .await?;
         if read_only != "off" {
-            pool.close().await;
+            probe.close().await?;
             return Err(sqlx::Error::Configuration(
                 "read-only (target_session_attrs=read-write)".into(),
             ));
         }
     }
-    Ok(pool)
+    probe.close().await?;
+    PgPoolOptions::new()
+        .max_connections(POOL_CONNECTIONS)
+        .acquire_timeout(PG_ACQUIRE_TIMEOUT)
+        .connect_with(options.clone())
+        .await
 }
 
 /// A statement for SQLite: as written.
