@@ -40,7 +40,8 @@ async fn readyz_until(
 }
 
 /// PostgreSQL stopped under a running server: `/readyz` answers 503 with `Retry-After` (within
-/// its timeout, not a hang), `/healthz` 200; started again, `/readyz` is 200 without a restart of
+/// its timeout, not a hang), `/healthz` 200, a request that needs the database 503 with
+/// `Retry-After`; started again, `/readyz` is 200 without a restart of
 /// the server. (A SQLite file cannot go away under its server; this is PostgreSQL's case.)
 #[tokio::test]
 async fn readyz_follows_the_database_going_away_and_coming_back() {
@@ -64,8 +65,17 @@ async fn readyz_follows_the_database_going_away_and_coming_back() {
         (503, Some("1"), "database unavailable\n")
     );
     assert_eq!(probe(&server, "/healthz").await.0, 200);
+    // A request that needs the database meanwhile: 503 with `Retry-After`, never a 500.
+    let mut c = server.client();
+    let r = c.sign_in("bob").await;
+    assert_eq!(
+        (r.status, r.code(), r.header("retry-after")),
+        (503, "ServiceUnavailable", Some("1")),
+        "{r:?}"
+    );
     tokio::task::spawn_blocking(pg::start).await.unwrap();
     let (status, _, _) = readyz_until(&server, 200, Duration::from_secs(15)).await;
     assert_eq!(status, 200, "ready again after the database came back");
+    assert_eq!(c.sign_in("bob").await.status, 200, "and serving");
     server.finish();
 }
