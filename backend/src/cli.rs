@@ -23,23 +23,26 @@ use crate::crypto::SeedCipher;
 use crate::http::{self, Limits, ServeOptions, TlsFiles, WebAssets};
 use crate::password::Passwords;
 use crate::state::AppState;
-use crate::storage::{Storage, StoredState};
+use crate::storage::{Database, Storage, StoredState};
 
 /// mfa-resync: self-service MFA resynchronisation, modelled on AWS IAM.
 #[derive(Debug, Parser)]
 #[command(name = "mfa-resync", version, about)]
 pub struct Cli {
-    /// The SQLite database file; its folder is created when missing.
+    /// The database: a SQLite file (its folder is created when missing), or a PostgreSQL URL in
+    /// libpq's form, `postgres://user@host:5432,host2:5432/mfa?target_session_attrs=read-write`
+    /// (several hosts: the first that answers, and takes writes when asked, is used).
     #[arg(
         long,
         env = "MFA_RESYNC_DB",
         default_value = "./data/mfa-resync.sqlite",
         global = true
     )]
-    pub db: PathBuf,
+    pub db: Database,
     /// The file holding the seed-encryption key (created with mode 0600 on first start);
-    /// default: `mfa-resync.key` beside the database. `MFA_RESYNC_KEY` (base64 or hex of 32
-    /// bytes) takes precedence.
+    /// default: `mfa-resync.key` beside a SQLite database (with PostgreSQL, this or
+    /// `MFA_RESYNC_KEY` is required: every server must share the key). `MFA_RESYNC_KEY`
+    /// (base64 or hex of 32 bytes) takes precedence.
     #[arg(long, env = "MFA_RESYNC_KEY_FILE", global = true)]
     pub key_file: Option<PathBuf>,
     /// What to do.
@@ -279,14 +282,19 @@ fn init_logging() {
 
 /// Opens the database (migrating it) and the key, then runs the command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let storage = Storage::open(&cli.db)
-        .await
-        .with_context(|| format!("opening the database {}", cli.db.display()))?;
-    let key_file = cli
-        .key_file
-        .clone()
-        .unwrap_or_else(|| default_key_file(&cli.db));
     let key_env = std::env::var("MFA_RESYNC_KEY").ok();
+    let key_file = match (&cli.key_file, &cli.db) {
+        (Some(file), _) => file.clone(),
+        (None, Database::Sqlite(path)) => default_key_file(path),
+        (None, Database::Postgres(_)) if key_env.is_some() => PathBuf::new(),
+        (None, Database::Postgres(_)) => bail!(
+            "with a PostgreSQL database the seed-encryption key must be given: set \
+             MFA_RESYNC_KEY or --key-file (the same key on every server)"
+        ),
+    };
+    let storage = Storage::connect(&cli.db)
+        .await
+        .with_context(|| format!("opening the database {}", cli.db))?;
     let cipher = SeedCipher::load(key_env.as_deref(), &key_file)?;
     // Security rule 30: rows sealed before migration 0007 are sealed anew before any command
     // reads one.

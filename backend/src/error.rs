@@ -61,7 +61,8 @@ pub enum Error {
         /// Seconds to wait.
         retry_after: u64,
     },
-    /// 500 `ServiceFailure`: the database failed (logged, not sent).
+    /// 500 `ServiceFailure`: the database failed (logged, not sent); 503 `ServiceUnavailable`
+    /// with `Retry-After` when it cannot be reached now ([`is_unavailable`]).
     #[error("database error")]
     Database(#[from] sqlx::Error),
     /// 500 `ServiceFailure`: something else failed on the server (logged, not sent).
@@ -86,6 +87,7 @@ impl Error {
             Error::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
             Error::LimitExceeded { .. } | Error::Quota(_) => ErrorCode::LimitExceeded,
             Error::Busy { .. } => ErrorCode::ServiceUnavailable,
+            Error::Database(e) if is_unavailable(e) => ErrorCode::ServiceUnavailable,
             Error::Database(_) | Error::Internal(_) => ErrorCode::ServiceFailure,
         }
     }
@@ -148,6 +150,8 @@ impl Error {
             Error::LimitExceeded { retry_after, .. } | Error::Busy { retry_after } => {
                 Some(*retry_after)
             }
+            // The database is away (a restart, a failover): ask again in a second.
+            Error::Database(e) if is_unavailable(e) => Some(1),
             _ => None,
         }
     }
@@ -186,5 +190,28 @@ impl<T> ResultExt<T> for Result<T, sqlx::Error> {
             }
             _ => Error::Database(e),
         })
+    }
+}
+
+/// Whether `error` says the database cannot be reached or cannot take writes now (a connection
+/// refused or lost, the pool's wait over, PostgreSQL shutting down or starting, a standby that
+/// is read-only): the request did nothing and may be sent again, so it is answered 503 with
+/// `Retry-After`, not 500. SQLSTATE classes 08 (connection exception), 57P01–57P03 (shutdown,
+/// cannot connect now), 25006 (read-only transaction), and 40001/40P01 left after the retries.
+fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(e) => e.code().is_some_and(|code| {
+            code.starts_with("08")
+                || matches!(
+                    code.as_ref(),
+                    "57P01" | "57P02" | "57P03" | "25006" | "40001" | "40P01"
+                )
+        }),
+        _ => false,
     }
 }

@@ -30,22 +30,22 @@ fn wrong_code(dev: &Device) -> String {
 
 /// (failures, throttled_until, locked) of an IAM user's password throttle.
 async fn principal_throttle(server: &Server, user: &str) -> (i64, i64, bool) {
-    let pool = server.sql().await;
-    let row = sqlx::query_as(
+    on_store!(server, |pool, sql| sqlx::query_as(sql(
         "SELECT failures, throttled_until, locked FROM principals WHERE user_name = ?",
-    )
+    ))
     .bind(user)
     .fetch_one(&pool)
     .await
-    .unwrap();
-    pool.close().await;
-    row
+    .unwrap())
 }
 
-async fn set_principal(server: &Server, sql: &'static str, user: &str) {
-    let pool = server.sql().await;
-    sqlx::query(sql).bind(user).execute(&pool).await.unwrap();
-    pool.close().await;
+async fn set_principal(server: &Server, statement: &'static str, user: &str) {
+    on_store!(server, |pool, sql| sqlx::query(sql(statement))
+        .bind(user)
+        .execute(&pool)
+        .await
+        .unwrap()
+        .rows_affected());
 }
 
 fn password_body(user: &str, password: &str) -> Value {
@@ -60,6 +60,7 @@ async fn in_parallel(
     path: &str,
     bodies: Vec<Value>,
 ) -> Vec<Resp> {
+    server.warm_pool().await;
     let tasks: Vec<_> = bodies
         .into_iter()
         .map(|body| {
@@ -219,7 +220,7 @@ async fn a_correct_password_does_not_clear_a_lock() {
     let server = Server::start();
     set_principal(
         &server,
-        "UPDATE principals SET failures = 100, locked = 1 WHERE user_name = ?",
+        "UPDATE principals SET failures = 100, locked = TRUE WHERE user_name = ?",
         "bob",
     )
     .await;
@@ -325,13 +326,12 @@ async fn unknown_and_known_names_answer_identically() {
         .post("/api/sign-in", password_body("ZED", "wrong-password"))
         .await;
     assert_eq!(r.status, 429);
-    let pool = server.sql().await;
-    let keys: Vec<(String, i64)> =
-        sqlx::query_as("SELECT key, failures FROM sign_in_throttle ORDER BY key")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-    pool.close().await;
+    let keys: Vec<(String, i64)> = on_store!(server, |pool, sql| sqlx::query_as(sql(
+        "SELECT key, failures FROM sign_in_throttle ORDER BY key"
+    ))
+    .fetch_all(&pool)
+    .await
+    .unwrap());
     assert_eq!(keys.len(), 3, "zed, nope/bob, nobody@: {keys:?}");
     for (k, failures) in &keys {
         assert_eq!(*failures, 5);
@@ -357,16 +357,13 @@ struct Audit {
 }
 
 async fn audit_rows(server: &Server) -> Vec<Audit> {
-    let pool = server.sql().await;
-    let rows = sqlx::query_as(
+    on_store!(server, |pool, sql| sqlx::query_as(sql(
         "SELECT account_id, actor, action, target_user, serial_number, outcome, error_code, \
          repeats FROM audit_events ORDER BY id",
-    )
+    ))
     .fetch_all(&pool)
     .await
-    .unwrap();
-    pool.close().await;
-    rows
+    .unwrap())
 }
 
 fn audit(
@@ -476,8 +473,7 @@ async fn audit_rows_of_failures_and_no_typed_unknown_name() {
         Some("LimitExceeded"),
     ));
     assert_eq!(rows, expected);
-    let mut files = vec![std::fs::read(server.db()).unwrap()];
-    files.push(std::fs::read(server.db().with_extension("sqlite-wal")).unwrap_or_default());
+    let files = server.stored_files();
     for needle in [
         typed,
         &typed.to_lowercase(),

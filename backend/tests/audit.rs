@@ -174,10 +174,9 @@ async fn sign_out_is_audited_once_per_live_session() {
     // An expired session: its row goes, but nothing that still worked ended: no event.
     let mut alice = server.client();
     assert_eq!(alice.sign_in("alice").await.status, 200);
-    sqlx::query("UPDATE sessions SET last_seen_at = 0, signed_in_at = 0")
-        .execute(&server.sql().await)
-        .await
-        .unwrap();
+    server
+        .exec_plain("UPDATE sessions SET last_seen_at = 0, signed_in_at = 0")
+        .await;
     assert_eq!(alice.post("/api/sign-out", json!({})).await.status, 200);
 
     let mut admin = administrator(&server).await;
@@ -263,13 +262,12 @@ async fn csrf_refusals_are_audited_with_the_cookies_principal() {
     );
     // Once bob's session has expired, his old cookie names nobody: the refusal is `unknown`'s,
     // in no account's trail.
-    sqlx::query(
-        "UPDATE sessions SET last_seen_at = 0, signed_in_at = 0 \
-         WHERE principal_id = (SELECT id FROM principals WHERE user_name = 'bob')",
-    )
-    .execute(&server.sql().await)
-    .await
-    .unwrap();
+    server
+        .exec_plain(
+            "UPDATE sessions SET last_seen_at = 0, signed_in_at = 0 \
+             WHERE principal_id = (SELECT id FROM principals WHERE user_name = 'bob')",
+        )
+        .await;
     let stale = bob
         .http()
         .post(&url)
@@ -310,15 +308,14 @@ async fn every_refusal_is_audited_and_repeats_aggregate() {
     let mut nobody = server.client();
     let r = nobody.resync(None, ALICE_VIRTUAL, "000000", "000001").await;
     assert_eq!(r.code(), "NotSignedIn");
-    let pool = server.sql().await;
     type Row = (Option<String>, String, String, Option<String>, i64);
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows: Vec<Row> = on_store!(server, |pool, sql| sqlx::query_as(sql(
         "SELECT account_id, actor, action, error_code, repeats FROM audit_events \
          WHERE action = 'ResyncMFADevice' ORDER BY id",
-    )
+    ))
     .fetch_all(&pool)
     .await
-    .unwrap();
+    .unwrap());
     assert_eq!(
         rows,
         [
@@ -343,12 +340,13 @@ async fn every_refusal_is_audited_and_repeats_aggregate() {
         let r = alice.resync(None, "GAHT99999999", "000000", "000001").await;
         assert_eq!(r.code(), "NoSuchEntity");
     }
-    let (events, repeats): (i64, i64) = sqlx::query_as(
-        "SELECT COUNT(*), SUM(repeats) FROM audit_events WHERE serial_number = 'GAHT99999999'",
-    )
+    let (events, repeats): (i64, i64) = on_store!(server, |pool, sql| sqlx::query_as(sql(
+        "SELECT COUNT(*), CAST(SUM(repeats) AS BIGINT) FROM audit_events \
+         WHERE serial_number = 'GAHT99999999'",
+    ))
     .fetch_one(&pool)
     .await
-    .unwrap();
+    .unwrap());
     assert_eq!((events, repeats), (1, 50));
     // 100 different ones: this source's NoSuchEntity refusals of ResyncMFADevice stay at 20
     // events in the account's trail, every attempt counted.
@@ -357,14 +355,14 @@ async fn every_refusal_is_audited_and_repeats_aggregate() {
         let r = alice.resync(None, &serial, "000000", "000001").await;
         assert_eq!(r.code(), "NoSuchEntity");
     }
-    let (events, repeats): (i64, i64) = sqlx::query_as(
-        "SELECT COUNT(*), SUM(repeats) FROM audit_events WHERE error_code = 'NoSuchEntity' \
-         AND action = 'ResyncMFADevice' AND account_id = '123456789012'",
-    )
+    let (events, repeats): (i64, i64) = on_store!(server, |pool, sql| sqlx::query_as(sql(
+        "SELECT COUNT(*), CAST(SUM(repeats) AS BIGINT) FROM audit_events \
+         WHERE error_code = 'NoSuchEntity' AND action = 'ResyncMFADevice' \
+         AND account_id = '123456789012'",
+    ))
     .fetch_one(&pool)
     .await
-    .unwrap();
+    .unwrap());
     assert_eq!((events, repeats), (20, 150));
-    pool.close().await;
     server.finish();
 }

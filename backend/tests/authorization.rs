@@ -132,16 +132,13 @@ async fn an_unparseable_policy_denies() {
         .post("/api/iam/ListMFADevices", json!({"UserName": "bob"}))
         .await;
     assert_eq!(r.status, 200, "{r:?}");
-    let pool = server.sql().await;
-    sqlx::query(
-        "INSERT INTO policies (principal_id, name, document) \
-         SELECT id, 'Broken', '{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Deny\",' \
-         FROM principals WHERE user_name = 'carol'",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
-    pool.close().await;
+    server
+        .exec_plain(
+            "INSERT INTO policies (principal_id, name, document) \
+             SELECT id, 'Broken', '{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Deny\",' \
+             FROM principals WHERE user_name = 'carol'",
+        )
+        .await;
     let r = carol
         .post("/api/iam/ListMFADevices", json!({"UserName": "bob"}))
         .await;

@@ -292,16 +292,15 @@ fn import_device(server: &Server, user: &str, serial: &str, kind: &str) {
     );
 }
 
-async fn set(server: &Server, sql: &'static str, value: i64, key: &str) {
-    let pool = server.sql().await;
-    let done = sqlx::query(sql)
+async fn set(server: &Server, statement: &'static str, value: i64, key: &str) {
+    let done = on_store!(server, |pool, sql| sqlx::query(sql(statement))
         .bind(value)
         .bind(key)
         .execute(&pool)
         .await
-        .unwrap();
-    assert_eq!(done.rows_affected(), 1, "{sql} {key}");
-    pool.close().await;
+        .unwrap()
+        .rows_affected());
+    assert_eq!(done, 1, "{statement} {key}");
 }
 
 /// The administrator, signed in with MFA, on the JSON API.

@@ -38,13 +38,12 @@ async fn passwords_are_stored_as_argon2id_with_the_owasp_parameters() {
         )
         .await;
     assert_eq!(r.status, 200, "{r:?}");
-    let pool = server.sql().await;
-    let rows: Vec<(Option<String>, String)> =
-        sqlx::query_as("SELECT user_name, password_hash FROM principals ORDER BY id")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-    pool.close().await;
+    let rows: Vec<(Option<String>, String)> = on_store!(server, |pool, sql| sqlx::query_as(sql(
+        "SELECT user_name, password_hash FROM principals ORDER BY id"
+    ))
+    .fetch_all(&pool)
+    .await
+    .unwrap());
     assert!(rows.len() >= 5, "{rows:?}");
     assert!(rows.iter().any(|r| r.0.as_deref() == Some("carol")));
     for (user, hash) in &rows {
@@ -130,15 +129,17 @@ async fn sessions_end_twelve_hours_after_sign_in_even_when_in_use() {
         .await;
     assert_eq!(bob.get("/api/session").await.status, 200);
     let twelve_hours = 12 * 3600 * 1000;
-    let pool = server.sql().await;
     let set = async |signed_in_at: i64| {
-        let done = sqlx::query("UPDATE sessions SET signed_in_at = ?, last_seen_at = ?")
-            .bind(signed_in_at)
-            .bind(now_ms())
-            .execute(&pool)
-            .await
-            .unwrap();
-        assert_eq!(done.rows_affected(), 1);
+        let done = on_store!(server, |pool, sql| sqlx::query(sql(
+            "UPDATE sessions SET signed_in_at = ?, last_seen_at = ?"
+        ))
+        .bind(signed_in_at)
+        .bind(now_ms())
+        .execute(&pool)
+        .await
+        .unwrap()
+        .rows_affected());
+        assert_eq!(done, 1);
     };
     set(now_ms() - twelve_hours + 60_000).await;
     let r = bob.get("/api/session").await;
@@ -150,12 +151,13 @@ async fn sessions_end_twelve_hours_after_sign_in_even_when_in_use() {
     set(now_ms() - twelve_hours - 1_000).await;
     let r = bob.get("/api/session").await;
     assert_eq!((r.status, r.code()), (401, "NotSignedIn"));
-    let left: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let left: (i64,) = on_store!(server, |pool, sql| sqlx::query_as(sql(
+        "SELECT COUNT(*) FROM sessions"
+    ))
+    .fetch_one(&pool)
+    .await
+    .unwrap());
     assert_eq!(left.0, 0, "the expired session is deleted");
-    pool.close().await;
     server.finish();
 }
 
@@ -196,10 +198,7 @@ async fn a_seed_created_through_the_api_is_not_stored_in_clear() {
         .await;
     assert_eq!(list.status, 200, "{list:?}");
     assert!(!list.body.to_string().contains(&base32));
-    let files = [
-        std::fs::read(server.db()).unwrap(),
-        std::fs::read(server.db().with_extension("sqlite-wal")).unwrap_or_default(),
-    ];
+    let files = server.stored_files();
     for f in &files {
         for n in &needles {
             assert!(

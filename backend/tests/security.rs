@@ -151,6 +151,7 @@ async fn twenty_parallel_identical_resyncs_give_exactly_one_success() {
     alice.sign_in("alice").await;
     let step = now_step();
     let (c1, c2) = (phone.at(step), phone.at(step + 1));
+    server.warm_pool().await;
     let mut tasks = Vec::new();
     for _ in 0..20 {
         let mut client = server.client();
@@ -266,41 +267,47 @@ async fn sessions_follow_the_cookie_rules() {
     let mut old = server.client();
     old.cookie = first;
     assert_eq!(old.get("/api/session").await.status, 401);
-    // Only a hash of the token is stored.
-    let db = std::fs::read(server.db()).unwrap();
-    let wal = std::fs::read(server.db().with_extension("sqlite-wal")).unwrap_or_default();
+    // Only a hash of the token is stored: not in the SQLite file, nor in any session row.
     let now_token = a.cookie.clone().unwrap();
-    let now_token = now_token.split_once('=').unwrap().1;
-    for bytes in [&db, &wal] {
-        assert!(
-            !bytes
-                .windows(now_token.len())
-                .any(|w| w == now_token.as_bytes())
-        );
+    let now_token = now_token.split_once('=').unwrap().1.to_owned();
+    if !server.on_postgres() {
+        let db = std::fs::read(server.db()).unwrap();
+        let wal = std::fs::read(server.db().with_extension("sqlite-wal")).unwrap_or_default();
+        for bytes in [&db, &wal] {
+            assert!(
+                !bytes
+                    .windows(now_token.len())
+                    .any(|w| w == now_token.as_bytes())
+            );
+        }
     }
+    let hashes: Vec<(String,)> = on_store!(server, |pool, sql| sqlx::query_as(sql(
+        "SELECT token_hash FROM sessions"
+    ))
+    .fetch_all(&pool)
+    .await
+    .unwrap());
+    assert!(!hashes.is_empty());
+    assert!(hashes.iter().all(|(h,)| !h.contains(now_token.as_str())));
     // A password-only session dies after ten minutes.
-    let pool = server.sql().await;
-    sqlx::query("UPDATE sessions SET signed_in_at = signed_in_at - 601000")
-        .execute(&pool)
-        .await
-        .unwrap();
+    server
+        .exec_plain("UPDATE sessions SET signed_in_at = signed_in_at - 601000")
+        .await;
     assert_eq!(a.get("/api/session").await.status, 401);
     // An MFA session dies after 30 idle minutes.
     let mut bob = server.client();
     bob.sign_in_with_mfa("bob", &server.device(BOB_VIRTUAL))
         .await;
     assert_eq!(bob.get("/api/session").await.status, 200);
-    sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at - 1801000")
-        .execute(&pool)
-        .await
-        .unwrap();
+    server
+        .exec_plain("UPDATE sessions SET last_seen_at = last_seen_at - 1801000")
+        .await;
     assert_eq!(bob.get("/api/session").await.status, 401);
     // Sign-out ends it.
     let mut bob = server.client();
     bob.sign_in("bob").await;
     assert_eq!(bob.post("/api/sign-out", json!({})).await.status, 200);
     assert_eq!(bob.get("/api/session").await.status, 401);
-    pool.close().await;
     server.finish();
 }
 
@@ -488,8 +495,7 @@ async fn the_database_file_holds_no_seed() {
             );
         }
     }
-    let mut files = vec![std::fs::read(server.db()).unwrap()];
-    files.push(std::fs::read(server.db().with_extension("sqlite-wal")).unwrap_or_default());
+    let files = server.stored_files();
     for file in &files {
         for s in &secrets {
             assert!(
@@ -528,11 +534,12 @@ async fn all_digit_aliases_and_exposed_key_files_are_refused() {
         assert!(!ok, "alias {alias} was accepted");
         assert!(err.contains("digits only"), "{err}");
     }
-    let pool = server.sql().await;
-    let (accounts,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM accounts")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let accounts: i64 = on_store!(server, |pool, sql| sqlx::query_scalar(sql(
+        "SELECT COUNT(*) FROM accounts"
+    ))
+    .fetch_one(&pool)
+    .await
+    .unwrap());
     assert_eq!(accounts, 1, "only the demo account");
     let (ok, _, _) = server.cli_status(
         &[
@@ -559,7 +566,17 @@ async fn all_digit_aliases_and_exposed_key_files_are_refused() {
 }
 
 /// Bytes on disk of the database and its WAL.
-fn stored_bytes(server: &Server) -> u64 {
+/// The bytes the store holds: the SQLite file and its WAL, or PostgreSQL's database size.
+async fn stored_bytes(server: &Server) -> u64 {
+    if server.on_postgres() {
+        let size: i64 = on_store!(server, |pool, sql| sqlx::query_scalar(sql(
+            "SELECT CAST(pg_database_size(current_database()) AS BIGINT)"
+        ))
+        .fetch_one(&pool)
+        .await
+        .unwrap());
+        return size as u64;
+    }
     let size = |p: std::path::PathBuf| std::fs::metadata(p).map_or(0, |m| m.len());
     size(server.db()) + size(server.db().with_extension("sqlite-wal"))
 }
@@ -574,7 +591,7 @@ async fn oversized_input_is_refused_and_recorded_bounded() {
     let mut bob = server.client();
     bob.sign_in_with_mfa("bob", &server.device(BOB_VIRTUAL))
         .await;
-    let (db_before, log_before) = (stored_bytes(&server), server.logs().len());
+    let (db_before, log_before) = (stored_bytes(&server).await, server.logs().len());
     let huge = "A".repeat(1_900_000);
     for _ in 0..10 {
         let r = bob
@@ -605,16 +622,16 @@ async fn oversized_input_is_refused_and_recorded_bounded() {
         )
         .await;
     assert_eq!((r.status, r.code()), (400, "ValidationError"));
-    let grown = (stored_bytes(&server) - db_before) + (server.logs().len() - log_before) as u64;
+    let grown = stored_bytes(&server).await.saturating_sub(db_before)
+        + (server.logs().len() - log_before) as u64;
     assert!(grown < 1_000_000, "grew by {grown} bytes");
-    let pool = server.sql().await;
-    let (serial,): (String,) = sqlx::query_as(
+    let (serial,): (String,) = on_store!(server, |pool, sql| sqlx::query_as(sql(
         "SELECT serial_number FROM audit_events WHERE action = 'ResyncMFADevice' \
          ORDER BY id DESC LIMIT 1",
-    )
+    ))
     .fetch_one(&pool)
     .await
-    .unwrap();
+    .unwrap());
     assert_eq!(serial, format!("{}…({} bytes)", &long[..64], long.len()));
     server.finish();
 }
@@ -662,14 +679,13 @@ async fn a_foreign_host_is_refused_and_the_public_url_is_the_origin() {
         .await;
     assert_eq!(r.status, 200);
     assert_eq!(c.sign_in("bob").await.status, 200);
-    let pool = server.sql().await;
-    let (refused,): (i64,) = sqlx::query_as(
+    let (refused,): (i64,) = on_store!(server, |pool, sql| sqlx::query_as(sql(
         "SELECT COUNT(*) FROM audit_events WHERE action = 'SignIn' \
          AND error_code = 'CrossOriginRequest'",
-    )
+    ))
     .fetch_one(&pool)
     .await
-    .unwrap();
+    .unwrap());
     assert_eq!(refused, 1, "the refused state change is in the trail");
     server.finish();
 

@@ -248,7 +248,7 @@ async fn the_lock_after_one_hundred_failures_holds_until_an_administrator_unlock
     // The command line unlocks too.
     server
         .exec(
-            "UPDATE mfa_devices SET locked = 1 WHERE serial_number = ?",
+            "UPDATE mfa_devices SET locked = TRUE WHERE serial_number = ?",
             ALICE_FOB,
         )
         .await;
@@ -393,15 +393,13 @@ async fn ten_wrong_codes_across_a_principals_devices_throttle_every_device() {
 
 /// The failures on the code budget of the owner of `serial` (0 without a row).
 async fn code_budget(server: &Server, serial: &str) -> i64 {
-    let pool = server.sql().await;
-    let n: Option<i64> = sqlx::query_scalar(
+    let n: Option<i64> = on_store!(server, |pool, sql| sqlx::query_scalar(sql(
         "SELECT failures FROM code_budgets WHERE principal_id = \
          (SELECT owner_id FROM mfa_devices WHERE serial_number = ?)",
-    )
+    ))
     .bind(serial)
     .fetch_optional(&pool)
     .await
-    .unwrap();
-    pool.close().await;
+    .unwrap());
     n.unwrap_or(0)
 }

@@ -10,6 +10,7 @@
 
 mod frontend;
 mod mutants;
+mod postgres;
 mod server;
 mod shell;
 mod tasks;

@@ -62,6 +62,7 @@ pub fn test() -> Result {
     let tools_ok = report.step("tools installed", || {
         tools::ensure_build_tools()?;
         tools::ensure_chromium()?;
+        crate::postgres::ensure_postgresql()?;
         tools::ensure_aws_venv()
     });
     if !tools_ok {
@@ -108,6 +109,10 @@ pub fn test() -> Result {
             "frontend",
         ]))
     });
+    report.step(
+        "backend black-box tests on PostgreSQL",
+        crate::postgres::black_box_tests,
+    );
     report.step("wasm tests in headless Chromium (shared, frontend)", || {
         run_command(
             command("cargo")

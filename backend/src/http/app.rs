@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware;
 use tower_http::timeout::TimeoutLayer;
 
-use super::routes::{audit, auth, iam, time};
+use super::routes::{audit, auth, health, iam, time};
 use super::security_headers::{self, SecurityHeaders};
 use super::web::{self, WebAssets};
 use super::{csrf, query, trace};
@@ -38,6 +38,7 @@ pub fn app(state: AppState, web: Option<Arc<WebAssets>>) -> Router {
             .then(|| HeaderValue::from_static(security_headers::HSTS)),
     };
     let router = Router::new()
+        .merge(health::router())
         .merge(time::router())
         .merge(auth::router())
         .merge(iam::router())

@@ -3,6 +3,7 @@
 
 pub(super) mod audit;
 pub(super) mod auth;
+pub(super) mod health;
 pub(super) mod iam;
 pub(super) mod time;
 

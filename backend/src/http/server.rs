@@ -93,31 +93,29 @@ pub async fn serve(mut state: AppState, options: ServeOptions) -> anyhow::Result
     state.settings = Arc::new(settings);
     let sweeper = tokio::spawn(crate::housekeeping::run(state.clone()));
     let app = super::app::app(state, options.web);
+    // The handlers are installed before the ready line: a SIGTERM sent as soon as it is read
+    // must stop the server cleanly, not kill it with the default action.
+    let shutdown = shutdown_signal()?;
     println!("listening on {scheme}://{local}");
     std::io::stdout().flush()?;
     tracing::info!(%local, limits = ?options.limits, "listening");
-    super::listener::run(listener, app, tls, options.limits, shutdown_signal()).await;
+    super::listener::run(listener, app, tls, options.limits, shutdown).await;
     sweeper.abort();
     tracing::info!("stopped");
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// SIGTERM or SIGINT (Ctrl-C), both handlers installed now; the future ends at the first.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = int.recv() => {},
         }
-    };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
+    })
 }
 
 #[cfg(test)]

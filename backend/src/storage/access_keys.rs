@@ -1,7 +1,7 @@
 //! SQL for access keys (the IAM Query API's credentials). The secret column holds only the
 //! sealed secret; sealing and unsealing happen in `iam::access_keys`.
 
-use super::db::Storage;
+use super::db::{Storage, on_db};
 use super::sealed::SEAL_VERSION;
 
 /// A stored access key.
@@ -23,18 +23,21 @@ pub struct AccessKeyRow {
 impl Storage {
     /// Stores a new access key.
     pub async fn insert_access_key(&self, key: &AccessKeyRow) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "INSERT INTO access_keys (access_key_id, principal_id, secret, status, created_at, \
-             seal_version) VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&key.access_key_id)
-        .bind(key.principal_id)
-        .bind(&key.secret)
-        .bind(&key.status)
-        .bind(key.created_at)
-        .bind(SEAL_VERSION)
-        .execute(&self.pool)
-        .await?;
+        on_db!(self, |pool, sql| {
+            sqlx::query(sql(
+                "INSERT INTO access_keys (access_key_id, principal_id, secret, status, created_at, \
+                 seal_version) VALUES (?, ?, ?, ?, ?, ?)",
+            ))
+            .bind(&key.access_key_id)
+            .bind(key.principal_id)
+            .bind(&key.secret)
+            .bind(&key.status)
+            .bind(key.created_at)
+            .bind(SEAL_VERSION)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
         Ok(())
     }
 
@@ -43,13 +46,15 @@ impl Storage {
         &self,
         access_key_id: &str,
     ) -> Result<Option<AccessKeyRow>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT access_key_id, principal_id, secret, status, created_at FROM access_keys \
-             WHERE access_key_id = ?",
-        )
-        .bind(access_key_id)
-        .fetch_optional(&self.pool)
-        .await
+        on_db!(self, |pool, sql| {
+            sqlx::query_as(sql(
+                "SELECT access_key_id, principal_id, secret, status, created_at FROM access_keys \
+                 WHERE access_key_id = ?",
+            ))
+            .bind(access_key_id)
+            .fetch_optional(pool)
+            .await
+        })
     }
 
     /// A principal's access keys, oldest first.
@@ -57,13 +62,15 @@ impl Storage {
         &self,
         principal_id: i64,
     ) -> Result<Vec<AccessKeyRow>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT access_key_id, principal_id, secret, status, created_at FROM access_keys \
-             WHERE principal_id = ? ORDER BY created_at, access_key_id",
-        )
-        .bind(principal_id)
-        .fetch_all(&self.pool)
-        .await
+        on_db!(self, |pool, sql| {
+            sqlx::query_as(sql(
+                "SELECT access_key_id, principal_id, secret, status, created_at FROM access_keys \
+                 WHERE principal_id = ? ORDER BY created_at, access_key_id",
+            ))
+            .bind(principal_id)
+            .fetch_all(pool)
+            .await
+        })
     }
 
     /// A page of a principal's access keys, oldest first (then by key id): at most `limit` of
@@ -79,15 +86,17 @@ impl Storage {
         } else {
             ""
         };
-        let sql = format!(
+        let statement = format!(
             "SELECT access_key_id, principal_id, secret, status, created_at FROM access_keys \
              WHERE principal_id = ?{keyset} ORDER BY created_at, access_key_id LIMIT ?"
         );
-        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(principal_id);
-        if let Some((created_at, id)) = after {
-            query = query.bind(created_at).bind(created_at).bind(id);
-        }
-        query.bind(limit).fetch_all(&self.pool).await
+        on_db!(self, |pool, sql| {
+            let mut query = sqlx::query_as(sql(statement.clone())).bind(principal_id);
+            if let Some((created_at, id)) = after {
+                query = query.bind(created_at).bind(created_at).bind(id);
+            }
+            query.bind(limit).fetch_all(pool).await
+        })
     }
 
     /// Deletes a principal's access key; `false` when it has no key with this id.
@@ -96,12 +105,16 @@ impl Storage {
         access_key_id: &str,
         principal_id: i64,
     ) -> Result<bool, sqlx::Error> {
-        let done =
-            sqlx::query("DELETE FROM access_keys WHERE access_key_id = ? AND principal_id = ?")
-                .bind(access_key_id)
-                .bind(principal_id)
-                .execute(&self.pool)
-                .await?;
-        Ok(done.rows_affected() == 1)
+        let done = on_db!(self, |pool, sql| {
+            sqlx::query(sql(
+                "DELETE FROM access_keys WHERE access_key_id = ? AND principal_id = ?",
+            ))
+            .bind(access_key_id)
+            .bind(principal_id)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+        Ok(done == 1)
     }
 }

@@ -4,7 +4,7 @@
 
 use std::sync::LazyLock;
 
-use super::db::Storage;
+use super::db::{Storage, on_db};
 use crate::throttle::{self, Scheme, ThrottleState};
 
 /// A row with a failure counter, throttle and lock (security rules 7–10).
@@ -51,35 +51,46 @@ impl Storage {
             format!(
                 "INSERT INTO code_budgets (principal_id, failures) VALUES (?, 1) \
                  ON CONFLICT (principal_id) DO {} \
-                 WHERE code_budgets.locked = 0 AND code_budgets.throttled_until <= ? \
+                 WHERE code_budgets.locked = FALSE AND code_budgets.throttled_until <= ? \
                  RETURNING failures",
                 reserve_set_sql_in("", "code_budgets", throttle::PER_PRINCIPAL)
                     .trim_start_matches(' ')
             )
         });
-        let query = match key {
-            ThrottleKey::Device(id) => sqlx::query_scalar(LazyLock::force(&DEVICE).as_str())
-                .bind(now_ms)
-                .bind(id),
-            ThrottleKey::Principal(id) => sqlx::query_scalar(LazyLock::force(&PRINCIPAL).as_str())
-                .bind(now_ms)
-                .bind(id),
-            ThrottleKey::Codes(id) => sqlx::query_scalar(LazyLock::force(&CODES).as_str())
-                .bind(id)
-                .bind(now_ms),
-            ThrottleKey::UnknownSignIn(k) => {
-                sqlx::query(
+        if let ThrottleKey::UnknownSignIn(k) = key {
+            on_db!(self, |pool, sql| {
+                sqlx::query(sql(
                     "INSERT INTO sign_in_throttle (key) VALUES (?) ON CONFLICT (key) DO NOTHING",
-                )
+                ))
                 .bind(k)
-                .execute(&self.pool)
-                .await?;
-                sqlx::query_scalar(LazyLock::force(&UNKNOWN).as_str())
-                    .bind(now_ms)
-                    .bind(k)
-            }
-        };
-        let count = query.bind(now_ms).fetch_optional(&self.pool).await?;
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+            })?;
+        }
+        let count = on_db!(self, |pool, sql| {
+            let query = match key {
+                ThrottleKey::Device(id) => {
+                    sqlx::query_scalar(sql(LazyLock::force(&DEVICE).as_str()))
+                        .bind(now_ms)
+                        .bind(id)
+                }
+                ThrottleKey::Principal(id) => {
+                    sqlx::query_scalar(sql(LazyLock::force(&PRINCIPAL).as_str()))
+                        .bind(now_ms)
+                        .bind(id)
+                }
+                ThrottleKey::Codes(id) => sqlx::query_scalar(sql(LazyLock::force(&CODES).as_str()))
+                    .bind(id)
+                    .bind(now_ms),
+                ThrottleKey::UnknownSignIn(k) => {
+                    sqlx::query_scalar(sql(LazyLock::force(&UNKNOWN).as_str()))
+                        .bind(now_ms)
+                        .bind(k)
+                }
+            };
+            query.bind(now_ms).fetch_optional(pool).await
+        })?;
         if count.is_some() {
             self.note_password_failure(key, now_ms).await?;
         }
@@ -94,17 +105,19 @@ impl Storage {
         key: ThrottleKey<'_>,
         now_ms: i64,
     ) -> Result<(), sqlx::Error> {
-        let query = match key {
-            ThrottleKey::UnknownSignIn(k) => {
-                sqlx::query("UPDATE sign_in_throttle SET last_failure_at = ? WHERE key = ?")
-                    .bind(now_ms)
-                    .bind(k)
-            }
-            ThrottleKey::Device(_) | ThrottleKey::Principal(_) | ThrottleKey::Codes(_) => {
-                return Ok(());
-            }
+        let ThrottleKey::UnknownSignIn(k) = key else {
+            return Ok(());
         };
-        query.execute(&self.pool).await?;
+        on_db!(self, |pool, sql| {
+            sqlx::query(sql(
+                "UPDATE sign_in_throttle SET last_failure_at = ? WHERE key = ?",
+            ))
+            .bind(now_ms)
+            .bind(k)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
         Ok(())
     }
 
@@ -113,12 +126,16 @@ impl Storage {
     /// count is kept until a success or an unlock, so the lock after 100 consecutive failures
     /// (NIST SP 800-63B) stays reachable for a slow attacker.
     pub async fn forget_password_failures(&self, before: i64) -> Result<u64, sqlx::Error> {
-        let done =
-            sqlx::query("DELETE FROM sign_in_throttle WHERE locked = 0 AND last_failure_at < ?")
-                .bind(before)
-                .execute(&self.pool)
-                .await?;
-        Ok(done.rows_affected())
+        let done = on_db!(self, |pool, sql| {
+            sqlx::query(sql(
+                "DELETE FROM sign_in_throttle WHERE locked = FALSE AND last_failure_at < ?",
+            ))
+            .bind(before)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+        Ok(done)
     }
 
     /// Takes back the failure an attempt counted (security rule 23: it turned out to be an
@@ -133,19 +150,25 @@ impl Storage {
         count: i64,
     ) -> Result<bool, sqlx::Error> {
         let (table, column) = key.table();
-        let sql = format!(
-            "UPDATE {table} SET failures = failures - 1, throttled_until = 0, locked = 0 \
+        let statement = format!(
+            "UPDATE {table} SET failures = failures - 1, throttled_until = 0, locked = FALSE \
              WHERE {column} = ? AND failures = ?"
         );
-        let query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        let query = match key {
-            ThrottleKey::Device(id) | ThrottleKey::Principal(id) | ThrottleKey::Codes(id) => {
-                query.bind(id)
-            }
-            ThrottleKey::UnknownSignIn(k) => query.bind(k),
-        };
-        let done = query.bind(count).execute(&self.pool).await?;
-        Ok(done.rows_affected() == 1)
+        let done = on_db!(self, |pool, sql| {
+            let query = sqlx::query(sql(statement.clone()));
+            let query = match key {
+                ThrottleKey::Device(id) | ThrottleKey::Principal(id) | ThrottleKey::Codes(id) => {
+                    query.bind(id)
+                }
+                ThrottleKey::UnknownSignIn(k) => query.bind(k),
+            };
+            query
+                .bind(count)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+        })?;
+        Ok(done == 1)
     }
 
     /// A success on one of the principal's devices clears its code budget (rule 29), unless
@@ -155,23 +178,29 @@ impl Storage {
         principal_id: i64,
         own_lock: i64,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE code_budgets SET failures = 0, throttled_until = 0, locked = 0 \
-             WHERE principal_id = ? AND failures > 0 AND (locked = 0 OR failures = ?)",
-        )
-        .bind(principal_id)
-        .bind(own_lock)
-        .execute(&self.pool)
-        .await?;
+        on_db!(self, |pool, sql| {
+            sqlx::query(sql(
+                "UPDATE code_budgets SET failures = 0, throttled_until = 0, locked = FALSE \
+                 WHERE principal_id = ? AND failures > 0 AND (locked = FALSE OR failures = ?)",
+            ))
+            .bind(principal_id)
+            .bind(own_lock)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
         Ok(())
     }
 
     /// An administrator's unlock of the principal's code budget.
     pub async fn unlock_code_budget(&self, principal_id: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM code_budgets WHERE principal_id = ?")
-            .bind(principal_id)
-            .execute(&self.pool)
-            .await?;
+        on_db!(self, |pool, sql| {
+            sqlx::query(sql("DELETE FROM code_budgets WHERE principal_id = ?"))
+                .bind(principal_id)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+        })?;
         Ok(())
     }
 
@@ -181,25 +210,18 @@ impl Storage {
         key: ThrottleKey<'_>,
     ) -> Result<Option<ThrottleState>, sqlx::Error> {
         const COLUMNS: &str = "SELECT failures, throttled_until, locked FROM";
-        let query = match key {
-            ThrottleKey::Device(id) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "{COLUMNS} mfa_devices WHERE id = ?"
-            )))
-            .bind(id),
-            ThrottleKey::Principal(id) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "{COLUMNS} principals WHERE id = ?"
-            )))
-            .bind(id),
-            ThrottleKey::UnknownSignIn(k) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "{COLUMNS} sign_in_throttle WHERE key = ?"
-            )))
-            .bind(k),
-            ThrottleKey::Codes(id) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "{COLUMNS} code_budgets WHERE principal_id = ?"
-            )))
-            .bind(id),
-        };
-        let row: Option<(i64, i64, bool)> = query.fetch_optional(&self.pool).await?;
+        let (table, column) = key.table();
+        let statement = format!("{COLUMNS} {table} WHERE {column} = ?");
+        let row: Option<(i64, i64, bool)> = on_db!(self, |pool, sql| {
+            let query = sqlx::query_as(sql(statement.clone()));
+            let query = match key {
+                ThrottleKey::Device(id) | ThrottleKey::Principal(id) | ThrottleKey::Codes(id) => {
+                    query.bind(id)
+                }
+                ThrottleKey::UnknownSignIn(k) => query.bind(k),
+            };
+            query.fetch_optional(pool).await
+        })?;
         Ok(
             row.map(|(failures, throttled_until, locked)| ThrottleState {
                 failures,
@@ -217,7 +239,7 @@ impl Storage {
 /// Portable SQL (no `MIN`/`LEAST`): the waits are spelled out from the throttle's constants.
 pub(super) fn reserve_sql(table: &str, key_column: &str) -> String {
     format!(
-        "{} WHERE {key_column} = ? AND locked = 0 AND throttled_until <= ? RETURNING failures",
+        "{} WHERE {key_column} = ? AND locked = FALSE AND throttled_until <= ? RETURNING failures",
         reserve_set_sql(table)
     )
 }
@@ -245,7 +267,7 @@ fn reserve_set_sql_in(update: &str, table: &str, scheme: Scheme) -> String {
         "UPDATE {update}SET failures = {f} + 1, \
          throttled_until = CASE WHEN {f} + 1 < {free} OR {f} + 1 >= {lock} THEN 0 \
          ELSE ? + CASE {f} + 1{waits} ELSE {max} END END, \
-         locked = CASE WHEN {f} + 1 >= {lock} THEN 1 ELSE {table}.locked END",
+         locked = CASE WHEN {f} + 1 >= {lock} THEN TRUE ELSE {table}.locked END",
         free = scheme.free,
         lock = throttle::LOCK_AFTER,
         max = throttle::MAX_WAIT_SECONDS * 1000,

@@ -1,6 +1,6 @@
 //! SQL for audit events (security rule 21).
 
-use super::db::Storage;
+use super::db::{Storage, on_db};
 
 /// An event to record. Holds no code, seed or password by construction.
 #[derive(Clone, Debug)]
@@ -72,52 +72,59 @@ impl Storage {
         const SAME: &str = "source_ip = ? AND action = ? AND outcome = 'Failure' \
              AND account_id IS NOT DISTINCT FROM ? AND error_code IS NOT DISTINCT FROM ? \
              AND event_time >= ? AND actor = ?";
-        let identical = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
-            "SELECT id FROM audit_events WHERE {SAME} \
-             AND target_user IS NOT DISTINCT FROM ? AND serial_number IS NOT DISTINCT FROM ? \
-             ORDER BY id DESC LIMIT 1"
-        )))
-        .bind(e.source_ip)
-        .bind(e.action)
-        .bind(e.account_id)
-        .bind(e.error_code)
-        .bind(since)
-        .bind(e.actor)
-        .bind(e.target_user)
-        .bind(e.serial_number)
-        .fetch_optional(&self.pool)
-        .await?;
+        let identical = on_db!(self, |pool, sql| {
+            sqlx::query_scalar::<_, i64>(sql(format!(
+                "SELECT id FROM audit_events WHERE {SAME} \
+                 AND target_user IS NOT DISTINCT FROM ? AND serial_number IS NOT DISTINCT FROM ? \
+                 ORDER BY id DESC LIMIT 1"
+            )))
+            .bind(e.source_ip)
+            .bind(e.action)
+            .bind(e.account_id)
+            .bind(e.error_code)
+            .bind(since)
+            .bind(e.actor)
+            .bind(e.target_user)
+            .bind(e.serial_number)
+            .fetch_optional(pool)
+            .await
+        })?;
         let row = match identical {
             Some(id) => Some(id),
             None => {
-                let recent: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                    "SELECT id FROM audit_events WHERE {SAME} ORDER BY id DESC LIMIT ?"
-                )))
-                .bind(e.source_ip)
-                .bind(e.action)
-                .bind(e.account_id)
-                .bind(e.error_code)
-                .bind(since)
-                .bind(e.actor)
-                .bind(MAX_DISTINCT_REFUSALS)
-                .fetch_all(&self.pool)
-                .await?;
+                let recent: Vec<i64> = on_db!(self, |pool, sql| {
+                    sqlx::query_scalar(sql(format!(
+                        "SELECT id FROM audit_events WHERE {SAME} ORDER BY id DESC LIMIT ?"
+                    )))
+                    .bind(e.source_ip)
+                    .bind(e.action)
+                    .bind(e.account_id)
+                    .bind(e.error_code)
+                    .bind(since)
+                    .bind(e.actor)
+                    .bind(MAX_DISTINCT_REFUSALS)
+                    .fetch_all(pool)
+                    .await
+                })?;
                 (recent.len() as i64 >= MAX_DISTINCT_REFUSALS)
                     .then(|| recent.first().copied())
                     .flatten()
             }
         };
         if let Some(id) = row {
-            let done = sqlx::query(
-                "UPDATE audit_events SET repeats = repeats + 1, last_event_time = ?, \
-                 last_request_id = ? WHERE id = ?",
-            )
-            .bind(e.event_time)
-            .bind(e.request_id)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-            if done.rows_affected() == 1 {
+            let done = on_db!(self, |pool, sql| {
+                sqlx::query(sql(
+                    "UPDATE audit_events SET repeats = repeats + 1, last_event_time = ?, \
+                     last_request_id = ? WHERE id = ?",
+                ))
+                .bind(e.event_time)
+                .bind(e.request_id)
+                .bind(id)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+            })?;
+            if done == 1 {
                 return Ok(false);
             }
         }
@@ -127,23 +134,26 @@ impl Storage {
 
     /// Appends an event.
     pub async fn insert_audit(&self, e: &NewAuditEvent<'_>) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "INSERT INTO audit_events (account_id, event_time, actor, action, target_user, \
-             serial_number, source_ip, outcome, error_code, request_id) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(e.account_id)
-        .bind(e.event_time)
-        .bind(e.actor)
-        .bind(e.action)
-        .bind(e.target_user)
-        .bind(e.serial_number)
-        .bind(e.source_ip)
-        .bind(e.outcome)
-        .bind(e.error_code)
-        .bind(e.request_id)
-        .execute(&self.pool)
-        .await?;
+        on_db!(self, |pool, sql| {
+            sqlx::query(sql(
+                "INSERT INTO audit_events (account_id, event_time, actor, action, target_user, \
+                 serial_number, source_ip, outcome, error_code, request_id) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ))
+            .bind(e.account_id)
+            .bind(e.event_time)
+            .bind(e.actor)
+            .bind(e.action)
+            .bind(e.target_user)
+            .bind(e.serial_number)
+            .bind(e.source_ip)
+            .bind(e.outcome)
+            .bind(e.error_code)
+            .bind(e.request_id)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
         Ok(())
     }
 
@@ -156,29 +166,31 @@ impl Storage {
         before_id: i64,
         limit: i64,
     ) -> Result<Vec<AuditRow>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT id, event_time, actor, action, target_user, serial_number, source_ip, \
-             outcome, error_code, repeats, last_event_time FROM audit_events \
-             WHERE account_id = ? AND id < ? \
-             AND (? IS NULL OR LOWER(target_user) = LOWER(?)) \
-             AND (? IS NULL OR action = ?) \
-             AND (? IS NULL OR outcome = ?) \
-             AND (? IS NULL OR serial_number = ?) \
-             ORDER BY id DESC LIMIT ?",
-        )
-        .bind(account_id)
-        .bind(before_id)
-        .bind(filter.target_user)
-        .bind(filter.target_user)
-        .bind(filter.action)
-        .bind(filter.action)
-        .bind(filter.outcome)
-        .bind(filter.outcome)
-        .bind(filter.serial_number)
-        .bind(filter.serial_number)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
+        on_db!(self, |pool, sql| {
+            sqlx::query_as(sql(
+                "SELECT id, event_time, actor, action, target_user, serial_number, source_ip, \
+                 outcome, error_code, repeats, last_event_time FROM audit_events \
+                 WHERE account_id = ? AND id < ? \
+                 AND (? IS NULL OR LOWER(target_user) = LOWER(?)) \
+                 AND (? IS NULL OR action = ?) \
+                 AND (? IS NULL OR outcome = ?) \
+                 AND (? IS NULL OR serial_number = ?) \
+                 ORDER BY id DESC LIMIT ?",
+            ))
+            .bind(account_id)
+            .bind(before_id)
+            .bind(filter.target_user)
+            .bind(filter.target_user)
+            .bind(filter.action)
+            .bind(filter.action)
+            .bind(filter.outcome)
+            .bind(filter.outcome)
+            .bind(filter.serial_number)
+            .bind(filter.serial_number)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+        })
     }
 }
 

@@ -4,7 +4,7 @@
 use std::sync::LazyLock;
 
 use super::attempts::reserve_set_sql;
-use super::db::Storage;
+use super::db::{Storage, on_db};
 use super::device::{Device, StoredState, typed, typed_one};
 use super::sealed::SEAL_VERSION;
 
@@ -44,12 +44,23 @@ const DEVICE_SELECT: &str = "SELECT d.id, d.account_id, d.serial_number, d.kind,
 /// a page can continue after any device.
 const ENABLED: &str = "COALESCE(d.enabled_at, d.created_at)";
 
+/// The lock every statement that adds a device to an account, or assigns one, takes first, in
+/// the same transaction, so the caps it reads (security rule 27) cannot be passed by two at
+/// once: an update that changes nothing is a row lock on PostgreSQL, held to the commit, and on
+/// SQLite takes the write lock at the start of the transaction (a read first could not upgrade
+/// when another writer came in between). Portable, where `SELECT … FOR UPDATE` is not.
+const LOCK_ACCOUNT: &str = "UPDATE accounts SET created_at = created_at WHERE id = ?";
+
+/// [`LOCK_ACCOUNT`] for the account of the device with this row id.
+const LOCK_ACCOUNT_OF_DEVICE: &str = "UPDATE accounts SET created_at = created_at \
+     WHERE id = (SELECT account_id FROM mfa_devices WHERE id = ?)";
+
 /// [`Storage::reserve_device_attempt`]'s statement, built once.
 static RESERVE_DEVICE: LazyLock<String> = LazyLock::new(|| {
     format!(
         "{} WHERE account_id = ? AND serial_number = ? AND owner_id = ? AND digits = ? \
          AND kind IN ('virtual', 'hardware-totp', 'hardware-hotp') AND seed IS NOT NULL \
-         AND locked = 0 AND throttled_until <= ? \
+         AND locked = FALSE AND throttled_until <= ? \
          RETURNING id, account_id, serial_number, kind, owner_id, \
          (SELECT p.user_name FROM principals p WHERE p.id = mfa_devices.owner_id) AS owner_name, \
          seed, digits, period, drift_steps, last_used_step, hotp_counter, \
@@ -74,49 +85,65 @@ impl Storage {
         digits: i64,
         now_ms: i64,
     ) -> Result<Option<Device>, sqlx::Error> {
-        let row = sqlx::query_as(LazyLock::force(&RESERVE_DEVICE).as_str())
-            .bind(now_ms)
-            .bind(account_id)
-            .bind(serial)
-            .bind(owner_id)
-            .bind(digits)
-            .bind(now_ms)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = on_db!(self, |pool, sql| {
+            sqlx::query_as(sql(LazyLock::force(&RESERVE_DEVICE).as_str()))
+                .bind(now_ms)
+                .bind(account_id)
+                .bind(serial)
+                .bind(owner_id)
+                .bind(digits)
+                .bind(now_ms)
+                .fetch_optional(pool)
+                .await
+        })?;
         typed_one(row)
     }
 
-    /// Inserts a device; returns its row id.
+    /// Inserts a device under the account's lock (so it counts in the caps exactly as on
+    /// SQLite's single writer); returns its row id.
     pub async fn insert_device(&self, d: NewDevice<'_>) -> Result<i64, sqlx::Error> {
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO mfa_devices (account_id, serial_number, kind, owner_id, seed, digits, \
-             period, drift_steps, last_used_step, hotp_counter, enabled_at, created_at, \
-             seal_version) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(d.account_id)
-        .bind(d.serial_number)
-        .bind(d.kind)
-        .bind(d.owner_id)
-        .bind(d.seed)
-        .bind(d.digits)
-        .bind(d.period)
-        .bind(d.state.drift_steps)
-        .bind(d.state.last_used_step)
-        .bind(d.state.hotp_counter)
-        .bind(d.enabled_at)
-        .bind(d.now_ms)
-        .bind(SEAL_VERSION)
-        .fetch_one(&self.pool)
-        .await?;
+        let (id,): (i64,) = on_db!(self, |pool, sql| {
+            async {
+                let mut tx = pool.begin().await?;
+                sqlx::query(sql(LOCK_ACCOUNT))
+                    .bind(d.account_id)
+                    .execute(&mut *tx)
+                    .await?;
+                let row = sqlx::query_as(sql(
+                    "INSERT INTO mfa_devices (account_id, serial_number, kind, owner_id, seed, \
+                     digits, period, drift_steps, last_used_step, hotp_counter, enabled_at, \
+                     created_at, seal_version) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                ))
+                .bind(d.account_id)
+                .bind(d.serial_number)
+                .bind(d.kind)
+                .bind(d.owner_id)
+                .bind(d.seed)
+                .bind(d.digits)
+                .bind(d.period)
+                .bind(d.state.drift_steps)
+                .bind(d.state.last_used_step)
+                .bind(d.state.hotp_counter)
+                .bind(d.enabled_at)
+                .bind(d.now_ms)
+                .bind(SEAL_VERSION)
+                .fetch_one(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok::<_, sqlx::Error>(row)
+            }
+            .await
+        })?;
         Ok(id)
     }
 
     /// Inserts an unassigned virtual device created by `created_by`, only while the account
     /// holds fewer than `max_in_account` devices and the creator fewer than `max_unassigned`
-    /// unassigned devices of its own creation (security rule 27). One statement: SQLite runs
-    /// it under its write lock, so two creators cannot both pass the count. `None`: a cap was
-    /// reached and nothing was stored.
+    /// unassigned devices of its own creation (security rule 27). The count is read by the
+    /// statement that inserts, in a transaction that first takes the account's lock
+    /// (`LOCK_ACCOUNT`), so two creators (on any server) cannot both pass it. `None`: a cap
+    /// was reached and nothing was stored.
     pub async fn insert_virtual_device_within(
         &self,
         d: NewDevice<'_>,
@@ -124,33 +151,47 @@ impl Storage {
         max_in_account: i64,
         max_unassigned: i64,
     ) -> Result<Option<i64>, sqlx::Error> {
-        sqlx::query_scalar(
-            "INSERT INTO mfa_devices (account_id, serial_number, kind, owner_id, seed, digits, \
-             period, drift_steps, last_used_step, hotp_counter, enabled_at, created_at, \
-             created_by, seal_version) \
-             SELECT ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ? \
-             WHERE (SELECT COUNT(*) FROM mfa_devices WHERE account_id = ?) < ? \
-             AND (SELECT COUNT(*) FROM mfa_devices WHERE created_by = ? AND owner_id IS NULL) < ? \
-             RETURNING id",
-        )
-        .bind(d.account_id)
-        .bind(d.serial_number)
-        .bind(d.kind)
-        .bind(d.seed)
-        .bind(d.digits)
-        .bind(d.period)
-        .bind(d.state.drift_steps)
-        .bind(d.state.last_used_step)
-        .bind(d.state.hotp_counter)
-        .bind(d.now_ms)
-        .bind(created_by)
-        .bind(SEAL_VERSION)
-        .bind(d.account_id)
-        .bind(max_in_account)
-        .bind(created_by)
-        .bind(max_unassigned)
-        .fetch_optional(&self.pool)
-        .await
+        on_db!(self, |pool, sql| {
+            async {
+                let mut tx = pool.begin().await?;
+                sqlx::query(sql(LOCK_ACCOUNT))
+                    .bind(d.account_id)
+                    .execute(&mut *tx)
+                    .await?;
+                let id = sqlx::query_scalar(sql(
+                    "INSERT INTO mfa_devices (account_id, serial_number, kind, owner_id, seed, \
+                     digits, period, drift_steps, last_used_step, hotp_counter, enabled_at, \
+                     created_at, created_by, seal_version) \
+                     SELECT ?, ?, ?, CAST(NULL AS BIGINT), ?, ?, ?, ?, ?, ?, CAST(NULL AS BIGINT), \
+                     ?, ?, ? \
+                     WHERE (SELECT COUNT(*) FROM mfa_devices WHERE account_id = ?) < ? \
+                     AND (SELECT COUNT(*) FROM mfa_devices \
+                     WHERE created_by = ? AND owner_id IS NULL) < ? \
+                     RETURNING id",
+                ))
+                .bind(d.account_id)
+                .bind(d.serial_number)
+                .bind(d.kind)
+                .bind(d.seed)
+                .bind(d.digits)
+                .bind(d.period)
+                .bind(d.state.drift_steps)
+                .bind(d.state.last_used_step)
+                .bind(d.state.hotp_counter)
+                .bind(d.now_ms)
+                .bind(created_by)
+                .bind(SEAL_VERSION)
+                .bind(d.account_id)
+                .bind(max_in_account)
+                .bind(created_by)
+                .bind(max_unassigned)
+                .fetch_optional(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok::<Option<i64>, sqlx::Error>(id)
+            }
+            .await
+        })
     }
 
     /// The device of `account_id` with this serial number.
@@ -159,23 +200,27 @@ impl Storage {
         account_id: &str,
         serial: &str,
     ) -> Result<Option<Device>, sqlx::Error> {
-        let sql = format!("{DEVICE_SELECT} WHERE d.account_id = ? AND d.serial_number = ?");
-        let row = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(account_id)
-            .bind(serial)
-            .fetch_optional(&self.pool)
-            .await?;
+        let statement = format!("{DEVICE_SELECT} WHERE d.account_id = ? AND d.serial_number = ?");
+        let row = on_db!(self, |pool, sql| {
+            sqlx::query_as(sql(statement.clone()))
+                .bind(account_id)
+                .bind(serial)
+                .fetch_optional(pool)
+                .await
+        })?;
         typed_one(row)
     }
 
     /// The devices assigned to a principal, by enable date, then serial number.
     pub async fn devices_of(&self, owner_id: i64) -> Result<Vec<Device>, sqlx::Error> {
-        let sql =
+        let statement =
             format!("{DEVICE_SELECT} WHERE d.owner_id = ? ORDER BY {ENABLED}, d.serial_number");
-        let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(owner_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = on_db!(self, |pool, sql| {
+            sqlx::query_as(sql(statement.clone()))
+                .bind(owner_id)
+                .fetch_all(pool)
+                .await
+        })?;
         typed(rows)
     }
 
@@ -192,14 +237,17 @@ impl Storage {
         } else {
             String::new()
         };
-        let sql = format!(
+        let statement = format!(
             "{DEVICE_SELECT} WHERE d.owner_id = ?{keyset} ORDER BY {ENABLED}, d.serial_number LIMIT ?"
         );
-        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(owner_id);
-        if let Some((enabled, serial)) = after {
-            query = query.bind(enabled).bind(enabled).bind(serial);
-        }
-        typed(query.bind(limit).fetch_all(&self.pool).await?)
+        let rows = on_db!(self, |pool, sql| {
+            let mut query = sqlx::query_as(sql(statement.clone())).bind(owner_id);
+            if let Some((enabled, serial)) = &after {
+                query = query.bind(enabled).bind(enabled).bind(serial);
+            }
+            query.bind(limit).fetch_all(pool).await
+        })?;
+        typed(rows)
     }
 
     /// A page of the virtual devices of an account, by serial number (unique within the
@@ -223,15 +271,18 @@ impl Storage {
         } else {
             ""
         };
-        let sql = format!(
+        let statement = format!(
             "{DEVICE_SELECT} WHERE d.account_id = ? AND d.kind = 'virtual'{status}{keyset} \
              ORDER BY d.serial_number LIMIT ?"
         );
-        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(account_id);
-        if let Some(serial) = after {
-            query = query.bind(serial);
-        }
-        typed(query.bind(limit).fetch_all(&self.pool).await?)
+        let rows = on_db!(self, |pool, sql| {
+            let mut query = sqlx::query_as(sql(statement.clone())).bind(account_id);
+            if let Some(serial) = after {
+                query = query.bind(serial);
+            }
+            query.bind(limit).fetch_all(pool).await
+        })?;
+        typed(rows)
     }
 
     /// The atomic compare-and-set of security rule 6: writes `after` and clears the failure
@@ -246,28 +297,32 @@ impl Storage {
         after: StoredState,
         own_lock: i64,
     ) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query(
-            "UPDATE mfa_devices SET drift_steps = ?, last_used_step = ?, hotp_counter = ?, \
-             failures = 0, throttled_until = 0, locked = 0 \
-             WHERE id = ? AND drift_steps = ? AND last_used_step = ? AND hotp_counter = ? \
-             AND (locked = 0 OR failures = ?)",
-        )
-        .bind(after.drift_steps)
-        .bind(after.last_used_step)
-        .bind(after.hotp_counter)
-        .bind(id)
-        .bind(before.drift_steps)
-        .bind(before.last_used_step)
-        .bind(before.hotp_counter)
-        .bind(own_lock)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let done = on_db!(self, |pool, sql| {
+            sqlx::query(sql(
+                "UPDATE mfa_devices SET drift_steps = ?, last_used_step = ?, hotp_counter = ?, \
+                 failures = 0, throttled_until = 0, locked = FALSE \
+                 WHERE id = ? AND drift_steps = ? AND last_used_step = ? AND hotp_counter = ? \
+                 AND (locked = FALSE OR failures = ?)",
+            ))
+            .bind(after.drift_steps)
+            .bind(after.last_used_step)
+            .bind(after.hotp_counter)
+            .bind(id)
+            .bind(before.drift_steps)
+            .bind(before.last_used_step)
+            .bind(before.hotp_counter)
+            .bind(own_lock)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+        Ok(done == 1)
     }
 
     /// Assigns an unassigned virtual device (EnableMFADevice), compare-and-set like
     /// [`Storage::compare_and_set_state`], and only while the owner has fewer than
-    /// `max_devices` devices (security rule 27: the cap is part of the same statement).
+    /// `max_devices` devices (security rule 27: the cap is part of the same statement, run
+    /// under the account's lock as in [`Storage::insert_virtual_device_within`]).
     #[allow(clippy::too_many_arguments)]
     pub async fn assign_device(
         &self,
@@ -279,47 +334,61 @@ impl Storage {
         after: StoredState,
         own_lock: i64,
     ) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query(
-            "UPDATE mfa_devices SET owner_id = ?, enabled_at = ?, drift_steps = ?, \
-             last_used_step = ?, hotp_counter = ?, failures = 0, throttled_until = 0, \
-             locked = 0 \
-             WHERE id = ? AND owner_id IS NULL AND drift_steps = ? AND last_used_step = ? \
-             AND hotp_counter = ? AND (locked = 0 OR failures = ?) \
-             AND (SELECT COUNT(*) FROM mfa_devices WHERE owner_id = ?) < ?",
-        )
-        .bind(owner_id)
-        .bind(now_ms)
-        .bind(after.drift_steps)
-        .bind(after.last_used_step)
-        .bind(after.hotp_counter)
-        .bind(id)
-        .bind(before.drift_steps)
-        .bind(before.last_used_step)
-        .bind(before.hotp_counter)
-        .bind(own_lock)
-        .bind(owner_id)
-        .bind(max_devices)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let done = on_db!(self, |pool, sql| {
+            async {
+                let mut tx = pool.begin().await?;
+                sqlx::query(sql(LOCK_ACCOUNT_OF_DEVICE))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                let done = sqlx::query(sql(
+                    "UPDATE mfa_devices SET owner_id = ?, enabled_at = ?, drift_steps = ?, \
+                     last_used_step = ?, hotp_counter = ?, failures = 0, throttled_until = 0, \
+                     locked = FALSE \
+                     WHERE id = ? AND owner_id IS NULL AND drift_steps = ? AND last_used_step = ? \
+                     AND hotp_counter = ? AND (locked = FALSE OR failures = ?) \
+                     AND (SELECT COUNT(*) FROM mfa_devices WHERE owner_id = ?) < ?",
+                ))
+                .bind(owner_id)
+                .bind(now_ms)
+                .bind(after.drift_steps)
+                .bind(after.last_used_step)
+                .bind(after.hotp_counter)
+                .bind(id)
+                .bind(before.drift_steps)
+                .bind(before.last_used_step)
+                .bind(before.hotp_counter)
+                .bind(own_lock)
+                .bind(owner_id)
+                .bind(max_devices)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok::<_, sqlx::Error>(done.rows_affected())
+            }
+            .await
+        })?;
+        Ok(done == 1)
     }
 
     /// Clears failures, throttle and lock, and the owner's code budget (security rule 29: else
     /// a locked budget would keep the unlocked device refused).
     pub async fn unlock_device(&self, id: i64) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE mfa_devices SET failures = 0, throttled_until = 0, locked = 0 WHERE id = ?",
-        )
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        sqlx::query(
-            "DELETE FROM code_budgets WHERE principal_id = \
-             (SELECT owner_id FROM mfa_devices WHERE id = ?)",
-        )
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
+        on_db!(self, |pool, sql| {
+            sqlx::query(sql("UPDATE mfa_devices SET failures = 0, throttled_until = 0, locked = FALSE WHERE id = ?"))
+            .bind(id)
+            .execute(pool)
+    .await
+    .map(|done| done.rows_affected())
+        })?;
+        on_db!(self, |pool, sql| {
+            sqlx::query(sql("DELETE FROM code_budgets WHERE principal_id = \
+                 (SELECT owner_id FROM mfa_devices WHERE id = ?)"))
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
         Ok(())
     }
 
@@ -327,13 +396,16 @@ impl Storage {
     /// so codes already used can never enable it again); a hardware token or FIDO key is removed.
     pub async fn deactivate_device(&self, id: i64, is_virtual: bool) -> Result<(), sqlx::Error> {
         if is_virtual {
-            sqlx::query(
-                "UPDATE mfa_devices SET owner_id = NULL, enabled_at = NULL, drift_steps = 0, \
-                 failures = 0, throttled_until = 0, locked = 0 WHERE id = ?",
-            )
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+            on_db!(self, |pool, sql| {
+                sqlx::query(sql(
+                    "UPDATE mfa_devices SET owner_id = NULL, enabled_at = NULL, drift_steps = 0, \
+                     failures = 0, throttled_until = 0, locked = FALSE WHERE id = ?",
+                ))
+                .bind(id)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+            })?;
         } else {
             self.delete_device(id).await?;
         }
@@ -342,10 +414,13 @@ impl Storage {
 
     /// Deletes a device row.
     pub async fn delete_device(&self, id: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM mfa_devices WHERE id = ?")
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        on_db!(self, |pool, sql| {
+            sqlx::query(sql("DELETE FROM mfa_devices WHERE id = ?"))
+                .bind(id)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+        })?;
         Ok(())
     }
 }

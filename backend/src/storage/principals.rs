@@ -1,7 +1,7 @@
 //! SQL for accounts, principals (the root user and IAM users, with their password throttle) and
 //! the policies attached to them.
 
-use super::db::Storage;
+use super::db::{Storage, on_db};
 
 /// An account.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -85,42 +85,53 @@ impl Storage {
         alias: &str,
         now_ms: i64,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query("INSERT INTO accounts (id, alias, created_at) VALUES (?, ?, ?)")
+        on_db!(self, |pool, sql| {
+            sqlx::query(sql(
+                "INSERT INTO accounts (id, alias, created_at) VALUES (?, ?, ?)",
+            ))
             .bind(id)
             .bind(alias)
             .bind(now_ms)
-            .execute(&self.pool)
-            .await?;
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
         Ok(())
     }
 
     /// The account with this id or alias.
     pub async fn find_account(&self, id_or_alias: &str) -> Result<Option<AccountRow>, sqlx::Error> {
-        sqlx::query_as("SELECT id, alias FROM accounts WHERE id = ? OR alias = ?")
+        on_db!(self, |pool, sql| {
+            sqlx::query_as(sql(
+                "SELECT id, alias FROM accounts WHERE id = ? OR alias = ?",
+            ))
             .bind(id_or_alias)
             .bind(id_or_alias)
-            .fetch_optional(&self.pool)
+            .fetch_optional(pool)
             .await
+        })
     }
 
     // -- principals -------------------------------------------------------------------------
 
     /// Creates the root user or an IAM user; returns its row id.
     pub async fn insert_principal(&self, p: NewPrincipal<'_>) -> Result<i64, sqlx::Error> {
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO principals (account_id, is_root, user_name, user_name_key, email, \
-             user_id, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(p.account_id)
-        .bind(p.user_name.is_none())
-        .bind(p.user_name)
-        .bind(p.user_name.map(str::to_lowercase))
-        .bind(p.email.map(str::to_lowercase))
-        .bind(p.user_id)
-        .bind(p.password_hash)
-        .bind(p.now_ms)
-        .fetch_one(&self.pool)
-        .await?;
+        let (id,): (i64,) = on_db!(self, |pool, sql| {
+            sqlx::query_as(sql(
+                "INSERT INTO principals (account_id, is_root, user_name, user_name_key, email, \
+                 user_id, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            ))
+            .bind(p.account_id)
+            .bind(p.user_name.is_none())
+            .bind(p.user_name)
+            .bind(p.user_name.map(str::to_lowercase))
+            .bind(p.email.map(str::to_lowercase))
+            .bind(p.user_id)
+            .bind(p.password_hash)
+            .bind(p.now_ms)
+            .fetch_one(pool)
+            .await
+        })?;
         Ok(id)
     }
 
@@ -130,14 +141,16 @@ impl Storage {
         account_id: &str,
         user_name: &str,
     ) -> Result<Option<PrincipalRow>, sqlx::Error> {
-        let sql = format!(
+        let statement = format!(
             "SELECT {PRINCIPAL_COLUMNS} FROM principals WHERE account_id = ? AND user_name_key = ?"
         );
-        sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(account_id)
-            .bind(user_name.to_lowercase())
-            .fetch_optional(&self.pool)
-            .await
+        on_db!(self, |pool, sql| {
+            sqlx::query_as(sql(statement.clone()))
+                .bind(account_id)
+                .bind(user_name.to_lowercase())
+                .fetch_optional(pool)
+                .await
+        })
     }
 
     /// The root user signing in with `email`.
@@ -145,32 +158,39 @@ impl Storage {
         &self,
         email: &str,
     ) -> Result<Option<PrincipalRow>, sqlx::Error> {
-        let sql =
-            format!("SELECT {PRINCIPAL_COLUMNS} FROM principals WHERE email = ? AND is_root = 1");
-        sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(email.to_lowercase())
-            .fetch_optional(&self.pool)
-            .await
+        let statement = format!(
+            "SELECT {PRINCIPAL_COLUMNS} FROM principals WHERE email = ? AND is_root = TRUE"
+        );
+        on_db!(self, |pool, sql| {
+            sqlx::query_as(sql(statement.clone()))
+                .bind(email.to_lowercase())
+                .fetch_optional(pool)
+                .await
+        })
     }
 
     /// The root user of an account.
     pub async fn find_root(&self, account_id: &str) -> Result<Option<PrincipalRow>, sqlx::Error> {
-        let sql = format!(
-            "SELECT {PRINCIPAL_COLUMNS} FROM principals WHERE account_id = ? AND is_root = 1"
+        let statement = format!(
+            "SELECT {PRINCIPAL_COLUMNS} FROM principals WHERE account_id = ? AND is_root = TRUE"
         );
-        sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(account_id)
-            .fetch_optional(&self.pool)
-            .await
+        on_db!(self, |pool, sql| {
+            sqlx::query_as(sql(statement.clone()))
+                .bind(account_id)
+                .fetch_optional(pool)
+                .await
+        })
     }
 
     /// A principal by row id.
     pub async fn principal(&self, id: i64) -> Result<Option<PrincipalRow>, sqlx::Error> {
-        let sql = format!("SELECT {PRINCIPAL_COLUMNS} FROM principals WHERE id = ?");
-        sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
+        let statement = format!("SELECT {PRINCIPAL_COLUMNS} FROM principals WHERE id = ?");
+        on_db!(self, |pool, sql| {
+            sqlx::query_as(sql(statement.clone()))
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+        })
     }
 
     /// A page of the IAM users of an account, by lower-cased name (unique within the account):
@@ -186,15 +206,17 @@ impl Storage {
         } else {
             ""
         };
-        let sql = format!(
-            "SELECT {PRINCIPAL_COLUMNS} FROM principals WHERE account_id = ? AND is_root = 0\
+        let statement = format!(
+            "SELECT {PRINCIPAL_COLUMNS} FROM principals WHERE account_id = ? AND is_root = FALSE\
              {keyset} ORDER BY user_name_key LIMIT ?"
         );
-        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(account_id);
-        if let Some(key) = after {
-            query = query.bind(key);
-        }
-        query.bind(limit).fetch_all(&self.pool).await
+        on_db!(self, |pool, sql| {
+            let mut query = sqlx::query_as(sql(statement.clone())).bind(account_id);
+            if let Some(key) = after {
+                query = query.bind(key);
+            }
+            query.bind(limit).fetch_all(pool).await
+        })
     }
 
     /// After a correct password: clears the counter reserved by the attempt. Never clears a
@@ -206,26 +228,30 @@ impl Storage {
         id: i64,
         own_lock: i64,
     ) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query(
-            "UPDATE principals SET failures = 0, throttled_until = 0, locked = 0 \
-             WHERE id = ? AND (locked = 0 OR failures = ?)",
-        )
-        .bind(id)
-        .bind(own_lock)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let done = on_db!(self, |pool, sql| {
+            sqlx::query(sql(
+                "UPDATE principals SET failures = 0, throttled_until = 0, locked = FALSE \
+                 WHERE id = ? AND (locked = FALSE OR failures = ?)",
+            ))
+            .bind(id)
+            .bind(own_lock)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+        Ok(done == 1)
     }
 
     /// An administrator's unlock: clears the password counter, throttle and lock, and the
     /// principal's code budget (security rule 29).
     pub async fn unlock_principal(&self, id: i64) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE principals SET failures = 0, throttled_until = 0, locked = 0 WHERE id = ?",
-        )
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
+        on_db!(self, |pool, sql| {
+            sqlx::query(sql("UPDATE principals SET failures = 0, throttled_until = 0, locked = FALSE WHERE id = ?"))
+            .bind(id)
+            .execute(pool)
+    .await
+    .map(|done| done.rows_affected())
+        })?;
         self.unlock_code_budget(id).await
     }
 
@@ -239,28 +265,41 @@ impl Storage {
         name: &str,
         document: &str,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM policies WHERE principal_id = ? AND name = ?")
+        on_db!(self, |pool, sql| {
+            sqlx::query(sql(
+                "DELETE FROM policies WHERE principal_id = ? AND name = ?",
+            ))
             .bind(principal_id)
             .bind(name)
-            .execute(&self.pool)
-            .await?;
-        sqlx::query("INSERT INTO policies (principal_id, name, document) VALUES (?, ?, ?)")
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+        on_db!(self, |pool, sql| {
+            sqlx::query(sql(
+                "INSERT INTO policies (principal_id, name, document) VALUES (?, ?, ?)",
+            ))
             .bind(principal_id)
             .bind(name)
             .bind(document)
-            .execute(&self.pool)
-            .await?;
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
         self.delete_sessions_of(principal_id, None).await?;
         Ok(())
     }
 
     /// The policy documents attached to a principal.
     pub async fn policies(&self, principal_id: i64) -> Result<Vec<String>, sqlx::Error> {
-        let rows: Vec<(String,)> =
-            sqlx::query_as("SELECT document FROM policies WHERE principal_id = ? ORDER BY name")
-                .bind(principal_id)
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<(String,)> = on_db!(self, |pool, sql| {
+            sqlx::query_as(sql(
+                "SELECT document FROM policies WHERE principal_id = ? ORDER BY name",
+            ))
+            .bind(principal_id)
+            .fetch_all(pool)
+            .await
+        })?;
         Ok(rows.into_iter().map(|(d,)| d).collect())
     }
 }

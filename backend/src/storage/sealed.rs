@@ -2,7 +2,7 @@
 //! still sealed in the first format (`seal_version` 1), re-sealed and marked in one
 //! transaction. Sealing itself is `crypto`'s.
 
-use super::db::Storage;
+use super::db::{Storage, on_db};
 
 /// The seal format every insert writes: the purpose's subkey, and the purpose, the account and
 /// the row as associated data.
@@ -44,76 +44,86 @@ impl Storage {
     where
         E: From<sqlx::Error>,
     {
-        let (pending,): (bool,) = sqlx::query_as(
-            "SELECT EXISTS (SELECT 1 FROM mfa_devices WHERE seal_version = 1) \
-             OR EXISTS (SELECT 1 FROM access_keys WHERE seal_version = 1)",
-        )
-        .fetch_one(&self.pool)
-        .await?;
+        let (pending,): (bool,) = on_db!(self, |pool, sql| {
+            sqlx::query_as(sql(
+                "SELECT EXISTS (SELECT 1 FROM mfa_devices WHERE seal_version = 1) \
+                 OR EXISTS (SELECT 1 FROM access_keys WHERE seal_version = 1)",
+            ))
+            .fetch_one(pool)
+            .await
+        })?;
         if !pending {
             return Ok(0);
         }
-        let mut tx = self.pool.begin().await?;
-        // A write first, so the transaction takes the write lock (waiting for another writer)
-        // before it reads: a read first would have to upgrade, which fails at once when
-        // another process wrote in between.
-        sqlx::query(
-            "UPDATE mfa_devices SET seal_version = ? WHERE seal_version = 1 AND seed IS NULL",
-        )
-        .bind(SEAL_VERSION)
-        .execute(&mut *tx)
-        .await?;
-        let devices: Vec<(i64, String, String, Vec<u8>)> = sqlx::query_as(
-            "SELECT id, account_id, serial_number, seed FROM mfa_devices \
+        // One transaction per engine; an error of `reseal` returns at once (the transaction,
+        // dropped, rolls back), as does a database error (no retry: the next start re-seals).
+        let resealed = on_db!(self, |pool, sql| {
+            let mut tx = pool.begin().await?;
+            // A write first, so the transaction takes the write lock (waiting for another writer)
+            // before it reads: a read first would have to upgrade, which fails at once when
+            // another process wrote in between.
+            sqlx::query(sql(
+                "UPDATE mfa_devices SET seal_version = ? WHERE seal_version = 1 AND seed IS NULL",
+            ))
+            .bind(SEAL_VERSION)
+            .execute(&mut *tx)
+            .await?;
+            let devices: Vec<(i64, String, String, Vec<u8>)> = sqlx::query_as(sql(
+                "SELECT id, account_id, serial_number, seed FROM mfa_devices \
              WHERE seal_version = 1 AND seed IS NOT NULL ORDER BY id",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        let keys: Vec<(String, String, Vec<u8>)> = sqlx::query_as(
-            "SELECT k.access_key_id, p.account_id, k.secret FROM access_keys k \
+            ))
+            .fetch_all(&mut *tx)
+            .await?;
+            let keys: Vec<(String, String, Vec<u8>)> = sqlx::query_as(sql(
+                "SELECT k.access_key_id, p.account_id, k.secret FROM access_keys k \
              JOIN principals p ON p.id = k.principal_id \
              WHERE k.seal_version = 1 ORDER BY k.access_key_id",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut resealed = 0;
-        for (id, account_id, serial_number, seed) in &devices {
-            let new = reseal(FirstFormatSeal::DeviceSeed {
-                account_id,
-                serial_number,
-                seed,
-            })?;
-            resealed += sqlx::query(
-                "UPDATE mfa_devices SET seed = ?, seal_version = ? \
-                 WHERE id = ? AND seal_version = 1 AND seed = ?",
-            )
-            .bind(&new)
-            .bind(SEAL_VERSION)
-            .bind(id)
-            .bind(seed)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        }
-        for (access_key_id, account_id, secret) in &keys {
-            let new = reseal(FirstFormatSeal::AccessKeySecret {
-                account_id,
-                access_key_id,
-                secret,
-            })?;
-            resealed += sqlx::query(
-                "UPDATE access_keys SET secret = ?, seal_version = ? \
-                 WHERE access_key_id = ? AND seal_version = 1 AND secret = ?",
-            )
-            .bind(&new)
-            .bind(SEAL_VERSION)
-            .bind(access_key_id)
-            .bind(secret)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        }
-        tx.commit().await?;
+            ))
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut resealed = 0;
+            for (id, account_id, serial_number, seed) in &devices {
+                let new = match reseal(FirstFormatSeal::DeviceSeed {
+                    account_id,
+                    serial_number,
+                    seed,
+                }) {
+                    Ok(new) => new,
+                    Err(e) => return Err(e),
+                };
+                resealed += sqlx::query(sql("UPDATE mfa_devices SET seed = ?, seal_version = ? \
+                 WHERE id = ? AND seal_version = 1 AND seed = ?"))
+                .bind(&new)
+                .bind(SEAL_VERSION)
+                .bind(id)
+                .bind(seed)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            }
+            for (access_key_id, account_id, secret) in &keys {
+                let new = match reseal(FirstFormatSeal::AccessKeySecret {
+                    account_id,
+                    access_key_id,
+                    secret,
+                }) {
+                    Ok(new) => new,
+                    Err(e) => return Err(e),
+                };
+                resealed +=
+                    sqlx::query(sql("UPDATE access_keys SET secret = ?, seal_version = ? \
+                 WHERE access_key_id = ? AND seal_version = 1 AND secret = ?"))
+                    .bind(&new)
+                    .bind(SEAL_VERSION)
+                    .bind(access_key_id)
+                    .bind(secret)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+            tx.commit().await?;
+            Ok::<u64, sqlx::Error>(resealed)
+        })?;
         Ok(usize::try_from(resealed).unwrap_or(usize::MAX))
     }
 }

@@ -1,6 +1,6 @@
 //! SQL for server-side sessions. Only a SHA-256 of each token is stored.
 
-use super::db::Storage;
+use super::db::{Storage, on_db};
 use super::principals::PrincipalRow;
 
 /// A session row.
@@ -49,17 +49,17 @@ impl Storage {
         &self,
         token_hash: &str,
     ) -> Result<Option<SessionWithPrincipal>, sqlx::Error> {
-        let rows: Vec<SessionPolicyRow> = sqlx::query_as(
-            "SELECT s.token_hash, s.principal_id, s.mfa_present, s.mfa_pending, s.signed_in_at, \
-             s.last_seen_at, p.id, p.account_id, p.is_root, p.user_name, p.email, p.user_id, \
-             p.password_hash, p.failures, p.throttled_until, p.locked, p.created_at, \
-             pol.document FROM sessions s JOIN principals p ON p.id = s.principal_id \
-             LEFT JOIN policies pol ON pol.principal_id = p.id \
-             WHERE s.token_hash = ? ORDER BY pol.name",
-        )
-        .bind(token_hash)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<SessionPolicyRow> = on_db!(self, |pool, sql| {
+            sqlx::query_as(sql("SELECT s.token_hash, s.principal_id, s.mfa_present, s.mfa_pending, s.signed_in_at, \
+                 s.last_seen_at, p.id, p.account_id, p.is_root, p.user_name, p.email, p.user_id, \
+                 p.password_hash, p.failures, p.throttled_until, p.locked, p.created_at, \
+                 pol.document FROM sessions s JOIN principals p ON p.id = s.principal_id \
+                 LEFT JOIN policies pol ON pol.principal_id = p.id \
+                 WHERE s.token_hash = ? ORDER BY pol.name"))
+            .bind(token_hash)
+            .fetch_all(pool)
+    .await
+        })?;
         let mut documents = Vec::with_capacity(rows.len());
         let mut found = None;
         for row in rows {
@@ -74,39 +74,47 @@ impl Storage {
 
     /// Stores a session.
     pub async fn insert_session(&self, s: &SessionRow) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "INSERT INTO sessions (token_hash, principal_id, mfa_present, mfa_pending, \
-             signed_in_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&s.token_hash)
-        .bind(s.principal_id)
-        .bind(s.mfa_present)
-        .bind(s.mfa_pending)
-        .bind(s.signed_in_at)
-        .bind(s.last_seen_at)
-        .execute(&self.pool)
-        .await?;
+        on_db!(self, |pool, sql| {
+            sqlx::query(sql(
+                "INSERT INTO sessions (token_hash, principal_id, mfa_present, mfa_pending, \
+                 signed_in_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)",
+            ))
+            .bind(&s.token_hash)
+            .bind(s.principal_id)
+            .bind(s.mfa_present)
+            .bind(s.mfa_pending)
+            .bind(s.signed_in_at)
+            .bind(s.last_seen_at)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
         Ok(())
     }
 
     /// The session with this token hash.
     pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT token_hash, principal_id, mfa_present, mfa_pending, signed_in_at, \
-             last_seen_at FROM sessions WHERE token_hash = ?",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await
+        on_db!(self, |pool, sql| {
+            sqlx::query_as(sql(
+                "SELECT token_hash, principal_id, mfa_present, mfa_pending, signed_in_at, \
+                 last_seen_at FROM sessions WHERE token_hash = ?",
+            ))
+            .bind(token_hash)
+            .fetch_optional(pool)
+            .await
+        })
     }
 
     /// Ends a session; returns whether it existed (so a rotation happens once).
     pub async fn delete_session(&self, token_hash: &str) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
+        let done = on_db!(self, |pool, sql| {
+            sqlx::query(sql("DELETE FROM sessions WHERE token_hash = ?"))
+                .bind(token_hash)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+        })?;
+        Ok(done == 1)
     }
 
     /// Ends every session of the principal but `keep` (security rule 26); returns how many.
@@ -115,30 +123,45 @@ impl Storage {
         principal_id: i64,
         keep: Option<&str>,
     ) -> Result<u64, sqlx::Error> {
-        let done = sqlx::query("DELETE FROM sessions WHERE principal_id = ? AND token_hash <> ?")
+        let done = on_db!(self, |pool, sql| {
+            sqlx::query(sql(
+                "DELETE FROM sessions WHERE principal_id = ? AND token_hash <> ?",
+            ))
             .bind(principal_id)
             .bind(keep.unwrap_or(""))
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+        Ok(done)
     }
 
     /// The session becomes password-only (its principal enrolled MFA while it was being made).
     pub async fn mark_session_pending(&self, token_hash: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE sessions SET mfa_pending = 1, mfa_present = 0 WHERE token_hash = ?")
+        on_db!(self, |pool, sql| {
+            sqlx::query(sql(
+                "UPDATE sessions SET mfa_pending = TRUE, mfa_present = FALSE WHERE token_hash = ?",
+            ))
             .bind(token_hash)
-            .execute(&self.pool)
-            .await?;
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
         Ok(())
     }
 
     /// Records a use of the session.
     pub async fn touch_session(&self, token_hash: &str, now_ms: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?")
+        on_db!(self, |pool, sql| {
+            sqlx::query(sql(
+                "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?",
+            ))
             .bind(now_ms)
             .bind(token_hash)
-            .execute(&self.pool)
-            .await?;
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
         Ok(())
     }
 
@@ -148,11 +171,16 @@ impl Storage {
         idle_before: i64,
         signed_in_before: i64,
     ) -> Result<u64, sqlx::Error> {
-        let done = sqlx::query("DELETE FROM sessions WHERE last_seen_at < ? OR signed_in_at < ?")
+        let done = on_db!(self, |pool, sql| {
+            sqlx::query(sql(
+                "DELETE FROM sessions WHERE last_seen_at < ? OR signed_in_at < ?",
+            ))
             .bind(idle_before)
             .bind(signed_in_before)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+        Ok(done)
     }
 }

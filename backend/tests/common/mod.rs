@@ -1,8 +1,10 @@
 //! The black-box harness: the real `mfa-resync` binary on a fresh SQLite file in a temporary
-//! folder, on a free loopback port, driven over real HTTP. Device codes are computed here from
+//! folder — or, with `MFA_RESYNC_TEST_STORE=postgres`, on a fresh database of a throwaway
+//! PostgreSQL cluster ([`pg`]) — on a free loopback port, driven over real HTTP. Device codes are computed here from
 //! the seeds `demo --json` prints, with the `shared` crate.
 #![allow(dead_code)]
 
+pub mod pg;
 pub mod query;
 
 use std::io::{BufRead, BufReader, Write};
@@ -39,6 +41,8 @@ pub struct Server {
     pub sent: Arc<Mutex<Vec<String>>>,
     extra_args: Vec<String>,
     starts: usize,
+    /// The PostgreSQL database's URL when the suite runs on PostgreSQL.
+    pg_url: Option<String>,
 }
 
 impl Server {
@@ -58,6 +62,7 @@ impl Server {
             sent: Arc::default(),
             extra_args: extra.iter().map(|s| s.to_string()).collect(),
             starts: 0,
+            pg_url: pg::on_postgres().then(pg::fresh_database_url),
         };
         let out = s.cli(&["demo", "--json"], None);
         s.demo = serde_json::from_str(&out).expect("demo --json prints JSON");
@@ -65,8 +70,60 @@ impl Server {
         s
     }
 
+    /// The SQLite file (when the suite runs on SQLite).
     pub fn db(&self) -> PathBuf {
         self.dir.path().join("db.sqlite")
+    }
+
+    /// `--db` and, on PostgreSQL, `--key-file` (beside the SQLite file otherwise, by default).
+    pub fn db_args(&self) -> Vec<std::ffi::OsString> {
+        match &self.pg_url {
+            Some(url) => vec![
+                "--db".into(),
+                url.into(),
+                "--key-file".into(),
+                self.dir.path().join("mfa-resync.key").into(),
+            ],
+            None => vec!["--db".into(), self.db().into()],
+        }
+    }
+
+    /// What the store holds, as bytes to search for secrets: the SQLite file and its WAL, or
+    /// PostgreSQL's dump with its `bytea` values decoded ([`pg::stored_bytes`]).
+    pub fn stored_files(&self) -> Vec<Vec<u8>> {
+        match &self.pg_url {
+            Some(url) => vec![pg::stored_bytes(url)],
+            None => vec![
+                std::fs::read(self.db()).unwrap(),
+                std::fs::read(self.db().with_extension("sqlite-wal")).unwrap_or_default(),
+            ],
+        }
+    }
+
+    /// Opens the server's database connections before a test that races requests: sixteen
+    /// `/readyz` at once (each one query). A PostgreSQL connection takes milliseconds to open,
+    /// so without this the first parallel requests wait for connections while the earliest
+    /// finish, and they no longer overlap as the test means them to.
+    pub async fn warm_pool(&self) {
+        let http = http_client();
+        let probes = (0..16).map(|_| {
+            let http = http.clone();
+            let url = format!("{}/readyz", self.base);
+            tokio::spawn(async move { http.get(url).send().await.unwrap().status().as_u16() })
+        });
+        for probe in probes.collect::<Vec<_>>() {
+            assert_eq!(probe.await.unwrap(), 200);
+        }
+    }
+
+    /// The PostgreSQL database's URL, when the suite runs on PostgreSQL.
+    pub fn pg_url(&self) -> Option<&str> {
+        self.pg_url.as_deref()
+    }
+
+    /// Whether this server's store is PostgreSQL.
+    pub fn on_postgres(&self) -> bool {
+        self.pg_url.is_some()
     }
 
     fn log(&self, n: usize) -> PathBuf {
@@ -83,8 +140,7 @@ impl Server {
     /// Runs a command; returns (success, stdout, stderr).
     pub fn cli_status(&self, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
         let mut child = Command::new(BIN)
-            .arg("--db")
-            .arg(self.db())
+            .args(self.db_args())
             .args(args)
             .env("RUST_LOG", "debug")
             .stdin(Stdio::piped())
@@ -113,8 +169,7 @@ impl Server {
         self.starts += 1;
         let log = std::fs::File::create(self.log(self.starts)).unwrap();
         let mut child = Command::new(BIN)
-            .arg("--db")
-            .arg(self.db())
+            .args(self.db_args())
             .args(["serve", "--addr", "127.0.0.1:0"])
             .args(&self.extra_args)
             .env("RUST_LOG", "debug")
@@ -262,32 +317,73 @@ impl Server {
         }
     }
 
-    /// Runs SQL against the server's database file (to expire throttles, read rows).
+    /// Runs SQL against the server's database file (to expire throttles, read rows). SQLite
+    /// only: a test that uses it runs on SQLite alone so far (issue 12's next phase ports them).
     pub async fn sql(&self) -> sqlx::SqlitePool {
+        assert!(
+            !self.on_postgres(),
+            "this test reads the SQLite file directly and does not run on PostgreSQL yet"
+        );
         let url = format!("sqlite://{}", self.db().display());
         sqlx::SqlitePool::connect(&url).await.unwrap()
     }
 
-    /// The stored row of a device, as text, every column.
-    pub async fn device_row(&self, serial: &str) -> DeviceRow {
-        let pool = self.sql().await;
-        let row: DeviceRow = sqlx::query_as(
-            "SELECT drift_steps, last_used_step, hotp_counter, seed, failures, throttled_until, \
-             locked, owner_id FROM mfa_devices WHERE serial_number = ?",
-        )
-        .bind(serial)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-        pool.close().await;
-        row
+    /// The server's database, on either store (statements with `$1` placeholders, which sqlx
+    /// numbers on SQLite too).
+    async fn pool(&self) -> TestPool {
+        match &self.pg_url {
+            Some(url) => TestPool::Postgres(sqlx::PgPool::connect(url).await.unwrap()),
+            None => TestPool::Sqlite(self.sql().await),
+        }
     }
 
-    /// Runs one statement.
+    /// The stored row of a device, every column that a request may change.
+    pub async fn device_row(&self, serial: &str) -> DeviceRow {
+        const ROW: &str = "SELECT drift_steps, last_used_step, hotp_counter, seed, failures, \
+             throttled_until, locked, owner_id FROM mfa_devices WHERE serial_number = $1";
+        match self.pool().await {
+            TestPool::Sqlite(pool) => {
+                let row = sqlx::query_as(ROW).bind(serial).fetch_one(&pool).await;
+                pool.close().await;
+                row.unwrap()
+            }
+            TestPool::Postgres(pool) => {
+                let row = sqlx::query_as(ROW).bind(serial).fetch_one(&pool).await;
+                pool.close().await;
+                row.unwrap()
+            }
+        }
+    }
+
+    /// Runs one statement without parameters on either store; returns the rows it changed.
+    pub async fn exec_plain(&self, sql: &'static str) -> u64 {
+        match self.pool().await {
+            TestPool::Sqlite(pool) => {
+                let done = sqlx::query(sql).execute(&pool).await.unwrap();
+                pool.close().await;
+                done.rows_affected()
+            }
+            TestPool::Postgres(pool) => {
+                let done = sqlx::query(sql).execute(&pool).await.unwrap();
+                pool.close().await;
+                done.rows_affected()
+            }
+        }
+    }
+
+    /// Runs one statement, whose one `?` is bound to `serial`; booleans written `TRUE`/`FALSE`.
     pub async fn exec(&self, sql: &'static str, serial: &str) {
-        let pool = self.sql().await;
-        sqlx::query(sql).bind(serial).execute(&pool).await.unwrap();
-        pool.close().await;
+        let sql = sqlx::AssertSqlSafe(sql.replace('?', "$1"));
+        match self.pool().await {
+            TestPool::Sqlite(pool) => {
+                sqlx::query(sql).bind(serial).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+            TestPool::Postgres(pool) => {
+                sqlx::query(sql).bind(serial).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+        }
     }
 }
 
@@ -298,6 +394,59 @@ impl Drop for Server {
             let _ = c.wait();
         }
     }
+}
+
+/// Runs `$body` on the server's store: `$pool` is a fresh pool of that engine (closed after),
+/// `$sql(…)` makes a statement for it from SQL written with `?` placeholders (numbered `$1…`
+/// on PostgreSQL). Booleans are written `TRUE`/`FALSE`, which both engines read.
+#[macro_export]
+macro_rules! on_store {
+    ($server:expr, |$pool:ident, $sql:ident| $body:expr) => {{
+        let server: &$crate::common::Server = &$server;
+        match server.pg_url() {
+            None => {
+                #[allow(unused)]
+                fn $sql(sql: &'static str) -> &'static str {
+                    sql
+                }
+                let $pool = server.sql().await;
+                let out = $body;
+                $pool.close().await;
+                out
+            }
+            Some(url) => {
+                #[allow(unused)]
+                fn $sql(sql: &'static str) -> ::sqlx::AssertSqlSafe<String> {
+                    $crate::common::numbered(sql)
+                }
+                let $pool = ::sqlx::PgPool::connect(url).await.unwrap();
+                let out = $body;
+                $pool.close().await;
+                out
+            }
+        }
+    }};
+}
+
+/// `sql` with its `?` placeholders numbered `$1, $2, …` (PostgreSQL's form).
+pub fn numbered(sql: &str) -> sqlx::AssertSqlSafe<String> {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push_str(&format!("${n}"));
+        } else {
+            out.push(c);
+        }
+    }
+    sqlx::AssertSqlSafe(out)
+}
+
+/// A connection pool on the server's store.
+enum TestPool {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
