@@ -11,7 +11,7 @@ use crate::api::{self, ApiError};
 use crate::app_state::use_auth;
 use crate::background::run;
 use crate::components::code_input::{CodeInput, check_code, focus_when_mounted};
-use crate::components::device_picker::{DevicePicker, FIDO_EXPLANATION, code_devices};
+use crate::components::device_picker::{DevicePicker, code_devices, fido_note};
 use crate::components::error_notice::{Doing, ErrorNotice, Failure, still_throttled};
 use crate::components::link::Link;
 use crate::components::submit_button::submit_button;
@@ -141,6 +141,9 @@ fn PasswordStep() -> impl IntoView {
             <div class="actions">
                 {submit_button("Sign in", "Signing in…", pending.into(), false.into())}
             </div>
+            <p class="hint">"Codes refused? Sign in with your password first: the next step offers a resync. "
+                <Link to=Page::Troubleshoot text="Having problems with your authentication device?" />
+            </p>
         </form>
     }
 }
@@ -174,7 +177,7 @@ fn MfaStep() -> impl IntoView {
     }
     let options = Signal::derive(move || auth.with_devices(code_devices));
     let has_fido = move || auth.with_devices(|d| d.iter().any(|d| !d.kind.has_codes()));
-    let selected = RwSignal::new(None::<String>);
+    let selected = auth.chosen_device();
     let code = RwSignal::new(String::new());
     let code_error = RwSignal::new(None::<String>);
     let code_ref = NodeRef::new();
@@ -193,7 +196,10 @@ fn MfaStep() -> impl IntoView {
                     ..
                 }
             ));
-            code.set(String::new());
+            // A throttle's 429 checked nothing: the code typed is kept.
+            if e.code() != Some(ErrorCode::LimitExceeded) {
+                code.set(String::new());
+            }
             failure.set(Some(Failure::now(e)));
         }
     };
@@ -226,10 +232,10 @@ fn MfaStep() -> impl IntoView {
             <h2>"Multi-factor authentication"</h2>
             <p>"Your password was accepted. Enter the code your MFA device shows now."</p>
             <DevicePicker devices=options selected=selected legend="Sign in with which device?" />
-            {move || has_fido().then(|| view! { <p class="note">{FIDO_EXPLANATION}</p> })}
+            {move || has_fido().then(fido_note)}
             <CodeInput id="mfa-code" label="MFA code" value=code error=code_error
-                node_ref=code_ref disabled=pending />
-            <ErrorNotice failure=failure doing=Doing::MfaCode />
+                node_ref=code_ref disabled=Signal::derive(move || pending.get() || blocked.get()) />
+            <ErrorNotice failure=failure doing=Doing::MfaCode resync_link=true />
             <div class="actions">
                 {submit_button("Sign in", "Checking…", pending.into(), blocked)}
                 <button type="button" class="secondary" on:click=move |_| auth.sign_out()>
