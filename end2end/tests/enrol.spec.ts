@@ -17,6 +17,11 @@ test('a new virtual MFA device is assigned with two consecutive codes', async ({
   expect(grouped).toMatch(/^([A-Z2-7]{4} )+[A-Z2-7]{1,4}$/);
   const secret = grouped.replace(/ /g, '');
   expect(secret).toMatch(/^[A-Z2-7]{26,}$/);
+  // Issue 17, item 10: one press copies it, without the spaces.
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+  await page.getByRole('button', { name: 'Copy the secret' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Copied.' })).toBeVisible();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
   await expect(page.getByTestId('timer-phase')).toHaveText('Enter the code your device shows now.');
   await checkScreen(page, 'enrol');
 

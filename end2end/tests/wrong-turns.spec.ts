@@ -2,7 +2,7 @@
 // signed in without a wrong turn. Each trap the first-time tryout fell into has its check here,
 // with axe and a screenshot per new state; the happy path is counted (actions, codes, screens).
 import {
-  test, expect, demo, device, user, passwordStep, freshPairStep, serverNowMs, keyOf, markUsed, checkScreen,
+  test, expect, demo, device, user, passwordStep, freshPairStep, serverNowMs, keyOf, markUsed, checkScreen, signInWithMfa,
   type DemoDevice,
 } from './helpers';
 import { hotp, stepAt, totpForStep } from './otp';
@@ -116,6 +116,28 @@ for (const screen of screens) {
       // The measure (issue 17: before, 4 clicks and 3 codes on a desktop, scrolling on a phone).
       expect({ actions, codes, screens: seen.length }).toEqual({ actions: 3, codes: 3, screens: 3 });
       console.log(`refused → signed in on a ${screen.name}: ${actions} actions, ${codes} codes, ${seen.length} screens (${seen.join(' → ')})`);
+    });
+
+    // Item 9: the audit trail shows what matters first and fits the screen.
+    test('the audit trail shows changes and refusals, reads one click away, and fits', async ({ page, request }) => {
+      await signInWithMfa(page, request, 'admin');
+      await page.goto('/admin');
+      const rows = page.getByRole('region', { name: 'Audit events' }).locator('tbody tr');
+      await expect(rows.first()).toBeVisible();
+      const reads = /^(List|Get|Lookup)/;
+      const shown = await rows.evaluateAll((trs) => trs.map((tr) => [tr.children[2].textContent, tr.children[5].textContent]));
+      expect(shown.filter(([action, outcome]) => reads.test(action ?? '') && outcome === 'Success')).toEqual([]);
+      const before = shown.length;
+      // Nothing cut at the card's edge, nothing to scroll sideways.
+      const wrap = page.getByRole('region', { name: 'Audit events' });
+      const [scroll, client] = await wrap.evaluate((e) => [e.scrollWidth, e.clientWidth]);
+      expect(scroll).toBeLessThanOrEqual(client);
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      expect(width).toBeLessThanOrEqual(screen.use.viewport.width);
+      await checkScreen(page, `wrong-turns-audit-${screen.name}`);
+      // The reads, one click away.
+      await page.getByLabel(/Show successful read-only calls too/).check();
+      await expect.poll(() => rows.count()).toBeGreaterThan(before);
     });
   });
 }

@@ -351,6 +351,11 @@ fn serials_wrap_at_separators_and_secrets_read_in_fours() {
         breakable("arn:aws:iam::1/a<b"),
         "arn:<wbr>aws:<wbr>iam:<wbr>:<wbr>1/<wbr>a&lt;b"
     );
+    assert_eq!(
+        breakable("InvalidAuthenticationCode"),
+        "Invalid<wbr>Authentication<wbr>Code"
+    );
+    assert_eq!(breakable("GAHT10000001"), "GAHT10000001");
     assert_eq!(in_fours("JBSWY3DPEHPK3PXP"), "JBSW Y3DP EHPK 3PXP");
     assert_eq!(in_fours("JBSWY3D"), "JBSW Y3D");
 }

@@ -141,7 +141,9 @@ pub fn CodeForm(
     let submit_blocked = Signal::derive(move || blocked.get() || stale.get());
     // While the server makes the person wait, nothing can be typed or sent, and the step
     // timer (which would run beside the wait's countdown) is hidden.
-    let fields_off = Signal::derive(move || pending.get() || blocked.get());
+    // A memo: `blocked` follows the ticking clock, and the timer must not be rebuilt each tick.
+    let waiting = Memo::new(move |_| blocked.get());
+    let fields_off = Signal::derive(move || pending.get() || waiting.get());
 
     let id1: &'static str = if id_prefix == "enable" {
         "enable-code-1"
@@ -173,14 +175,14 @@ pub fn CodeForm(
                 <CodeInput
                     id=id2
                     label="Code 2"
-                    hint=if counter { "Press the button again for the next code" } else { "The next one, once it appears" }
+                    hint=if counter { "Press the button again for the next code" } else { "The next one" }
                     value=code2
                     error=error2
                     node_ref=code2_ref
                     disabled=fields_off
                 />
             </div>
-            {move || if blocked.get() {
+            {move || if waiting.get() {
                 ().into_any()
             } else if counter {
                 view! { <p class="phase" data-testid="timer-phase">"Press the token's button for each code. Its codes do not expire."</p> }.into_any()

@@ -34,11 +34,17 @@ pub fn kind_name(kind: DeviceKind) -> &'static str {
     }
 }
 
-/// A serial number as HTML that may wrap after each `:` and `/` (`<wbr>`), never inside a
-/// word: ARNs are long and a phone is narrow. Escaped: an administrator names devices.
+/// A serial number (or an ARN, an action's or error's name) as HTML that may wrap after each
+/// `:` and `/` and between the words of a CamelCase name (`<wbr>`), never inside a word: ARNs
+/// are long and a phone is narrow. Escaped: an administrator names devices.
 pub fn breakable(serial: &str) -> String {
     let mut html = String::with_capacity(serial.len() + 16);
+    let mut lower = false;
     for c in serial.chars() {
+        if lower && c.is_ascii_uppercase() {
+            html.push_str("<wbr>");
+        }
+        lower = c.is_ascii_lowercase();
         match c {
             '&' => html.push_str("&amp;"),
             '<' => html.push_str("&lt;"),

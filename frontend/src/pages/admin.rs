@@ -257,13 +257,13 @@ fn AuditTrail() -> impl IntoView {
                                 <tr>
                                     <td data-label="Time">{e.event_time.replacen('T', " ", 1)}</td>
                                     <td data-label="Actor"><code inner_html=breakable(&e.actor)></code></td>
-                                    <td data-label="Action">{e.action}</td>
+                                    <td data-label="Action" inner_html=breakable(&e.action)></td>
                                     <td data-label="User">{e.target_user.unwrap_or_default()}</td>
                                     <td data-label="Device"><code inner_html=breakable(&e.serial_number.unwrap_or_default())></code></td>
-                                    <td data-label="Outcome">{match e.outcome {
+                                    <td data-label="Outcome" inner_html=match e.outcome {
                                         Outcome::Success => "Success".to_string(),
-                                        Outcome::Failure => format!("Failure: {}", e.error_code.unwrap_or_default()),
-                                    }}{e.repeats.map(|n| format!(" ×{n}, the last at {}", e.last_event_time.unwrap_or_default()))}</td>
+                                        Outcome::Failure => format!("Failure: {}", breakable(&e.error_code.unwrap_or_default())),
+                                    } + &e.repeats.map(|n| format!(" ×{n}, the last at {}", e.last_event_time.unwrap_or_default())).unwrap_or_default()></td>
                                 </tr>
                             }).collect_view()
                         }}

@@ -3,24 +3,19 @@
 //! only "appeared to work" (AWS's guide): the codes were stale, so start over with fresh ones.
 
 use leptos::prelude::*;
-use shared::api::{
-    DeviceKind, MfaDeviceChoice, MfaSignInRequest, MfaSignInResponse, ResyncMfaDeviceResponse,
-};
+use shared::api::{DeviceKind, ResyncMfaDeviceResponse};
 
-use crate::api::{self, ApiError};
 use crate::app_state::{SessionKind, use_auth};
 use crate::background::run;
 use crate::clock::{clock_drift, seconds_left_in_step};
-use crate::components::code_input::{CodeInput, check_code, focus_when_mounted};
 use crate::components::device_picker::{
     DevicePicker, breakable, code_devices, fido_note, kind_name,
 };
-use crate::components::error_notice::{Doing, ErrorNotice, Failure, resync_helps};
 use crate::components::link::Link;
 use crate::components::resync_panel::ResyncPanel;
-use crate::components::submit_button::submit_button;
 use crate::live::use_clock;
 use crate::nav::Page;
+use crate::pages::sign_in::{CodeStep, device_choices};
 
 /// Where the person is on this page.
 #[derive(Clone, Debug, PartialEq)]
@@ -77,17 +72,7 @@ fn Flow() -> impl IntoView {
     let all = RwSignal::new(auth.devices_untracked());
     run(
         RwSignal::new(false),
-        async move {
-            api::list_mfa_devices(None).await.map(|list| {
-                list.mfa_devices
-                    .into_iter()
-                    .map(|d| MfaDeviceChoice {
-                        serial_number: d.serial_number,
-                        kind: d.kind,
-                    })
-                    .collect()
-            })
-        },
+        device_choices(),
         move |answer| match answer {
             Ok(devices) => all.set(devices),
             Err(e) if e.is_signed_out() => auth.expired(),
@@ -116,7 +101,7 @@ fn Flow() -> impl IntoView {
             view! {
             <section class="card" aria-labelledby="resync-heading">
                 <h2 id="resync-heading">"Enter two consecutive codes"</h2>
-                <DevicePicker devices=options selected=selected legend="Which device do you want to resynchronise?" />
+                <DevicePicker devices=options selected=selected legend="Device to resynchronise" />
                 {move || has_fido().then(fido_note)}
                 {move || chosen.get().map(|(serial, kind)| {
                     let done_serial = serial.clone();
@@ -171,64 +156,27 @@ fn Finish(
     /// The page's step, to go back.
     step: RwSignal<Step>,
 ) -> impl IntoView {
-    let auth = use_auth();
     let clock = use_clock();
     let counter = kind == DeviceKind::HardwareHotp;
-    let code = RwSignal::new(String::new());
-    let code_error = RwSignal::new(None::<String>);
-    let code_ref = NodeRef::new();
-    focus_when_mounted(code_ref);
-    let failure = RwSignal::new(None::<Failure>);
-    let serial_for_request = serial.clone();
-    let pending = RwSignal::new(false);
-    let answered = move |answer: Result<MfaSignInResponse, ApiError>| match answer {
-        Ok(_) => auth.mfa_accepted(pending),
-        Err(e) if e.is_signed_out() => auth.expired(),
-        Err(e) if resync_helps(&e) => {
-            step.set(Step::Resync(Some(
-                "That code did not sign you in, so the resynchronisation only appeared to work: the codes you entered were probably stale (typed too long before you submitted them). Enter two fresh codes: the one your device shows now, then the very next one, and submit at once.".into(),
-            )));
-        }
-        // "Already used" among them: stay on this step for the next code.
-        Err(e) => failure.set(Some(Failure::now(e))),
-    };
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        failure.set(None);
-        match check_code(&code.get_untracked()) {
-            // Code 2 again: it was used by the resync, so it is refused here, unsent.
-            Ok(c) if c.as_str() == code2 => code_error.set(Some(
-                if counter {
-                    "That is code 2 again: press the token's button for the next code."
-                } else {
-                    "That is code 2 again: wait for your device to show the next code."
-                }
-                .into(),
-            )),
-            Ok(c) => {
-                code_error.set(None);
-                let request = MfaSignInRequest {
-                    authentication_code: c.as_str().to_owned(),
-                    serial_number: Some(serial_for_request.clone()),
-                };
-                run(
-                    pending,
-                    async move { api::sign_in_mfa(&request).await },
-                    answered,
-                );
-            }
-            Err(e) => code_error.set(Some(e.to_string())),
-        }
-    };
+    let html = breakable(&serial);
     view! {
         <p class="success" role="status">{found_sentence(kind, drift_seconds)}</p>
-        <form class="card" novalidate=true on:submit=submit>
-            <h2>"Finish signing in"</h2>
+        <CodeStep heading="Finish signing in" id="final-code" label="Code showing now"
+            serial=Signal::stored(Some(serial))
+            used=Some((code2, if counter {
+                "That is code 2 again: press the token's button for the next code."
+            } else {
+                "That is code 2 again: wait for your device to show the next code."
+            }))
+            on_refused=Some(Callback::new(move |()| step.set(Step::Resync(Some(
+                "That code did not sign you in, so the resynchronisation only appeared to work: the codes you entered were probably stale (typed too long before you submitted them). Enter two fresh codes: the one your device shows now, then the very next one, and submit at once.".into(),
+            )))))
+            secondary="Back to the two codes"
+            on_secondary=Callback::new(move |()| step.set(Step::Resync(None)))>
             <p>
-                "Enter the next code of your " {kind_name(kind)} " " <code inner_html=breakable(&serial)></code>
+                "Enter the next code of your " {kind_name(kind)} " " <code inner_html=html.clone()></code>
                 ", not code 2 again."
             </p>
-            <CodeInput id="final-code" label="Code showing now" value=code error=code_error node_ref=code_ref disabled=pending />
             <p class="countdown-text" role="timer" data-testid="next-code">
                 {move || if counter {
                     "Press the token's button for the next code.".to_string()
@@ -237,13 +185,6 @@ fn Finish(
                     format!("Next code in {left} s.")
                 }}
             </p>
-            <ErrorNotice failure=failure doing=Doing::MfaCode />
-            <div class="actions">
-                {submit_button("Sign in", "Checking…", pending.into(), false.into())}
-                <button type="button" class="secondary" on:click=move |_| step.set(Step::Resync(None))>
-                    "Back to the two codes"
-                </button>
-            </div>
-        </form>
+        </CodeStep>
     }
 }
