@@ -323,3 +323,36 @@ test('the throttle says the tries left, waits quietly and keeps what was typed',
   await expect(page.getByLabel('Code 1')).toBeDisabled();
   await checkScreen(page, 'wrong-turns-locked-kept');
 });
+
+// Item 10: the root user's one device is said before a second is created (none left behind).
+test('the root user is told of its one device before a second is created', async ({ page, request }) => {
+  const d = device('root', 'virtual');
+  const key = keyOf(d);
+  await page.goto('/sign-in');
+  await page.getByRole('radio', { name: 'Root user' }).check();
+  await page.getByLabel('Root user email address').fill(demo.Root.Email);
+  await page.getByLabel('Password').fill(demo.Root.Password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Multi-factor authentication' })).toBeVisible();
+  // Whatever drift the server stored, a resync first makes the code step certain.
+  await page.getByRole('link', { name: 'Having problems with your authentication device?' }).click();
+  const s = await freshPairStep(request, d);
+  await page.getByLabel('Code 1').fill(totpForStep(key, s - 1));
+  await page.getByLabel('Code 2').fill(totpForStep(key, s));
+  await page.getByRole('button', { name: 'Resynchronise', exact: true }).click();
+  await expect(page.getByRole('heading', { name: 'Finish signing in' })).toBeVisible();
+  await page.getByLabel('Code showing now').fill(totpForStep(key, s + 1));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Security credentials', level: 1 })).toBeVisible();
+
+  const created: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().endsWith('/api/iam/CreateVirtualMFADevice')) created.push(r.url());
+  });
+  await page.getByLabel('Device name').fill('second-phone');
+  await page.getByRole('button', { name: 'Create the device' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'The root user can have one MFA device' })).toBeVisible();
+  await expect(page.getByRole('img', { name: "QR code of the new device's secret" })).toHaveCount(0);
+  expect(created).toEqual([]);
+  await checkScreen(page, 'wrong-turns-root-one-device');
+});

@@ -83,15 +83,6 @@ fn Flow() -> impl IntoView {
     let has_fido = move || all.with(|d| d.iter().any(|d| !d.kind.has_codes()));
     // The device chosen at the code step, carried over.
     let selected = auth.chosen_device();
-    // The panel is built again only when the device (or what kind it is) changes, not when the
-    // list is read again: that would wipe what was typed.
-    let chosen = Memo::new(move |_| {
-        selected.get().map(|serial| {
-            let kind =
-                options.with(|o| o.iter().find(|d| d.serial_number == serial).map(|d| d.kind));
-            (serial, kind.unwrap_or(DeviceKind::Virtual))
-        })
-    });
     // Focus goes to code 1 when the step opens, not each time another device is chosen (arrow
     // keys move through the radio buttons).
     let opening = StoredValue::new(true);
@@ -103,7 +94,11 @@ fn Flow() -> impl IntoView {
                 <h2 id="resync-heading">"Enter two consecutive codes"</h2>
                 <DevicePicker devices=options selected=selected legend="Device to resynchronise" />
                 {move || has_fido().then(fido_note)}
-                {move || chosen.get().map(|(serial, kind)| {
+                // Built again only when the device changes, not when the list is read again
+                // (that would wipe what was typed): its kind is read untracked.
+                {move || selected.get().map(|serial| {
+                    let kind = options.with_untracked(|o| o.iter().find(|d| d.serial_number == serial).map(|d| d.kind))
+                        .unwrap_or(DeviceKind::Virtual);
                     let done_serial = serial.clone();
                     let autofocus = opening.get_value();
                     opening.set_value(false);
