@@ -6,6 +6,10 @@
 
 use shared::api::ErrorCode;
 
+/// The standard refusal of codes, in words.
+const INVALID_CODE: &str = "The authentication codes are not valid for this device. Use fresh \
+     codes: two consecutive codes for a resync, the code showing now to sign in.";
+
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -21,6 +25,16 @@ pub enum Error {
     /// 403 `InvalidAuthenticationCode`: wrong, stale, reused or non-consecutive codes.
     #[error("{0}")]
     InvalidAuthenticationCode(&'static str),
+    /// 403 `InvalidAuthenticationCode`: codes refused and counted (security rules 7–8), with
+    /// what the throttle makes of it: the refusals still free before a wait, and the wait this
+    /// one started (`Retry-After`), so a person is never surprised by a lock.
+    #[error("{}", INVALID_CODE)]
+    CodesRefused {
+        /// Refusals still free before a wait (0: the next starts one, or this one did).
+        tries_left: u64,
+        /// The wait this refusal started, in seconds.
+        wait_seconds: Option<u64>,
+    },
     /// 403 `AccessDenied`: policy or a password-only session forbids this.
     #[error("{0}")]
     AccessDenied(String),
@@ -77,7 +91,9 @@ impl Error {
             Error::Validation(_) => ErrorCode::ValidationError,
             Error::SignInFailed => ErrorCode::SignInFailed,
             Error::NotSignedIn => ErrorCode::NotSignedIn,
-            Error::InvalidAuthenticationCode(_) => ErrorCode::InvalidAuthenticationCode,
+            Error::InvalidAuthenticationCode(_) | Error::CodesRefused { .. } => {
+                ErrorCode::InvalidAuthenticationCode
+            }
             Error::AccessDenied(_) => ErrorCode::AccessDenied,
             Error::CrossOrigin(_) => ErrorCode::CrossOriginRequest,
             Error::NoSuchEntity(_) => ErrorCode::NoSuchEntity,
@@ -103,10 +119,15 @@ impl Error {
 
     /// The standard refusal of codes.
     pub fn invalid_code() -> Error {
-        Error::InvalidAuthenticationCode(
-            "The authentication codes are not valid for this device. Use fresh codes: two \
-             consecutive codes for a resync, the code showing now to sign in.",
-        )
+        Error::InvalidAuthenticationCode(INVALID_CODE)
+    }
+
+    /// For a counted refusal: the refusals still free before a wait.
+    pub fn tries_left(&self) -> Option<u64> {
+        match self {
+            Error::CodesRefused { tries_left, .. } => Some(*tries_left),
+            _ => None,
+        }
     }
 
     /// An exact repeat of the device's last accepted code or pair (security rule 23): not
@@ -152,6 +173,7 @@ impl Error {
             }
             // The database is away (a restart, a failover): ask again in a second.
             Error::Database(e) if is_unavailable(e) => Some(1),
+            Error::CodesRefused { wait_seconds, .. } => *wait_seconds,
             _ => None,
         }
     }

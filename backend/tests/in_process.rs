@@ -613,6 +613,42 @@ async fn wrong_codes_back_off_30_s_then_60_s_and_the_wait_is_the_servers_clock()
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
+/// Issue 17, item 4: each counted refusal says how many more are free before a wait
+/// (`TriesLeft`), the one that starts a wait says how long (`Retry-After`), and so does the
+/// first refusal after the wait, whose wait is longer.
+#[tokio::test]
+async fn refused_codes_say_the_tries_left_and_the_wait_they_start() {
+    let w = World::new().await;
+    let token = w.sign_in("alice").await;
+    let refuse = || async {
+        let req = Request::post(RESYNC)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("X-Requested-With", "mfa-resync")
+            .header(header::COOKIE, format!("mfa_resync_session={token}"))
+            .body(Body::from(wrong_pair().to_string()))
+            .unwrap();
+        let res = w.send(req).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        let wait = res
+            .headers()
+            .get(header::RETRY_AFTER)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body = json_of(res).await;
+        assert_eq!(body["Error"]["Code"], "InvalidAuthenticationCode");
+        (body["Error"]["TriesLeft"].as_u64(), wait)
+    };
+    for left in [4, 3, 2, 1] {
+        assert_eq!(refuse().await, (Some(left), None));
+    }
+    assert_eq!(refuse().await, (Some(0), Some("30".to_owned())));
+    w.advance(30_000);
+    assert_eq!(refuse().await, (Some(0), Some("60".to_owned())));
+    // Other errors carry no count.
+    let (_, body) = w.post(RESYNC, Some(&token), wrong_pair()).await;
+    assert_eq!(body["Error"]["Code"], "LimitExceeded");
+    assert!(body["Error"].get("TriesLeft").is_none());
+}
+
 #[tokio::test]
 async fn the_429_says_how_long_to_wait_in_retry_after() {
     let w = World::new().await;

@@ -12,8 +12,16 @@ test('a new virtual MFA device is assigned with two consecutive codes', async ({
   await page.getByLabel('Device name').fill(name);
   await page.getByRole('button', { name: 'Create the device' }).click();
   await expect(page.getByRole('img', { name: "QR code of the new device's secret" })).toBeVisible();
-  const secret = (await page.getByTestId('secret').textContent())!.trim();
+  // Shown in groups of four, as authenticator apps show it.
+  const grouped = (await page.getByTestId('secret').textContent())!.trim();
+  expect(grouped).toMatch(/^([A-Z2-7]{4} )+[A-Z2-7]{1,4}$/);
+  const secret = grouped.replace(/ /g, '');
   expect(secret).toMatch(/^[A-Z2-7]{26,}$/);
+  // Issue 17, item 10: one press copies it, without the spaces.
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+  await page.getByRole('button', { name: 'Copy the secret' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Copied.' })).toBeVisible();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
   await expect(page.getByTestId('timer-phase')).toHaveText('Enter the code your device shows now.');
   await checkScreen(page, 'enrol');
 

@@ -68,6 +68,24 @@ export function markUsed(serial: string, step: number) {
   writeFileSync(usedPath, JSON.stringify(u));
 }
 
+/** The last step (or counter) of `serial` a spec has used, -1 if none. */
+export function lastUsed(serial: string): number {
+  return used()[serial] ?? -1;
+}
+
+/**
+ * The device step `s` (its clock `offsetSeconds` fast) at which a resync pair (s - 1, s) and
+ * then the final code s + 1 are all unused, at least 8 s from the step's edge; marks them used.
+ */
+export async function freshPairStep(request: APIRequestContext, d: DemoDevice, offsetSeconds = 0) {
+  const deviceStep = async () => stepAt((await serverNowMs(request)) + offsetSeconds * 1000);
+  await expect.poll(deviceStep, { timeout: 65_000, intervals: [500] }).toBeGreaterThan(lastUsed(d.SerialNumber) + 1);
+  await awayFromStepEdge(request);
+  const step = await deviceStep();
+  markUsed(d.SerialNumber, step + 1);
+  return step;
+}
+
 /**
  * A code the server accepts at sign-in for a device whose clock runs `offsetSeconds` fast and
  * whose stored drift matches: the device's current step, or the next one when the current was

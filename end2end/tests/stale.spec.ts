@@ -17,7 +17,7 @@ test('stale codes are caught by the final check, then fresh ones work', async ({
   await page.getByLabel('Code 1').fill(totpForStep(key, now - 21));
   await page.getByLabel('Code 2').fill(totpForStep(key, now - 20));
   await page.getByRole('button', { name: 'Resynchronise', exact: true }).click();
-  await expect(page.getByRole('status').filter({ hasText: 'resynchronised' })).toContainText('slow');
+  await expect(page.getByRole('status').filter({ hasText: 'Found your device' })).toContainText('slow');
 
   // The code showing now does not sign in: the page says why and starts over.
   await page.getByLabel('Code showing now').fill(totpForStep(key, now));
@@ -39,7 +39,7 @@ test('stale codes are caught by the final check, then fresh ones work', async ({
     if (r.url().endsWith('/api/iam/ResyncMFADevice')) resyncs.push(r.postData() ?? '');
   });
   await page.getByRole('button', { name: 'Resynchronise', exact: true }).dblclick();
-  await expect(page.getByRole('status').filter({ hasText: 'resynchronised' })).toContainText('in step');
+  await expect(page.getByRole('status').filter({ hasText: 'Found your device' })).toContainText('in step');
   expect(resyncs).toHaveLength(1);
   await page.getByLabel('Code showing now').fill(totpForStep(key, now + 1));
   markUsed(phone.SerialNumber, now + 1);

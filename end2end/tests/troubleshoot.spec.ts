@@ -21,6 +21,7 @@ test('a refused code leads to the troubleshoot page, a resync, and sign-in', asy
   await expect(page.getByRole('heading', { name: 'Resynchronise your MFA device', level: 1 })).toBeVisible();
   await expect(page).toHaveURL(/\/troubleshoot$/);
   // Several devices: a picker; the FIDO key is explained, not offered.
+  await page.getByText('Why is my FIDO key not listed?').click();
   await expect(page.getByText('A FIDO security key has no clock')).toBeVisible();
   await page.getByRole('radio', { name: phone.SerialNumber }).check();
   await expect(page.getByTestId('timer-phase')).toHaveText('Enter the code your device shows now.');
@@ -42,8 +43,8 @@ test('a refused code leads to the troubleshoot page, a resync, and sign-in', asy
   await page.getByLabel('Code 2').press('Enter');
   markUsed(phone.SerialNumber, shows);
 
-  await expect(page.getByRole('status').filter({ hasText: 'The device is resynchronised' })).toHaveText(
-    "The device is resynchronised: your device's clock runs 2 min 30 s fast.",
+  await expect(page.getByRole('status').filter({ hasText: 'Found your device' })).toHaveText(
+    "Found your device: its clock runs 2 min 30 s fast. Confirm with the code showing now.",
   );
   await expect(page.getByRole('heading', { name: 'Finish signing in' })).toBeVisible();
   await checkScreen(page, 'troubleshoot-finish');
@@ -78,8 +79,8 @@ test('the root user resyncs before signing in (pre-sign-in flow)', async ({ page
   await page.getByLabel('Code 2').fill(totpForStep(key, now));
   await page.getByRole('button', { name: 'Resynchronise', exact: true }).click();
   markUsed(d.SerialNumber, now);
-  await expect(page.getByRole('status').filter({ hasText: 'resynchronised' })).toHaveText(
-    "The device is resynchronised: your device's clock is in step with the server's.",
+  await expect(page.getByRole('status').filter({ hasText: 'Found your device' })).toHaveText(
+    "Found your device: its clock is in step with the server's. Confirm with the code showing now.",
   );
   await page.getByLabel('Code showing now').fill(totpForStep(key, now + 1));
   markUsed(d.SerialNumber, now + 1);

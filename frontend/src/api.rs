@@ -24,8 +24,11 @@ pub enum ApiError {
         code: ErrorCode,
         /// The server's sentence.
         message: String,
-        /// Seconds to wait, from `Retry-After` (429 only).
+        /// Seconds to wait, from `Retry-After` (a throttle's 429, or a refusal of codes that
+        /// started a wait).
         retry_after: Option<u64>,
+        /// For refused codes: the refusals still free before a wait (`TriesLeft`).
+        tries_left: Option<u64>,
     },
 }
 
@@ -72,6 +75,7 @@ async fn exchange(request: Result<Request, gloo_net::Error>) -> Result<String, A
             code: body.error.code,
             message: body.error.message,
             retry_after,
+            tries_left: body.error.tries_left,
         }),
         Err(_) => Err(ApiError::Fetch(
             "the server answered an error without an error body",

@@ -51,6 +51,8 @@ pub struct Auth {
     session: RwSignal<Option<SessionResponse>>,
     /// The devices the sign-in answer offered.
     devices: RwSignal<Vec<MfaDeviceChoice>>,
+    /// The device the person chose at the code step, carried into troubleshooting.
+    chosen: RwSignal<Option<String>>,
     /// A sentence for the sign-in page ("your session expired …").
     notice: RwSignal<Option<String>>,
     /// Auth's own requests (the session check, signing out) are under way. They run through
@@ -81,6 +83,7 @@ impl Auth {
             session,
             kind,
             devices: RwSignal::new(Vec::new()),
+            chosen: RwSignal::new(None),
             notice: RwSignal::new(None),
             pending: RwSignal::new(false),
             nav,
@@ -173,6 +176,26 @@ impl Auth {
     /// The devices the sign-in answer offered, read without subscribing.
     pub fn devices_untracked(&self) -> Vec<MfaDeviceChoice> {
         self.devices.get_untracked()
+    }
+
+    /// The device chosen at the code step (also the troubleshoot page's choice).
+    pub fn chosen_device(&self) -> RwSignal<Option<String>> {
+        self.chosen
+    }
+
+    /// Whether the session may do `action` (its name, e.g. `ListUsers`) on the caller's own
+    /// user and devices, as `GET /api/session`'s `Allowed` says (reactive).
+    pub fn allows(&self, action: shared::action::Action) -> bool {
+        let name = action.name();
+        self.session.with(|s| {
+            s.as_ref()
+                .is_some_and(|s| s.allowed.iter().any(|a| a == name))
+        })
+    }
+
+    /// Whether the root user is signed in (reactive).
+    pub fn is_root(&self) -> bool {
+        self.session.with(|s| s.as_ref().is_some_and(|s| s.root))
     }
 
     /// The session's ARN (empty when signed out), read without subscribing.

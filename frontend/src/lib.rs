@@ -37,7 +37,10 @@ pub fn App() -> impl IntoView {
             <nav aria-label="Main">
                 {move || auth.has_mfa().then(|| view! {
                     <Link to=Page::Credentials current=true text="Security credentials" />
-                    <Link to=Page::Admin current=true text="Administration" />
+                    // Only for those whose policy lets them list the account's users.
+                    {auth.allows(shared::api::Action::ListUsers).then(|| view! {
+                        <Link to=Page::Admin current=true text="Administration" />
+                    })}
                 })}
                 {move || matches!(auth.kind(), SessionKind::PasswordOnly | SessionKind::Mfa).then(|| view! {
                     <button type="button" class="link" on:click=move |_| auth.sign_out()>

@@ -112,6 +112,7 @@ fn json_decoders_agree_with_serde() {
         error: ApiError {
             code: ErrorCode::LimitExceeded,
             message: "Wait \"30\" s.\n".into(),
+            tries_left: Some(2),
         },
     });
     round_trip(EmptyResponse {});

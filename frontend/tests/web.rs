@@ -288,9 +288,74 @@ fn limit_exceeded_advice_tells_a_cap_from_a_throttle_and_a_lock() {
         code: ErrorCode::LimitExceeded,
         message: message.into(),
         retry_after,
+        tries_left: None,
     };
     let cap = "Too many MFA devices: an account may hold 5000 and you may have 8 that are not yet enabled. Enable or delete one first.";
     assert_eq!(advice(&limit(None, cap), Doing::Other), cap);
     assert!(advice(&limit(Some(30), "x"), Doing::Resync).contains("Wait 30 s"));
     assert!(advice(&limit(None, "x"), Doing::Resync).contains("Ask an administrator"));
+}
+
+/// Codes refused as an exact repeat ("already used", rule 23) are said so, never "not
+/// consecutive" nor a hint of drift, and they do not offer a resync; a refusal does.
+#[wasm_bindgen_test]
+fn used_codes_are_already_used_and_a_refusal_offers_the_resync() {
+    use frontend::api::ApiError;
+    use frontend::components::error_notice::{Doing, advice, already_used, resync_helps};
+    use shared::api::ErrorCode;
+    let refused = |message: &str| ApiError::Api {
+        code: ErrorCode::InvalidAuthenticationCode,
+        message: message.into(),
+        retry_after: None,
+        tries_left: None,
+    };
+    let used = refused(
+        "These codes were already used: wait for your device to show the next code, then use it (for a resync, it and the one after).",
+    );
+    let wrong = refused("The authentication codes are not valid for this device.");
+    assert!(already_used(&used) && !already_used(&wrong));
+    assert_eq!(
+        advice(&used, Doing::MfaCode),
+        "That code was already used: wait for the next one."
+    );
+    assert!(advice(&used, Doing::Resync).starts_with("These codes were already used"));
+    assert!(advice(&wrong, Doing::Resync).contains("not consecutive"));
+    assert!(!advice(&wrong, Doing::Resync).contains("Clear them"));
+    assert!(resync_helps(&wrong) && !resync_helps(&used));
+}
+
+/// A refusal by policy says the server's reason, and does not tell a person who signed in
+/// with MFA to "sign in with MFA".
+#[wasm_bindgen_test]
+fn access_denied_says_the_real_reason() {
+    use frontend::api::ApiError;
+    use frontend::components::error_notice::{Doing, advice};
+    use shared::api::ErrorCode;
+    let denied = ApiError::Api {
+        code: ErrorCode::AccessDenied,
+        message: "Your policy does not allow iam:CreateVirtualMFADevice on this user.".into(),
+        retry_after: None,
+        tries_left: None,
+    };
+    let said = advice(&denied, Doing::Other);
+    assert!(said.contains("Your policy does not allow iam:CreateVirtualMFADevice on this user."));
+    assert!(!said.contains("Sign in with MFA"));
+}
+
+/// Serials wrap after `:` and `/` only, and are escaped; secrets read in groups of four.
+#[wasm_bindgen_test]
+fn serials_wrap_at_separators_and_secrets_read_in_fours() {
+    use frontend::components::device_picker::breakable;
+    use frontend::pages::credentials::in_fours;
+    assert_eq!(
+        breakable("arn:aws:iam::1/a<b"),
+        "arn:<wbr>aws:<wbr>iam:<wbr>:<wbr>1/<wbr>a&lt;b"
+    );
+    assert_eq!(
+        breakable("InvalidAuthenticationCode"),
+        "Invalid<wbr>Authentication<wbr>Code"
+    );
+    assert_eq!(breakable("GAHT10000001"), "GAHT10000001");
+    assert_eq!(in_fours("JBSWY3DPEHPK3PXP"), "JBSW Y3DP EHPK 3PXP");
+    assert_eq!(in_fours("JBSWY3D"), "JBSW Y3D");
 }

@@ -67,12 +67,18 @@ mod tests {
             error: ApiError {
                 code: ErrorCode::NoSuchEntity,
                 message: "x".into(),
+                tries_left: None,
             },
         };
         assert_eq!(
             serde_json::to_string(&body).unwrap(),
             r#"{"Error":{"Code":"NoSuchEntity","Message":"x"}}"#
         );
+        let refused: ErrorResponse = serde_json::from_str(
+            r#"{"Error":{"Code":"InvalidAuthenticationCode","Message":"z","TriesLeft":2}}"#,
+        )
+        .unwrap();
+        assert_eq!(refused.error.tries_left, Some(2));
         let unknown: ErrorResponse =
             serde_json::from_str(r#"{"Error":{"Code":"Brand New","Message":"y"}}"#).unwrap();
         assert_eq!(unknown.error.code, ErrorCode::Unknown);

@@ -41,7 +41,11 @@ impl IntoResponse for Error {
         let status =
             StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = ErrorResponse {
-            error: ApiError { code, message },
+            error: ApiError {
+                code,
+                message,
+                tries_left: self.tries_left(),
+            },
         };
         let mut response = (status, axum::Json(body)).into_response();
         if let Some(seconds) = self.retry_after() {

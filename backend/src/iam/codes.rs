@@ -23,7 +23,7 @@ use crate::crypto::Sealed;
 use crate::error::Error;
 use crate::state::AppState;
 use crate::storage::{Codes, Device, Generator, PrincipalRow, StoredState, ThrottleKey};
-use crate::throttle::Reserved;
+use crate::throttle::{PER_DEVICE, PER_PRINCIPAL, Reserved};
 
 /// How far from the stored state a pair is searched for.
 #[derive(Clone, Copy, Debug)]
@@ -399,6 +399,24 @@ impl Counted {
         Ok(())
     }
 
+    /// The refusal of these counted codes, with what the throttle makes of the count: the
+    /// refusals still free on the device and on its owner's budget, and the wait this one
+    /// started on either (the longer).
+    fn refusal(&self) -> Error {
+        let budgets = [(PER_DEVICE, self.device.count)]
+            .into_iter()
+            .chain(self.owner.map(|(_, r)| (PER_PRINCIPAL, r.count)));
+        let (mut tries_left, mut wait_ms) = (u64::MAX, 0);
+        for (scheme, count) in budgets {
+            tries_left = tries_left.min((scheme.free - count).max(0) as u64);
+            wait_ms = wait_ms.max(scheme.after_failure(count, 0).throttled_until);
+        }
+        Error::CodesRefused {
+            tries_left,
+            wait_seconds: (wait_ms > 0).then_some((wait_ms / 1000) as u64),
+        }
+    }
+
     /// Takes both failures back (rule 23).
     async fn refund(self, state: &AppState) -> Result<(), Error> {
         let storage = &state.storage;
@@ -418,7 +436,7 @@ impl Counted {
 /// they are exactly the last accepted ones (rule 23); else the standard refusal, counted.
 async fn refused(state: &AppState, counted: Counted, repeat: bool) -> Error {
     if !repeat {
-        return Error::invalid_code();
+        return counted.refusal();
     }
     match counted.refund(state).await {
         Ok(()) => Error::codes_already_used(),

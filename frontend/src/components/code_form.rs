@@ -19,6 +19,10 @@ pub struct CodePair {
     pub code2: String,
 }
 
+/// What code 2 says when it repeats code 1.
+pub const SAME_CODE_TWICE: &str =
+    "You typed the same code twice: code 2 is the next code your device shows, after code 1.";
+
 /// The two code fields, the warning timer and the submit button.
 #[component]
 pub fn CodeForm(
@@ -36,9 +40,17 @@ pub fn CodeForm(
     /// Prefix for the element ids, unique on the page.
     #[prop(default = "resync")]
     id_prefix: &'static str,
-    /// Put focus on code 1 when shown (after a refusal starts the form over).
+    /// Put focus on code 1 when shown (the page opens on it, or a refusal starts it over).
     #[prop(optional)]
     autofocus: bool,
+    /// A counter-based (HOTP) token: its codes come from a button press and never expire, so
+    /// there is no step timer and no stale warning.
+    #[prop(optional)]
+    counter: bool,
+    /// The button that sends codes the timer calls stale, after a fresh confirmation
+    /// ("Resynchronise anyway").
+    #[prop(default = "Send anyway")]
+    anyway_label: &'static str,
 ) -> impl IntoView {
     let clock = use_clock();
     let code1 = RwSignal::new(String::new());
@@ -70,6 +82,14 @@ pub fn CodeForm(
         }
     });
 
+    // Once the codes may have expired, the submit button stops sending them: only the stale
+    // warning's own button does, a fresh confirmation (a stale pair "appears to work").
+    let stale = Memo::new(move |_| {
+        !counter
+            && clock
+                .now_ms()
+                .is_some_and(|now| timer.with(|t| t.is_stale(now)))
+    });
     let clear = Callback::new(move |()| {
         code1.set(String::new());
         code2.set(String::new());
@@ -81,9 +101,9 @@ pub fn CodeForm(
         }
     });
 
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if pending.get_untracked() || blocked.get_untracked() {
+    let send = move |anyway: bool| {
+        if pending.get_untracked() || blocked.get_untracked() || (stale.get_untracked() && !anyway)
+        {
             return;
         }
         let first = check_code(&code1.get_untracked());
@@ -91,6 +111,13 @@ pub fn CodeForm(
         error1.set(first.as_ref().err().map(ToString::to_string));
         error2.set(second.as_ref().err().map(ToString::to_string));
         match (first, second) {
+            // Never consecutive: said before anything is sent (or counted).
+            (Ok(a), Ok(b)) if a.as_str() == b.as_str() => {
+                error2.set(Some(SAME_CODE_TWICE.into()));
+                if let Some(input) = code2_ref.get_untracked() {
+                    let _ = input.focus();
+                }
+            }
             (Ok(a), Ok(b)) => on_submit.run(CodePair {
                 code1: a.as_str().to_owned(),
                 code2: b.as_str().to_owned(),
@@ -107,6 +134,16 @@ pub fn CodeForm(
             }
         }
     };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        send(false);
+    };
+    let submit_blocked = Signal::derive(move || blocked.get() || stale.get());
+    // While the server makes the person wait, nothing can be typed or sent, and the step
+    // timer (which would run beside the wait's countdown) is hidden.
+    // A memo: `blocked` follows the ticking clock, and the timer must not be rebuilt each tick.
+    let waiting = Memo::new(move |_| blocked.get());
+    let fields_off = Signal::derive(move || pending.get() || waiting.get());
 
     let id1: &'static str = if id_prefix == "enable" {
         "enable-code-1"
@@ -124,11 +161,11 @@ pub fn CodeForm(
                 <CodeInput
                     id=id1
                     label="Code 1"
-                    hint="The code your device shows now"
+                    hint=if counter { "Press the token's button and enter its code" } else { "Showing now" }
                     value=code1
                     error=error1
                     node_ref=code1_ref
-                    disabled=pending
+                    disabled=fields_off
                     on_complete=Callback::new(move |()| {
                         if let Some(input) = code2_ref.get_untracked() {
                             let _ = input.focus();
@@ -138,16 +175,25 @@ pub fn CodeForm(
                 <CodeInput
                     id=id2
                     label="Code 2"
-                    hint="The next code, once it appears"
+                    hint=if counter { "Press the button again for the next code" } else { "The next one" }
                     value=code2
                     error=error2
                     node_ref=code2_ref
-                    disabled=pending
+                    disabled=fields_off
                 />
             </div>
-            <WarningTimer timer=timer on_clear=clear />
+            {move || if waiting.get() {
+                ().into_any()
+            } else if counter {
+                view! { <p class="phase" data-testid="timer-phase">"Press the token's button for each code. Its codes do not expire."</p> }.into_any()
+            } else {
+                view! {
+                    <WarningTimer timer=timer on_clear=clear anyway_label=anyway_label
+                        on_anyway=Callback::new(move |()| send(true)) />
+                }.into_any()
+            }}
             <div class="actions">
-                {submit_button(submit_label, "Checking…", pending, blocked)}
+                {submit_button(submit_label, "Checking…", pending, submit_blocked)}
                 <button type="button" class="secondary" on:click=move |_| clear.run(())>
                     "Clear"
                 </button>

@@ -34,8 +34,45 @@ pub fn kind_name(kind: DeviceKind) -> &'static str {
     }
 }
 
+/// A serial number (or an ARN, an action's or error's name) as HTML that may wrap after each
+/// `:` and `/` and between the words of a CamelCase name (`<wbr>`), never inside a word: ARNs
+/// are long and a phone is narrow. Escaped: an administrator names devices.
+pub fn breakable(serial: &str) -> String {
+    let mut html = String::with_capacity(serial.len() + 16);
+    let mut lower = false;
+    for c in serial.chars() {
+        if lower && c.is_ascii_uppercase() {
+            html.push_str("<wbr>");
+        }
+        lower = c.is_ascii_lowercase();
+        match c {
+            '&' => html.push_str("&amp;"),
+            '<' => html.push_str("&lt;"),
+            '>' => html.push_str("&gt;"),
+            '"' => html.push_str("&quot;"),
+            ':' | '/' => {
+                html.push(c);
+                html.push_str("<wbr>");
+            }
+            c => html.push(c),
+        }
+    }
+    html
+}
+
 /// The explanation for FIDO security keys, which have no clock and no codes.
 pub const FIDO_EXPLANATION: &str = "A FIDO security key has no clock and shows no codes, so it never drifts and cannot be resynchronised. If it stopped working, sign in with another device and deactivate the key on the Security credentials page, or ask an administrator to deactivate it.";
+
+/// Why a FIDO key is not offered, folded away: most people have none, and on a phone it
+/// pushed the code fields off the first screen.
+pub fn fido_note() -> impl IntoView {
+    view! {
+        <details class="note">
+            <summary>"Why is my FIDO key not listed?"</summary>
+            {FIDO_EXPLANATION}
+        </details>
+    }
+}
 
 /// Radio buttons for the devices; with one device, just its name.
 #[component]
@@ -49,9 +86,13 @@ pub fn DevicePicker(
     #[prop(default = "Which device?")]
     legend: &'static str,
 ) -> impl IntoView {
-    // The first device is chosen until the person chooses another.
+    // The first device is chosen until the person chooses another (a list not read yet
+    // keeps the choice: it may come from the sign-in page).
     Effect::new(move |_| {
         let list = devices.get();
+        if list.is_empty() {
+            return;
+        }
         let current = selected.get_untracked();
         if current
             .as_ref()
@@ -69,7 +110,7 @@ pub fn DevicePicker(
             let d = &list[0];
             view! {
                 <p class="device-single">
-                    "Device: " <strong>{kind_name(d.kind)}</strong> " " <code>{d.serial_number.clone()}</code>
+                    "Device: " <strong>{kind_name(d.kind)}</strong> " " <code inner_html=breakable(&d.serial_number)></code>
                 </p>
             }
             .into_any()
@@ -95,7 +136,7 @@ pub fn DevicePicker(
                                         on:change=move |_| selected.set(Some(serial_set.clone()))
                                     />
                                     <span>
-                                        {kind_name(d.kind)} <br/> <code>{serial}</code>
+                                        {kind_name(d.kind)} <br/> <code inner_html=breakable(&serial)></code>
                                     </span>
                                 </label>
                             }

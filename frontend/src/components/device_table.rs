@@ -174,8 +174,8 @@ pub fn DeviceTable(
                                         let kind = d.kind;
                                         open.then(|| view! {
                                             <div class="resync-inline">
-                                                <ResyncPanel user_name=panel_user.clone() serial_number=serial.clone()
-                                                    on_done=Callback::new(move |r: ResyncMfaDeviceResponse| {
+                                                <ResyncPanel user_name=panel_user.clone() serial_number=serial.clone() kind=kind autofocus=true
+                                                    on_done=Callback::new(move |(r, _): (ResyncMfaDeviceResponse, String)| {
                                                         resyncing.set(None);
                                                         result.set(Some(result_sentence(kind, r.drift_seconds)));
                                                         version.update(|v| *v += 1);

@@ -6,7 +6,9 @@ use leptos::prelude::*;
 use shared::api::ErrorCode;
 
 use crate::api::ApiError;
+use crate::components::link::Link;
 use crate::live::use_clock;
+use crate::nav::Page;
 
 /// What the person was doing when an error came back; the advice depends on it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,8 +25,36 @@ pub enum Doing {
     Other,
 }
 
-/// A sentence that says what went wrong and what to do next.
+/// A sentence that says what went wrong and what to do next, and for refused codes what the
+/// throttle makes of them (tries left, or the wait that started).
 pub fn advice(error: &ApiError, doing: Doing) -> String {
+    let mut said = advice_alone(error, doing);
+    if let ApiError::Api {
+        code: ErrorCode::InvalidAuthenticationCode,
+        retry_after,
+        tries_left: Some(left),
+        ..
+    } = error
+    {
+        match (retry_after, left) {
+            (Some(s), _) => {
+                said.push_str(" That was too many in a row: a wait of ");
+                said.push_str(&s.to_string());
+                said.push_str(" s has started.");
+            }
+            (None, 0) => said.push_str(" The next wrong try starts a wait."),
+            (None, 1) => said.push_str(" 1 try left before a 30 s wait."),
+            (None, n) => {
+                said.push(' ');
+                said.push_str(&n.to_string());
+                said.push_str(" tries left before a 30 s wait.");
+            }
+        }
+    }
+    said
+}
+
+fn advice_alone(error: &ApiError, doing: Doing) -> String {
     let (code, message, retry_after) = match error {
         ApiError::Fetch(_) => {
             return "The server could not be reached. Check your connection and try again.".into();
@@ -33,14 +63,23 @@ pub fn advice(error: &ApiError, doing: Doing) -> String {
             code,
             message,
             retry_after,
+            ..
         } => (*code, message, *retry_after),
     };
     match (code, doing) {
+        // An exact repeat of the last accepted codes (security rule 23): not counted, and not
+        // a sign of drift.
+        (ErrorCode::InvalidAuthenticationCode, Doing::MfaCode) if already_used(error) => {
+            "That code was already used: wait for the next one.".into()
+        }
+        (ErrorCode::InvalidAuthenticationCode, _) if already_used(error) => {
+            "These codes were already used: wait for the next code, then enter it and the one after it.".into()
+        }
         (ErrorCode::InvalidAuthenticationCode, Doing::MfaCode) => {
-            "That code was not accepted. Wait for your device to show a new code and try it; if codes keep failing, your device may be out of sync.".into()
+            "That code was not accepted. Try the next code your device shows; if codes keep failing, your device may be out of sync.".into()
         }
         (ErrorCode::InvalidAuthenticationCode, Doing::Resync | Doing::Enable) => {
-            "The two codes were not consecutive codes of this device. Clear them and enter fresh ones: the code your device shows now, then the very next one.".into()
+            "The two codes were not consecutive codes of this device. Enter fresh ones: the code your device shows now, then the very next one.".into()
         }
         (ErrorCode::InvalidAuthenticationCode, _) => {
             "The codes were not accepted. Enter fresh codes from your device.".into()
@@ -61,7 +100,7 @@ pub fn advice(error: &ApiError, doing: Doing) -> String {
             "That user or device does not exist (or you may not see it). Reload the list and choose again.".into()
         }
         (ErrorCode::AccessDenied, _) => {
-            format!("You are not allowed to do this: {message} Sign in with MFA, or ask an administrator.")
+            format!("You are not allowed to do this: {message} Ask an administrator if you need it.")
         }
         (ErrorCode::InvalidState, _) => message.to_string(),
         (ErrorCode::ValidationError, _) => format!("{message} Correct it and try again."),
@@ -76,6 +115,18 @@ pub fn advice(error: &ApiError, doing: Doing) -> String {
         }
         _ => format!("{message} Reload the page and try again."),
     }
+}
+
+/// Whether the server refused codes as an exact repeat of the last accepted ones (its sentence
+/// for rule 23, `backend/src/error.rs` `codes_already_used`; same IAM code as a wrong code).
+pub fn already_used(error: &ApiError) -> bool {
+    matches!(error, ApiError::Api { code: ErrorCode::InvalidAuthenticationCode, message, .. }
+        if message.starts_with("These codes were already used"))
+}
+
+/// Whether resynchronising is the fix for `error`: codes refused, not as a repeat.
+pub fn resync_helps(error: &ApiError) -> bool {
+    error.code() == Some(ErrorCode::InvalidAuthenticationCode) && !already_used(error)
 }
 
 /// An error and when it arrived (browser clock, ms).
@@ -99,8 +150,9 @@ impl Failure {
     /// Whole seconds still to wait at `now_ms`, for a throttled device; `None` otherwise.
     pub fn wait_seconds(&self, now_ms: f64) -> Option<u64> {
         match &self.error {
+            // A throttle's 429, or refused codes whose refusal started a wait.
             ApiError::Api {
-                code: ErrorCode::LimitExceeded,
+                code: ErrorCode::LimitExceeded | ErrorCode::InvalidAuthenticationCode,
                 retry_after: Some(s),
                 ..
             } => {
@@ -129,12 +181,28 @@ pub fn ErrorNotice(
     failure: Signal<Option<Failure>>,
     /// What the person was doing, for the advice.
     doing: Doing,
+    /// Offer "Resynchronise this device" inside the message when that is the fix, and move
+    /// focus to the message (the field it came from is disabled while checking).
+    #[prop(optional)]
+    resync_link: bool,
 ) -> impl IntoView {
     let clock = use_clock();
+    let box_ref = NodeRef::<leptos::html::P>::new();
+    if resync_link {
+        Effect::new(move |_| {
+            if let Some(el) = box_ref.get() {
+                let _ = el.focus();
+            }
+        });
+    }
+    let link = move || {
+        (resync_link && failure.with(|f| f.as_ref().is_some_and(|f| resync_helps(&f.error))))
+            .then(|| view! { " " <Link to=Page::Troubleshoot text="Resynchronise this device" /> })
+    };
     let static_text = move || {
-        failure.get().map(|f| match f.wait_seconds(f.at_ms) {
-        Some(_) => "Too many failed attempts on this device. The server will not check codes for it until the wait below is over.".to_string(),
-        None => advice(&f.error, doing),
+        failure.get().map(|f| match f.error.code() {
+        Some(ErrorCode::LimitExceeded) if f.wait_seconds(f.at_ms).is_some() => "Too many failed attempts on this device. The server will not check codes for it until the wait below is over. What you typed is kept.".to_string(),
+        _ => advice(&f.error, doing),
     })
     };
     let wait = move || {
@@ -144,7 +212,9 @@ pub fn ErrorNotice(
     };
     view! {
         <div role="alert" class="alert-slot">
-            {move || static_text().map(|text| view! { <p class="error-box">{text}</p> })}
+            {move || static_text().map(|text| view! {
+                <p class="error-box" tabindex="-1" node_ref=box_ref>{text} {link}</p>
+            })}
         </div>
         {move || wait().map(|s| if s > 0 {
             view! {

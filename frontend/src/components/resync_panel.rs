@@ -3,7 +3,7 @@
 //! administrators' page.
 
 use leptos::prelude::*;
-use shared::api::{DeviceKind, ResyncMfaDeviceRequest, ResyncMfaDeviceResponse};
+use shared::api::{DeviceKind, ErrorCode, ResyncMfaDeviceRequest, ResyncMfaDeviceResponse};
 
 use crate::api;
 use crate::app_state::use_auth;
@@ -33,16 +33,29 @@ pub fn ResyncPanel(
     /// Resync or enable.
     #[prop(default = PairPurpose::Resync)]
     purpose: PairPurpose,
-    /// Called after the server accepted the codes (the drift is zero when enabling).
+    /// The kind of device: a counter-based token gets no step timer.
+    #[prop(default = DeviceKind::Virtual)]
+    kind: DeviceKind,
+    /// Put focus on code 1 when the panel opens.
+    #[prop(optional)]
+    autofocus: bool,
+    /// Why the person is here again (a final code that failed), until they send codes: one
+    /// current message, never a pile of them.
+    #[prop(default = None)]
+    notice: Option<String>,
+    /// Called after the server accepted the codes (the drift is zero when enabling), with
+    /// code 2 (the code the device showed last).
     #[prop(into)]
-    on_done: Callback<ResyncMfaDeviceResponse>,
+    on_done: Callback<(ResyncMfaDeviceResponse, String)>,
 ) -> impl IntoView {
     let auth = use_auth();
     let clock = use_clock();
+    let notice = RwSignal::new(notice);
     let failure = RwSignal::new(None::<Failure>);
     let (form_key, set_form_key) = signal(0u32);
     let pending = RwSignal::new(false);
     let send = Callback::new(move |pair: CodePair| {
+        let code2 = pair.code2.clone();
         let request = ResyncMfaDeviceRequest {
             user_name: user_name.clone(),
             serial_number: serial_number.clone(),
@@ -65,38 +78,46 @@ pub fn ResyncPanel(
         run(pending, call, move |answer| match answer {
             Ok(done) => {
                 failure.set(None);
-                on_done.run(done);
+                on_done.run((done, code2));
             }
             Err(e) if e.is_signed_out() => auth.expired(),
             Err(e) => {
+                // Fresh codes are needed after any refusal: start the form over. Not after a
+                // throttle's 429: the codes were not checked, what was typed is kept.
+                let checked = e.code() != Some(ErrorCode::LimitExceeded);
                 failure.set(Some(Failure::now(e)));
-                // Fresh codes are needed after any refusal: start the form over.
-                set_form_key.update(|k| *k += 1);
+                if checked {
+                    set_form_key.update(|k| *k += 1);
+                }
             }
         });
     });
     let blocked =
         Signal::derive(move || failure.with(|f| still_throttled(f, clock.browser_now_ms())));
-    let (label, doing) = match purpose {
-        PairPurpose::Resync => ("Resynchronise", Doing::Resync),
-        PairPurpose::Enable => ("Assign MFA", Doing::Enable),
+    let (label, anyway, doing) = match purpose {
+        PairPurpose::Resync => ("Resynchronise", "Resynchronise anyway", Doing::Resync),
+        PairPurpose::Enable => ("Assign MFA", "Assign MFA anyway", Doing::Enable),
     };
     let id_prefix = match purpose {
         PairPurpose::Resync => "resync",
         PairPurpose::Enable => "enable",
     };
     view! {
+        {move || notice.get().map(|n| view! { <p class="error-box" role="alert">{n}</p> })}
         <ErrorNotice failure=failure doing=doing />
         {move || {
             let restarted = form_key.get() > 0;
             view! {
                 <CodeForm
-                    autofocus=restarted
+                    autofocus=autofocus || restarted
+                    counter=kind == DeviceKind::HardwareHotp
+                    anyway_label=anyway
                     submit_label=label
                     id_prefix=id_prefix
                     pending=pending
                     blocked=blocked
                     on_submit=Callback::new(move |pair: CodePair| {
+                        notice.set(None);
                         failure.set(None);
                         send.run(pair);
                     })

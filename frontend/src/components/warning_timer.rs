@@ -19,6 +19,11 @@ pub fn WarningTimer(
     /// Clears both codes and puts focus back on code 1.
     #[prop(into)]
     on_clear: Callback<()>,
+    /// Sends the codes although they may have expired (the person confirms it).
+    #[prop(into)]
+    on_anyway: Callback<()>,
+    /// The text of that button.
+    anyway_label: &'static str,
 ) -> impl IntoView {
     let clock = use_clock();
     let phase = Memo::new(move |_| match clock.now_ms() {
@@ -74,9 +79,10 @@ pub fn WarningTimer(
             </div>
             <p class="phase" data-testid="timer-phase">{move || phase.get().message()}</p>
             {move || (kind.get() == crate::timer::PhaseKind::Stale).then(|| view! {
-                <button type="button" class="secondary" on:click=move |_| on_clear.run(())>
-                    "Clear the codes"
-                </button>
+                <div class="actions">
+                    <button type="button" on:click=move |_| on_clear.run(())>"Clear the codes"</button>
+                    <button type="button" class="secondary" on:click=move |_| on_anyway.run(())>{anyway_label}</button>
+                </div>
             })}
             {move || clock.browser_clock_differs().then(|| view! {
                 <p class="note" data-testid="clock-note">

@@ -138,6 +138,7 @@ impl Decode for ErrorResponse {
             error: ApiError {
                 code: ErrorCode::parse(&e.string("Code")?),
                 message: e.string("Message")?,
+                tries_left: e.opt_uint("TriesLeft")?,
             },
         })
     }

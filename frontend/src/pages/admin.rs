@@ -3,12 +3,13 @@
 //! audit trail filtered by user, action, outcome and device.
 
 use leptos::prelude::*;
-use shared::api::{Action, LookupEventsRequest, LookupEventsResponse, Outcome};
+use shared::api::{Action, AuditEvent, LookupEventsRequest, LookupEventsResponse, Outcome};
 use wasm_bindgen::JsCast;
 
 use crate::api::{self, ApiError};
 use crate::app_state::use_auth;
 use crate::background::run;
+use crate::components::device_picker::breakable;
 use crate::components::device_table::DeviceTable;
 use crate::components::error_notice::{Doing, advice};
 
@@ -140,6 +141,12 @@ fn chosen(form: &web_sys::FormData, name: &str) -> Option<String> {
     (!v.is_empty()).then_some(v)
 }
 
+/// Whether an event matters by default: it changed something, or it was refused (a read that
+/// succeeded is shown on request).
+pub fn matters(e: &AuditEvent) -> bool {
+    e.outcome == Outcome::Failure || Action::parse(&e.action).is_none_or(Action::changes_state)
+}
+
 /// The audit trail, newest first, filtered by user, action, outcome and device, with paging.
 #[component]
 fn AuditTrail() -> impl IntoView {
@@ -153,6 +160,7 @@ fn AuditTrail() -> impl IntoView {
     // mixes pages of two filters.
     let generation = StoredValue::new(0u32);
     let pages = RwSignal::new(Vec::<LookupEventsResponse>::new());
+    let show_reads = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
     let loading = RwSignal::new(false);
     let load = move |request: LookupEventsRequest| {
@@ -228,26 +236,37 @@ fn AuditTrail() -> impl IntoView {
                 <button type="submit">"Filter"</button>
             </form>
             {move || error.get().map(|e| view! { <p class="error-box" role="alert">{advice(&e, Doing::Other)}</p> })}
+            // Changes and refusals first; the read-only calls that succeeded (most of the
+            // trail) one click away, or shown when an action is chosen in the filter.
+            <label class="radio">
+                <input type="checkbox" prop:checked=move || show_reads.get()
+                    on:change=move |_| show_reads.update(|v| *v = !*v) />
+                "Show successful read-only calls too"
+            </label>
+            // A card per event on a phone (CSS), a table that fits the card on a desktop.
             <div class="table-wrap" tabindex="0" role="region" aria-label="Audit events">
-                <table>
+                <table class="audit">
                     <thead><tr>
                         <th scope="col">"Time (UTC)"</th><th scope="col">"Actor"</th><th scope="col">"Action"</th>
                         <th scope="col">"User"</th><th scope="col">"Device"</th><th scope="col">"Outcome"</th>
                     </tr></thead>
                     <tbody>
-                        {move || pages.get().into_iter().flat_map(|p| p.events).map(|e| view! {
-                            <tr>
-                                <td>{e.event_time}</td>
-                                <td><code>{e.actor}</code></td>
-                                <td>{e.action}</td>
-                                <td>{e.target_user.unwrap_or_default()}</td>
-                                <td><code>{e.serial_number.unwrap_or_default()}</code></td>
-                                <td>{match e.outcome {
-                                    Outcome::Success => "Success".to_string(),
-                                    Outcome::Failure => format!("Failure: {}", e.error_code.unwrap_or_default()),
-                                }}{e.repeats.map(|n| format!(" ×{n}, the last at {}", e.last_event_time.unwrap_or_default()))}</td>
-                            </tr>
-                        }).collect_view()}
+                        {move || {
+                            let all = show_reads.get() || applied.with_value(|a| a.action.is_some());
+                            pages.get().into_iter().flat_map(|p| p.events).filter(|e| all || matters(e)).map(|e| view! {
+                                <tr>
+                                    <td data-label="Time">{e.event_time.replacen('T', " ", 1)}</td>
+                                    <td data-label="Actor"><code inner_html=breakable(&e.actor)></code></td>
+                                    <td data-label="Action" inner_html=breakable(&e.action)></td>
+                                    <td data-label="User">{e.target_user.unwrap_or_default()}</td>
+                                    <td data-label="Device"><code inner_html=breakable(&e.serial_number.unwrap_or_default())></code></td>
+                                    <td data-label="Outcome" inner_html=match e.outcome {
+                                        Outcome::Success => "Success".to_string(),
+                                        Outcome::Failure => format!("Failure: {}", breakable(&e.error_code.unwrap_or_default())),
+                                    } + &e.repeats.map(|n| format!(" ×{n}, the last at {}", e.last_event_time.unwrap_or_default())).unwrap_or_default()></td>
+                                </tr>
+                            }).collect_view()
+                        }}
                     </tbody>
                 </table>
             </div>

@@ -3,9 +3,9 @@
 //! the same form and timer as a resync.
 
 use leptos::prelude::*;
-use shared::api::{CreateVirtualMfaDeviceRequest, CreatedVirtualMfaDevice};
+use shared::api::{Action, CreateVirtualMfaDeviceRequest, CreatedVirtualMfaDevice, ErrorCode};
 
-use crate::api;
+use crate::api::{self, ApiError};
 use crate::app_state::use_auth;
 use crate::background::run;
 use crate::components::device_table::DeviceTable;
@@ -31,7 +31,10 @@ pub fn CredentialsPage() -> impl IntoView {
                         <h2 id="devices-heading">"Your MFA devices"</h2>
                         <DeviceTable reload=reload />
                     </section>
-                    <AssignVirtual on_assigned=Callback::new(move |()| reload.update(|v| *v += 1)) />
+                    // Offered only when the policy allows both of its steps (`Allowed`).
+                    {move || (auth.allows(Action::CreateVirtualMfaDevice) && auth.allows(Action::EnableMfaDevice)).then(|| view! {
+                        <AssignVirtual on_assigned=Callback::new(move |()| reload.update(|v| *v += 1)) />
+                    })}
                 }.into_any()
             } else if auth.password_only() {
                 view! {
@@ -44,6 +47,25 @@ pub fn CredentialsPage() -> impl IntoView {
             }
         }}
     }
+}
+
+/// A secret in groups of four characters ("JBSW Y3DP …"), as authenticator apps show them:
+/// easier to type and to compare. Apps ignore the spaces.
+pub fn in_fours(secret: &str) -> String {
+    let mut out = String::with_capacity(secret.len() + secret.len() / 4);
+    for (i, c) in secret.chars().enumerate() {
+        if i > 0 && i % 4 == 0 {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Puts `text` on the clipboard (the browser may refuse without saying: the secret stays
+/// shown to type).
+fn copy_to_clipboard(text: &str) {
+    let _ = window().navigator().clipboard().write_text(text);
 }
 
 /// Assigning a new virtual MFA device.
@@ -65,9 +87,22 @@ fn AssignVirtual(
             virtual_mfa_device_name: name.get_untracked().trim().to_owned(),
             path: None,
         };
+        let root = auth.is_root();
         run(
             pending,
-            async move { api::create_virtual(&request).await },
+            async move {
+                // The root user's one device: said before a device is created (and left
+                // behind unassigned when enabling it fails), not after both codes.
+                if root && !api::list_mfa_devices(None).await?.mfa_devices.is_empty() {
+                    return Err(ApiError::Api {
+                        code: ErrorCode::InvalidState,
+                        message: "The root user can have one MFA device: deactivate yours above first to assign another.".into(),
+                        retry_after: None,
+                        tries_left: None,
+                    });
+                }
+                api::create_virtual(&request).await
+            },
             move |answer| match answer {
                 Ok(r) => {
                     failure.set(None);
@@ -99,6 +134,8 @@ fn AssignVirtual(
                 }.into_any(),
                 Some(device) => {
                     let serial = device.serial_number.clone();
+                    let seed = device.base32_string_seed.clone();
+                    let copied = RwSignal::new(false);
                     view! {
                         <ol class="enrol-steps">
                             <li>
@@ -107,11 +144,19 @@ fn AssignVirtual(
                             </li>
                             <li>
                                 <p>"Or type this secret key into the app. It is shown only now: it cannot be displayed again."</p>
-                                <p><code class="secret" data-testid="secret">{device.base32_string_seed.clone()}</code></p>
+                                <p>
+                                    <code class="secret" data-testid="secret">{in_fours(&device.base32_string_seed)}</code>
+                                    " "
+                                    <button type="button" class="secondary" on:click=move |_| {
+                                        copy_to_clipboard(&seed);
+                                        copied.set(true);
+                                    }>"Copy the secret"</button>
+                                </p>
+                                {move || copied.get().then(|| view! { <p role="status">"Copied. Paste it into your app."</p> })}
                             </li>
                             <li>
                                 <p>"Then enter two consecutive codes from the app for " <code>{serial.clone()}</code> ":"</p>
-                                <ResyncPanel serial_number=serial purpose=PairPurpose::Enable
+                                <ResyncPanel serial_number=serial purpose=PairPurpose::Enable autofocus=true
                                     on_done=Callback::new(move |_| {
                                         created.set(None);
                                         name.set(String::new());

@@ -11,8 +11,8 @@ use crate::api::{self, ApiError};
 use crate::app_state::use_auth;
 use crate::background::run;
 use crate::components::code_input::{CodeInput, check_code, focus_when_mounted};
-use crate::components::device_picker::{DevicePicker, FIDO_EXPLANATION, code_devices};
-use crate::components::error_notice::{Doing, ErrorNotice, Failure, still_throttled};
+use crate::components::device_picker::{DevicePicker, code_devices, fido_note};
+use crate::components::error_notice::{Doing, ErrorNotice, Failure, resync_helps, still_throttled};
 use crate::components::link::Link;
 use crate::components::submit_button::submit_button;
 use crate::live::use_clock;
@@ -141,30 +141,35 @@ fn PasswordStep() -> impl IntoView {
             <div class="actions">
                 {submit_button("Sign in", "Signing in…", pending.into(), false.into())}
             </div>
+            <p class="hint">"Codes refused? Sign in with your password first: the next step offers a resync. "
+                <Link to=Page::Troubleshoot text="Having problems with your authentication device?" />
+            </p>
         </form>
     }
+}
+
+/// The caller's own devices, as sign-in offers them (after a reload, or for troubleshooting).
+pub async fn device_choices() -> Result<Vec<MfaDeviceChoice>, ApiError> {
+    api::list_mfa_devices(None).await.map(|list| {
+        list.mfa_devices
+            .into_iter()
+            .map(|d| MfaDeviceChoice {
+                serial_number: d.serial_number,
+                kind: d.kind,
+            })
+            .collect()
+    })
 }
 
 /// The code step of a password-only session.
 #[component]
 fn MfaStep() -> impl IntoView {
     let auth = use_auth();
-    let clock = use_clock();
     // After a reload the sign-in answer is gone: list the caller's own devices instead.
     if auth.devices_untracked().is_empty() {
         run(
             RwSignal::new(false),
-            async move {
-                api::list_mfa_devices(None).await.map(|list| {
-                    list.mfa_devices
-                        .into_iter()
-                        .map(|d| MfaDeviceChoice {
-                            serial_number: d.serial_number,
-                            kind: d.kind,
-                        })
-                        .collect()
-                })
-            },
+            device_choices(),
             move |answer| match answer {
                 Ok(devices) => auth.devices_listed(devices),
                 Err(e) if e.is_signed_out() => auth.expired(),
@@ -174,26 +179,67 @@ fn MfaStep() -> impl IntoView {
     }
     let options = Signal::derive(move || auth.with_devices(code_devices));
     let has_fido = move || auth.with_devices(|d| d.iter().any(|d| !d.kind.has_codes()));
-    let selected = RwSignal::new(None::<String>);
+    let selected = auth.chosen_device();
+    view! {
+        <CodeStep heading="Multi-factor authentication" id="mfa-code" label="MFA code" serial=selected
+            secondary="Cancel and start again" on_secondary=Callback::new(move |()| auth.sign_out())>
+            <p>"Your password was accepted. Enter the code your MFA device shows now."</p>
+            <DevicePicker devices=options selected=selected legend="Sign in with which device?" />
+            {move || has_fido().then(fido_note)}
+        </CodeStep>
+        <p>
+            <Link to=Page::Troubleshoot text="Having problems with your authentication device?" />
+        </p>
+    }
+}
+
+/// One code that finishes signing in: the code step of sign-in, and the last step of
+/// troubleshooting (one component for both: the app's size budget).
+#[component]
+pub fn CodeStep(
+    /// The card's heading.
+    heading: &'static str,
+    /// The field's id.
+    id: &'static str,
+    /// The field's label.
+    label: &'static str,
+    /// The device the code comes from.
+    #[prop(into)]
+    serial: Signal<Option<String>>,
+    /// A code refused before it is sent, with the sentence that says why (code 2 of the
+    /// resync just made: the device may still show it).
+    #[prop(default = None)]
+    used: Option<(String, &'static str)>,
+    /// Called instead of showing a refusal that a resync would fix (troubleshooting starts
+    /// over); without it the refusal offers "Resynchronise this device".
+    #[prop(default = None)]
+    on_refused: Option<Callback<()>>,
+    /// The second button's text.
+    secondary: &'static str,
+    /// What the second button does.
+    on_secondary: Callback<()>,
+    /// What comes before the field.
+    children: Children,
+) -> impl IntoView {
+    let auth = use_auth();
+    let clock = use_clock();
     let code = RwSignal::new(String::new());
     let code_error = RwSignal::new(None::<String>);
     let code_ref = NodeRef::new();
     focus_when_mounted(code_ref);
     let failure = RwSignal::new(None::<Failure>);
-    let refused = RwSignal::new(false);
     let pending = RwSignal::new(false);
     let answered = move |answer: Result<MfaSignInResponse, ApiError>| match answer {
         Ok(_) => auth.mfa_accepted(pending),
         Err(e) if e.is_signed_out() => auth.expired(),
         Err(e) => {
-            refused.set(matches!(
-                e,
-                ApiError::Api {
-                    code: ErrorCode::InvalidAuthenticationCode | ErrorCode::LimitExceeded,
-                    ..
-                }
-            ));
-            code.set(String::new());
+            if let Some(restart) = on_refused.filter(|_| resync_helps(&e)) {
+                return restart.run(());
+            }
+            // A throttle's 429 checked nothing: the code typed is kept.
+            if e.code() != Some(ErrorCode::LimitExceeded) {
+                code.set(String::new());
+            }
             failure.set(Some(Failure::now(e)));
         }
     };
@@ -204,13 +250,17 @@ fn MfaStep() -> impl IntoView {
         if blocked.get_untracked() {
             return;
         }
+        failure.set(None);
         match check_code(&code.get_untracked()) {
+            // Code 2 again: used by the resync, so refused here, unsent.
+            Ok(c) if used.as_ref().is_some_and(|(u, _)| u == c.as_str()) => {
+                code_error.set(used.as_ref().map(|(_, why)| why.to_string()));
+            }
             Ok(c) => {
                 code_error.set(None);
-                failure.set(None);
                 let request = MfaSignInRequest {
                     authentication_code: c.as_str().to_owned(),
-                    serial_number: selected.get_untracked(),
+                    serial_number: serial.get_untracked(),
                 };
                 run(
                     pending,
@@ -223,22 +273,17 @@ fn MfaStep() -> impl IntoView {
     };
     view! {
         <form class="card" novalidate=true on:submit=submit>
-            <h2>"Multi-factor authentication"</h2>
-            <p>"Your password was accepted. Enter the code your MFA device shows now."</p>
-            <DevicePicker devices=options selected=selected legend="Sign in with which device?" />
-            {move || has_fido().then(|| view! { <p class="note">{FIDO_EXPLANATION}</p> })}
-            <CodeInput id="mfa-code" label="MFA code" value=code error=code_error
-                node_ref=code_ref disabled=pending />
-            <ErrorNotice failure=failure doing=Doing::MfaCode />
+            <h2>{heading}</h2>
+            {children()}
+            <CodeInput id=id label=label value=code error=code_error
+                node_ref=code_ref disabled=Signal::derive(move || pending.get() || blocked.get()) />
+            <ErrorNotice failure=failure doing=Doing::MfaCode resync_link=on_refused.is_none() />
             <div class="actions">
                 {submit_button("Sign in", "Checking…", pending.into(), blocked)}
-                <button type="button" class="secondary" on:click=move |_| auth.sign_out()>
-                    "Cancel and start again"
+                <button type="button" class="secondary" on:click=move |_| on_secondary.run(())>
+                    {secondary}
                 </button>
             </div>
-            <p class:help-strong=move || refused.get()>
-                <Link to=Page::Troubleshoot text="Having problems with your authentication device?" />
-            </p>
         </form>
     }
 }

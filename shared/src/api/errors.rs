@@ -18,6 +18,11 @@ pub struct ApiError {
     pub code: ErrorCode,
     /// What went wrong, for a person; never contains a code, seed or password.
     pub message: String,
+    /// Codes refused and counted (`InvalidAuthenticationCode`): how many more refusals are
+    /// free before a wait; 0 when the next one starts a wait, or this one did (its
+    /// `Retry-After` says how long). Absent on every other error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tries_left: Option<u64>,
 }
 
 /// Error codes (IAM's where IAM has one) with their HTTP status, see [`ErrorCode::status`].
