@@ -93,31 +93,29 @@ pub async fn serve(mut state: AppState, options: ServeOptions) -> anyhow::Result
     state.settings = Arc::new(settings);
     let sweeper = tokio::spawn(crate::housekeeping::run(state.clone()));
     let app = super::app::app(state, options.web);
+    let shutdown = shutdown_signal()?;
     println!("listening on {scheme}://{local}");
     std::io::stdout().flush()?;
     tracing::info!(%local, limits = ?options.limits, "listening");
-    super::listener::run(listener, app, tls, options.limits, shutdown_signal()).await;
+    super::listener::run(listener, app, tls, options.limits, shutdown).await;
     sweeper.abort();
     tracing::info!("stopped");
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// SIGTERM or SIGINT (Ctrl-C). The handlers are installed here, before the ready line: one
+/// installed when the future is first polled left a moment after the line in which a SIGTERM
+/// (a test stopping a server it just saw start) killed the process instead of stopping it.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = interrupt.recv() => {},
         }
-    };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
+    })
 }
 
 #[cfg(test)]
