@@ -4,17 +4,23 @@
 //!   demo account on first start and serves everything on one origin;
 //! - `cargo xtask test` runs every check CI runs (see `test.rs`);
 //! - `cargo xtask dev` runs `trunk serve` beside a backend, for work on the UI;
+//! - `cargo xtask size` builds the release app and prints what a first visit downloads (the
+//!   step of `test` that checks the budget), for work on the app's size;
 //! - `cargo xtask mutants` runs mutation testing over the rules (see `mutants.rs`).
 //!
-//! Only the standard library: this crate compiles in seconds on a fresh machine.
+//! The standard library, and the `brotli` and `flate2` crates for the app's compressed copies
+//! (pure Rust: a fresh machine needs no compression tool).
 
 mod frontend;
+mod http_get;
 mod mutants;
 mod postgres;
+mod precompress;
 mod server;
 mod shell;
 mod tasks;
 mod tools;
+mod transfer;
 
 use std::process::ExitCode;
 
@@ -24,7 +30,8 @@ const USAGE: &str = "usage: cargo xtask <run|test|dev|mutants> [options]
   test                                  format, lints, native, wasm and browser tests
   dev                                   trunk serve on 127.0.0.1:8081 with a backend on :8080
   mutants [--file GLOB]… [--in-diff F]  cargo-mutants over the engine, policy, throttle, sessions,
-                                        SigV4; caught / missed per file";
+                                        SigV4; caught / missed per file
+  size                                  release app build, then the bytes a first visit downloads";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -33,6 +40,7 @@ fn main() -> ExitCode {
         Some("test") => tasks::test(),
         Some("dev") => tasks::dev(),
         Some("mutants") => mutants::mutants(&args[1..]),
+        Some("size") => tasks::size(),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

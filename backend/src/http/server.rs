@@ -93,8 +93,6 @@ pub async fn serve(mut state: AppState, options: ServeOptions) -> anyhow::Result
     state.settings = Arc::new(settings);
     let sweeper = tokio::spawn(crate::housekeeping::run(state.clone()));
     let app = super::app::app(state, options.web);
-    // The handlers are installed before the ready line: a SIGTERM sent as soon as it is read
-    // must stop the server cleanly, not kill it with the default action.
     let shutdown = shutdown_signal()?;
     println!("listening on {scheme}://{local}");
     std::io::stdout().flush()?;
@@ -105,15 +103,17 @@ pub async fn serve(mut state: AppState, options: ServeOptions) -> anyhow::Result
     Ok(())
 }
 
-/// SIGTERM or SIGINT (Ctrl-C), both handlers installed now; the future ends at the first.
-fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+/// SIGTERM or SIGINT (Ctrl-C). The handlers are installed here, before the ready line: one
+/// installed when the future is first polled left a moment after the line in which a SIGTERM
+/// (a test stopping a server it just saw start) killed the process instead of stopping it.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
     Ok(async move {
         tokio::select! {
             _ = term.recv() => {},
-            _ = int.recv() => {},
+            _ = interrupt.recv() => {},
         }
     })
 }

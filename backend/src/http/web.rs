@@ -1,18 +1,40 @@
 //! The built single-page app (Trunk's `dist/`): its files, `index.html` for every deep link,
 //! and the hashes of its inline bootstrap for the Content-Security-Policy. Unknown `/api`
 //! paths answer the API's JSON error instead.
+//!
+//! **Compression.** `cargo xtask` writes a brotli (`FILE.br`) and a gzip (`FILE.gz`) copy
+//! beside each text-like or wasm file of `dist/` at build time; tower-http's `ServeDir` sends
+//! the copy the request's `Accept-Encoding` prefers (br before gzip at equal weight), with
+//! `Content-Encoding` and the original `Content-Type` (`application/wasm` stays), and the file
+//! itself when no copy fits. Nothing is compressed per request.
+//!
+//! **Caching.** Trunk names every file it writes into `dist/` after a hash of its content
+//! (`filehash = true` in Trunk.toml: `frontend-<hash>.js`, `frontend-<hash>_bg.wasm`,
+//! `style-<hash>.css`) except `index.html`, the one file whose name must stay fixed; this app
+//! has no `snippets/` and copies no other assets. So the rule is: every file under `dist/` but
+//! `index.html` is content-addressed and answered `Cache-Control: public, max-age=31536000,
+//! immutable` (a browser never asks for it again: a new build has new names); `index.html`,
+//! at `/`, at `/index.html` and as the answer to every deep link, is answered `no-cache` (a
+//! browser asks each time, and gets a 304 while it is unchanged). An asset added later under
+//! a fixed name would break this rule: give it a hash (Trunk's `data-trunk` links do).
+//!
+//! **Validators.** Each answer carries `ETag` (size and modification time of the file sent,
+//! so the br, gzip and plain forms have different tags) and `Last-Modified`; `If-None-Match`
+//! or `If-Modified-Since` that still match answer 304 Not Modified, with the same
+//! `Cache-Control` and `Vary: Accept-Encoding` as the 200 would carry.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::Extension;
 use axum::extract::Request;
-use axum::http::Method;
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use data_encoding::BASE64;
 use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeader;
 
 use crate::error::Error;
 
@@ -73,14 +95,55 @@ pub(super) async fn fallback(Extension(Web(web)): Extension<Web>, req: Request) 
     }
     match &web {
         Some(web) if req.method() == Method::GET || req.method() == Method::HEAD => {
-            let index = ServeFile::new(web.dir.join("index.html"));
-            match ServeDir::new(&web.dir).fallback(index).oneshot(req).await {
-                Ok(res) => res.into_response(),
-                Err(e) => Error::internal(e).into_response(),
-            }
+            serve(&web.dir, req).await
         }
         _ => Error::NoSuchEntity("Not found.".into()).into_response(),
     }
+}
+
+/// `Cache-Control` of the content-hashed files: a year, never revalidated.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// `Cache-Control` of `index.html`: stored, but revalidated before every use.
+const REVALIDATE: &str = "no-cache";
+
+/// A file of `dir` (its br or gzip copy when the client takes it), or `index.html` for
+/// `/index.html`, directories and paths that name no file; with the caching headers of the
+/// module doc.
+async fn serve(dir: &Path, req: Request) -> Response {
+    // The index answers carry `no-cache` from here; what `ServeDir` finds itself is
+    // everything else under dist/, content-hashed, so an answer still without
+    // `Cache-Control` below is one of those.
+    let index = SetResponseHeader::overriding(
+        ServeFile::new(dir.join("index.html"))
+            .precompressed_br()
+            .precompressed_gzip(),
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(REVALIDATE),
+    );
+    let served = if req.uri().path() == "/index.html" {
+        index.oneshot(req).await.map(IntoResponse::into_response)
+    } else {
+        ServeDir::new(dir)
+            .append_index_html_on_directories(false)
+            .precompressed_br()
+            .precompressed_gzip()
+            .fallback(index)
+            .oneshot(req)
+            .await
+            .map(IntoResponse::into_response)
+    };
+    // Both services answer every error themselves (404 goes to the index, I/O errors are 500).
+    let Ok(mut res) = served;
+    let status = res.status();
+    if status.is_success() || status == StatusCode::NOT_MODIFIED {
+        let headers = res.headers_mut();
+        if !headers.contains_key(header::CACHE_CONTROL) {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
+        }
+        // ServeDir names it on a 200 only; a 304 must carry it too (RFC 9110 §15.4.5).
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    res
 }
 
 #[cfg(test)]
