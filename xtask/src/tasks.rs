@@ -148,7 +148,7 @@ pub fn test() -> Result {
     });
     if app_built && server_built {
         report.step(
-            "release app: bytes sent for a first visit, within 125 KB",
+            "release app: bytes sent for a first visit, within its budget",
             || first_visit_within_budget(&mut facts),
         );
         report.facts.append(&mut facts);
