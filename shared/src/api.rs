@@ -61,6 +61,34 @@ pub use users::*;
 mod tests {
     use super::*;
 
+    /// Each code's HTTP status (docs/api.md's table), and its name as text.
+    #[test]
+    fn every_error_code_has_its_status_and_shows_its_name() {
+        let statuses = [
+            400, 401, 401, 403, 403, 403, 404, 409, 409, 409, 415, 429, 500, 503,
+        ];
+        for (code, status) in ErrorCode::KNOWN.into_iter().zip(statuses) {
+            assert_eq!(code.status(), status, "{code}");
+            assert_eq!(code.to_string(), code.as_str());
+            assert_eq!(ErrorCode::parse(&code.to_string()), code);
+        }
+        assert_eq!(ErrorCode::Unknown.status(), 500);
+        assert_eq!(ErrorCode::NoSuchEntity.to_string(), "NoSuchEntity");
+    }
+
+    /// Only a FIDO key has no codes: it cannot drift or be resynchronised.
+    #[test]
+    fn only_fido_keys_have_no_codes() {
+        for kind in [
+            DeviceKind::Virtual,
+            DeviceKind::HardwareTotp,
+            DeviceKind::HardwareHotp,
+        ] {
+            assert!(kind.has_codes(), "{kind:?}");
+        }
+        assert!(!DeviceKind::Fido.has_codes());
+    }
+
     #[test]
     fn error_body_has_iam_shape() {
         let body = ErrorResponse {

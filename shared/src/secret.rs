@@ -123,6 +123,8 @@ mod tests {
         let secret = Secret::from_bytes(bytes.clone()).unwrap();
         let text = secret.to_base32();
         assert_eq!(text, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+        assert_eq!(secret.len(), 20);
+        assert!(!secret.is_empty());
         assert_eq!(Secret::from_base32(&text).unwrap().as_bytes(), &bytes[..]);
         assert_eq!(
             Secret::from_base32(&text.to_ascii_lowercase())
