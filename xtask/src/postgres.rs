@@ -16,16 +16,7 @@ pub fn ensure_postgresql() -> Result {
         return Ok(());
     }
     println!("xtask: installing Debian's postgresql (takes a minute the first time)");
-    run(command("apt-get").arg("update").arg("-q"))?;
-    run(command("apt-get")
-        .args([
-            "install",
-            "-y",
-            "-q",
-            "--no-install-recommends",
-            "postgresql",
-        ])
-        .env("DEBIAN_FRONTEND", "noninteractive"))
+    crate::tools::apt_install(&["postgresql"])
 }
 
 /// The black-box tests that run on SQLite alone: the re-seal of rows sealed before migration

@@ -27,16 +27,15 @@ pub fn ensure_chromium() -> Result {
         return Ok(());
     }
     announce("Debian's chromium and chromium-driver", "a minute or two");
+    apt_install(&["chromium", "chromium-driver"])
+}
+
+/// `apt-get update`, then Debian's `packages` without their recommendations.
+pub fn apt_install(packages: &[&str]) -> Result {
     run(command("apt-get").arg("update").arg("-q"))?;
     run(command("apt-get")
-        .args([
-            "install",
-            "-y",
-            "-q",
-            "--no-install-recommends",
-            "chromium",
-            "chromium-driver",
-        ])
+        .args(["install", "-y", "-q", "--no-install-recommends"])
+        .args(packages)
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
