@@ -4,22 +4,7 @@
 
 mod common;
 
-use common::{Server, http_client};
-
-/// The status, `Retry-After` and body of `GET path`.
-async fn probe(server: &Server, path: &str) -> (u16, Option<String>, String) {
-    let resp = http_client()
-        .get(format!("{}{path}", server.base))
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    let retry = resp
-        .headers()
-        .get("retry-after")
-        .map(|v| v.to_str().unwrap().to_owned());
-    (status, retry, resp.text().await.unwrap())
-}
+use common::{Server, probe};
 
 #[tokio::test]
 async fn healthz_and_readyz_answer_200_on_a_current_database() {

@@ -5,22 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Server, http_client, pg};
-
-/// The status, `Retry-After` and body of `GET path`.
-async fn probe(server: &Server, path: &str) -> (u16, Option<String>, String) {
-    let resp = http_client()
-        .get(format!("{}{path}", server.base))
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    let retry = resp
-        .headers()
-        .get("retry-after")
-        .map(|v| v.to_str().unwrap().to_owned());
-    (status, retry, resp.text().await.unwrap())
-}
+use common::{Server, pg, probe};
 
 /// `/readyz`, asked until it answers `want` (the pool finds the database again on its own
 /// schedule), at most for `bound`; returns the last answer.

@@ -19,6 +19,21 @@ use shared::secret::Secret;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_mfa-resync");
 
+/// The status, `Retry-After` and body of `GET path`.
+pub async fn probe(server: &Server, path: &str) -> (u16, Option<String>, String) {
+    let resp = http_client()
+        .get(format!("{}{path}", server.base))
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let retry = resp
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (status, retry, resp.text().await.unwrap())
+}
+
 /// A plain reqwest client. reqwest's rustls needs a crypto provider for any client (it builds
 /// its TLS configuration up front): ring's, installed once for the process.
 pub fn http_client() -> reqwest::Client {
