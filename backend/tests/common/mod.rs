@@ -480,10 +480,12 @@ pub struct DeviceRow {
 pub fn contains_number(text: &str, number: &str) -> bool {
     let bytes = text.as_bytes();
     text.match_indices(number).any(|(i, _)| {
-        let before = i
-            .checked_sub(1)
-            .map(|j| bytes[j].is_ascii_digit())
-            .unwrap_or(false);
+        // A digit before, or a decimal point after a digit: the code's digits would be part
+        // of a longer number or of a fraction ("latency 1.032782 s"), which is not a code.
+        let before = i.checked_sub(1).is_some_and(|j| {
+            bytes[j].is_ascii_digit()
+                || (bytes[j] == b'.' && j.checked_sub(1).is_some_and(|k| bytes[k].is_ascii_digit()))
+        });
         let after = bytes.get(i + number.len()).is_some_and(u8::is_ascii_digit);
         !before && !after
     })
