@@ -8,7 +8,7 @@
 //!   step of `test` that checks the budget), for work on the app's size;
 //! - `cargo xtask mutants` runs mutation testing over the rules (see `mutants.rs`).
 //!
-//! The standard library, and the `brotli` and `flate2` crates for the app's compressed copies
+//! The standard library, and the `brotli` and `zopfli` crates for the app's compressed copies
 //! (pure Rust: a fresh machine needs no compression tool).
 
 mod frontend;

@@ -203,13 +203,15 @@ fn first_visit_within_budget(facts: &mut Vec<String>) -> Result {
         );
     }
     let fact = format!(
-        "first visit sends {browser} for `Accept-Encoding: {}` (budget {} KB); {gzip} for `gzip` only",
+        "first visit sends {browser} for `Accept-Encoding: {}` (budget {} KB); {gzip} for `gzip` only (budget {} KB)",
         transfer::BROWSER,
-        transfer::BUDGET_BYTES / 1000
+        transfer::BUDGET_BYTES / 1000,
+        transfer::GZIP_BUDGET_BYTES / 1000
     );
     println!("xtask: {fact}");
     facts.push(fact);
-    browser.check()
+    browser.check()?;
+    gzip.check()
 }
 
 /// Bytes under `dir` as `du` counts them (blocks in use), if `du` runs.
