@@ -4,6 +4,9 @@
 //! What an error means to the person is said by
 //! [`crate::components::error_notice::advice`].
 
+use std::future::Future;
+use std::pin::Pin;
+
 use gloo_net::http::{Request, Response};
 use serde::Serialize;
 use shared::api::{
@@ -52,15 +55,20 @@ const NETWORK: ApiError = ApiError::Fetch("the server could not be reached");
 /// The answer was not the API's.
 const UNEXPECTED: ApiError = ApiError::Fetch("the answer was not what the app expects");
 
+/// A request on its way: the body of a 2xx answer, or the decoded error. One boxed, non-generic
+/// future serves every call; each call's own future only decodes what it brings back.
+type Sent = Pin<Box<dyn Future<Output = Result<String, ApiError>>>>;
+
+/// Starts `request` (built already, or why it could not be): see [`exchange`].
+fn send(request: Result<Request, ApiError>) -> Sent {
+    Box::pin(exchange(request))
+}
+
 /// Sends a request and returns the body of a 2xx answer, or the decoded error. Not generic on
 /// purpose: one copy of the fetch machinery serves every call (generic `get`/`post` that
 /// decoded inside cost about 1 KB gzip per API call, measured).
-async fn exchange(request: Result<Request, gloo_net::Error>) -> Result<String, ApiError> {
-    let response: Response = request
-        .map_err(|_| UNEXPECTED)?
-        .send()
-        .await
-        .map_err(|_| NETWORK)?;
+async fn exchange(request: Result<Request, ApiError>) -> Result<String, ApiError> {
+    let response: Response = request?.send().await.map_err(|_| NETWORK)?;
     let ok = response.ok();
     let retry_after = response
         .headers()
@@ -88,103 +96,107 @@ fn decode<T: Decode>(text: &str) -> Result<T, crate::json::Error> {
     crate::json::from_str(text)
 }
 
-fn parse<T: Decode>(text: Result<String, ApiError>) -> Result<T, ApiError> {
-    decode(&text?).map_err(|_| UNEXPECTED)
+/// Waits for `sent` and reads its answer as a `T`.
+async fn answer<T: Decode>(sent: Sent) -> Result<T, ApiError> {
+    decode(&sent.await?).map_err(|_| UNEXPECTED)
 }
 
-/// Serialises a request body (see [`crate::json`]).
-fn encode<B: Serialize>(body: &B) -> Option<String> {
-    crate::json::to_string(body).ok()
+/// `GET path`.
+fn get<T: Decode>(path: &str) -> impl Future<Output = Result<T, ApiError>> + use<T> {
+    answer(send(Request::get(path).build().map_err(|_| UNEXPECTED)))
 }
 
-async fn get<T: Decode>(path: &str) -> Result<T, ApiError> {
-    parse(exchange(Request::get(path).build()).await)
-}
-
-async fn post<B: Serialize, T: Decode>(path: &str, body: &B) -> Result<T, ApiError> {
-    let body = encode(body).ok_or(UNEXPECTED)?;
-    parse(exchange(post_request(path, body)).await)
-}
-
-fn post_request(path: &str, body: String) -> Result<Request, gloo_net::Error> {
-    Request::post(path)
-        .header(REQUESTED_WITH_HEADER, REQUESTED_WITH_VALUE)
-        .header("Content-Type", "application/json")
-        .body(body)
-}
-
-/// `POST` to the JSON API's path of `action` (every action the app calls has one).
-async fn call<B: Serialize, T: Decode>(action: Action, body: &B) -> Result<T, ApiError> {
-    post(action.surface().json_path.unwrap_or("/api"), body).await
+/// `POST` to the JSON API's path of `action` (every action the app calls has one), `body` as
+/// JSON. The request is built now (the body serialised), so the future borrows nothing.
+fn call<B: Serialize, T: Decode>(
+    action: Action,
+    body: &B,
+) -> impl Future<Output = Result<T, ApiError>> + use<B, T> {
+    let path = action.surface().json_path.unwrap_or("/api");
+    let request = crate::json::to_string(body)
+        .map_err(|_| UNEXPECTED)
+        .and_then(|body| {
+            Request::post(path)
+                .header(REQUESTED_WITH_HEADER, REQUESTED_WITH_VALUE)
+                .header("Content-Type", "application/json")
+                .body(body)
+                .map_err(|_| UNEXPECTED)
+        });
+    answer(send(request))
 }
 
 /// `GET /api/time`.
-pub async fn time() -> Result<wire::TimeResponse, ApiError> {
-    get("/api/time").await
+pub fn time() -> impl Future<Output = Result<wire::TimeResponse, ApiError>> + use<> {
+    get("/api/time")
 }
 
 /// `GET /api/session`.
-pub async fn session() -> Result<wire::SessionResponse, ApiError> {
-    get("/api/session").await
+pub fn session() -> impl Future<Output = Result<wire::SessionResponse, ApiError>> + use<> {
+    get("/api/session")
 }
 
 /// `POST /api/sign-in`.
-pub async fn sign_in(req: &wire::SignInRequest) -> Result<wire::SignInResponse, ApiError> {
-    call(Action::SignIn, req).await
+pub fn sign_in(
+    req: &wire::SignInRequest,
+) -> impl Future<Output = Result<wire::SignInResponse, ApiError>> + use<> {
+    call(Action::SignIn, req)
 }
 
 /// `POST /api/sign-in/root`.
-pub async fn sign_in_root(req: &wire::RootSignInRequest) -> Result<wire::SignInResponse, ApiError> {
-    call(Action::SignInRoot, req).await
+pub fn sign_in_root(
+    req: &wire::RootSignInRequest,
+) -> impl Future<Output = Result<wire::SignInResponse, ApiError>> + use<> {
+    call(Action::SignInRoot, req)
 }
 
 /// `POST /api/sign-in/mfa`.
-pub async fn sign_in_mfa(
+pub fn sign_in_mfa(
     req: &wire::MfaSignInRequest,
-) -> Result<wire::MfaSignInResponse, ApiError> {
-    call(Action::SignInMfa, req).await
+) -> impl Future<Output = Result<wire::MfaSignInResponse, ApiError>> + use<> {
+    call(Action::SignInMfa, req)
 }
 
 /// `POST /api/sign-out`.
-pub async fn sign_out() -> Result<wire::EmptyResponse, ApiError> {
-    call(Action::SignOut, &wire::EmptyResponse {}).await
+pub fn sign_out() -> impl Future<Output = Result<wire::EmptyResponse, ApiError>> + use<> {
+    call(Action::SignOut, &wire::EmptyResponse {})
 }
 
 /// `ListMFADevices`.
-pub async fn list_mfa_devices(
+pub fn list_mfa_devices(
     user_name: Option<String>,
-) -> Result<wire::ListMfaDevicesResponse, ApiError> {
+) -> impl Future<Output = Result<wire::ListMfaDevicesResponse, ApiError>> + use<> {
     call(
         Action::ListMfaDevices,
         &wire::ListMfaDevicesRequest { user_name },
     )
-    .await
 }
 
 /// `ResyncMFADevice`.
-pub async fn resync(
+pub fn resync(
     req: &wire::ResyncMfaDeviceRequest,
-) -> Result<wire::ResyncMfaDeviceResponse, ApiError> {
-    call(Action::ResyncMfaDevice, req).await
+) -> impl Future<Output = Result<wire::ResyncMfaDeviceResponse, ApiError>> + use<> {
+    call(Action::ResyncMfaDevice, req)
 }
 
 /// `EnableMFADevice`.
-pub async fn enable(req: &wire::EnableMfaDeviceRequest) -> Result<wire::EmptyResponse, ApiError> {
-    call(Action::EnableMfaDevice, req).await
+pub fn enable(
+    req: &wire::EnableMfaDeviceRequest,
+) -> impl Future<Output = Result<wire::EmptyResponse, ApiError>> + use<> {
+    call(Action::EnableMfaDevice, req)
 }
 
 /// `DeactivateMFADevice`.
-pub async fn deactivate(
+pub fn deactivate(
     req: &wire::DeactivateMfaDeviceRequest,
-) -> Result<wire::EmptyResponse, ApiError> {
-    call(Action::DeactivateMfaDevice, req).await
+) -> impl Future<Output = Result<wire::EmptyResponse, ApiError>> + use<> {
+    call(Action::DeactivateMfaDevice, req)
 }
 
 /// `CreateVirtualMFADevice`.
-pub async fn create_virtual(
+pub fn create_virtual(
     req: &wire::CreateVirtualMfaDeviceRequest,
-) -> Result<wire::CreateVirtualMfaDeviceResponse, ApiError> {
-    call(Action::CreateVirtualMfaDevice, req).await
+) -> impl Future<Output = Result<wire::CreateVirtualMfaDeviceResponse, ApiError>> + use<> {
+    call(Action::CreateVirtualMfaDevice, req)
 }
 
 /// `ListUsers`, every page: the markers are followed to the end (1,000 users a page, at most
@@ -221,13 +233,15 @@ pub async fn list_users() -> Result<wire::ListUsersResponse, ApiError> {
 pub const MAX_PAGES: usize = 1000;
 
 /// `UnlockMFADevice`.
-pub async fn unlock(req: &wire::UnlockMfaDeviceRequest) -> Result<wire::EmptyResponse, ApiError> {
-    call(Action::UnlockMfaDevice, req).await
+pub fn unlock(
+    req: &wire::UnlockMfaDeviceRequest,
+) -> impl Future<Output = Result<wire::EmptyResponse, ApiError>> + use<> {
+    call(Action::UnlockMfaDevice, req)
 }
 
 /// `POST /api/audit/LookupEvents`.
-pub async fn lookup_events(
+pub fn lookup_events(
     req: &wire::LookupEventsRequest,
-) -> Result<wire::LookupEventsResponse, ApiError> {
-    call(Action::LookupEvents, req).await
+) -> impl Future<Output = Result<wire::LookupEventsResponse, ApiError>> + use<> {
+    call(Action::LookupEvents, req)
 }

@@ -13,11 +13,11 @@ pub const BROWSER: &str = "gzip, deflate, br, zstd";
 /// A client without brotli.
 pub const GZIP_ONLY: &str = "gzip";
 
-/// The most a first visit may download with a browser's `Accept-Encoding`: 127 KB
-/// (1 KB = 1,000 bytes). Issue 13 asks for 125 KB; the ten usability fixes of issue 17 took the
-/// app to 126.1 KB, so the budget holds that with 0.9 KB to spare until the app is trimmed.
-/// Lower it as the app shrinks, never raise it without saying what the bytes bought.
-pub const BUDGET_BYTES: u64 = 127_000;
+/// The most a first visit may download with a browser's `Accept-Encoding`: 125 KB
+/// (1 KB = 1,000 bytes), issue 13's budget. The app sends 124.8 KB (December 2026, after each
+/// API call's future stopped nesting generic async wrappers: 1.2 KB br less). Lower it as the
+/// app shrinks, never raise it without saying what the bytes bought.
+pub const BUDGET_BYTES: u64 = 125_000;
 
 /// The most a first visit may download from a client that offers gzip only: 150 KB, the app's
 /// budget since the usability issue (17), when 148.4 KB was the app gzipped.
@@ -197,27 +197,27 @@ mod tests {
     }
 
     #[test]
-    fn the_budget_is_127_kb_of_the_whole_visit_all_in_brotli() {
+    fn the_budget_is_125_kb_of_the_whole_visit_all_in_brotli() {
         let at = FirstVisit {
             accept_encoding: BROWSER,
             files: vec![
                 sent("/", 600, "br"),
                 sent("/app-1f.js", 5_000, "br"),
-                sent("/app-1f_bg.wasm", 119_900, "br"),
+                sent("/app-1f_bg.wasm", 117_900, "br"),
                 sent("/style-2e.css", 1_500, "br"),
             ],
         };
-        assert_eq!(at.total(), 127_000);
+        assert_eq!(at.total(), 125_000);
         assert_eq!(at.check(), Ok(()));
         assert_eq!(
             at.to_string(),
-            "127.0 KB br (html 0.6 KB, js 5.0 KB, wasm 119.9 KB, css 1.5 KB)"
+            "125.0 KB br (html 0.6 KB, js 5.0 KB, wasm 117.9 KB, css 1.5 KB)"
         );
         let mut over = at.clone();
         over.files[3].bytes += 1;
         let error = over.check().unwrap_err();
         assert!(
-            error.starts_with("a first visit sends 127.0 KB br ("),
+            error.starts_with("a first visit sends 125.0 KB br ("),
             "{error}"
         );
         assert!(error.ends_with(": 1 bytes over"), "{error}");
