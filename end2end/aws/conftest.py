@@ -4,7 +4,9 @@
   MFA_RESYNC_URL   the server's base URL (the `--endpoint-url`)
   MFA_RESYNC_DEMO  the path of `mfa-resync demo --json`'s output
   MFA_RESYNC_BIN   the `mfa-resync` binary (`user create`, `device import`, `access-key create`)
-  MFA_RESYNC_DB    the database the server uses (the CLI writes to it while the server runs)
+  MFA_RESYNC_DB    the database the server uses (the CLI writes to it while the server runs):
+                   a SQLite file, or a `postgres://` URL (`cargo xtask test` runs these tests
+                   once on each engine; rows are read with sqlite3 or pg8000, read-only)
 
 Every test makes its own IAM user, device and access key, so tests never share a device, a
 throttle or a burned step. Device codes are computed here with hmac/hashlib (RFC 6238), not with
@@ -36,6 +38,7 @@ import botocore.auth
 import botocore.awsrequest
 import botocore.config
 import botocore.credentials
+import pg8000.native
 import pytest
 
 NS = "{https://iam.amazonaws.com/doc/2010-05-08/}"
@@ -168,25 +171,48 @@ class Env:
         out = json.loads(p.stdout) if p.stdout.strip() else None
         return p.returncode, out, p.stderr
 
+    def rows(self, sql, **params):
+        """The rows of a read-only query on the server's database, as dicts; `sql` names its
+        parameters `:name` (both drivers read that form)."""
+        if self.db.startswith(("postgres://", "postgresql://")):
+            url = urllib.parse.urlsplit(self.db)
+            db = pg8000.native.Connection(
+                user=url.username or "postgres",
+                host=url.hostname,
+                port=url.port or 5432,
+                database=url.path.lstrip("/"),
+                password=url.password,
+            )
+            try:
+                db.run("SET default_transaction_read_only = on")
+                found = db.run(sql, **params)
+                names = [c["name"] for c in db.columns or []]
+            finally:
+                db.close()
+            return [dict(zip(names, row)) for row in found]
+        with sqlite3.connect(f"file:{self.db}?mode=ro", uri=True) as db:
+            db.row_factory = sqlite3.Row
+            return [dict(r) for r in db.execute(sql, params).fetchall()]
+
     def audit(self, request_id):
         """The audit rows of one request (read-only, beside the running server): the row it wrote,
         or the row of identical refusals it was counted on last (security rule 25)."""
-        with sqlite3.connect(f"file:{self.db}?mode=ro", uri=True) as db:
-            db.row_factory = sqlite3.Row
-            rows = db.execute(
-                "SELECT actor, action, target_user, serial_number, outcome, error_code, repeats "
-                "FROM audit_events WHERE request_id = ? OR last_request_id = ?",
-                (request_id, request_id),
-            ).fetchall()
-        return [dict(r) for r in rows]
+        return self.rows(
+            "SELECT actor, action, target_user, serial_number, outcome, error_code, repeats "
+            "FROM audit_events WHERE request_id = :rid OR last_request_id = :rid",
+            rid=request_id,
+        )
 
     def device_state(self, serial):
-        with sqlite3.connect(f"file:{self.db}?mode=ro", uri=True) as db:
-            return db.execute(
-                "SELECT drift_steps, last_used_step, failures, throttled_until FROM mfa_devices "
-                "WHERE serial_number = ?",
-                (serial,),
-            ).fetchone()
+        found = self.rows(
+            "SELECT drift_steps, last_used_step, failures, throttled_until FROM mfa_devices "
+            "WHERE serial_number = :serial",
+            serial=serial,
+        )
+        if not found:
+            return None
+        r = found[0]
+        return (r["drift_steps"], r["last_used_step"], r["failures"], r["throttled_until"])
 
     def signed(self, key, params, *, secret=None, region="us-east-1", service="iam", when=None):
         """A Query request signed by botocore's own SigV4Auth; `when` (UTC) replaces its clock."""

@@ -1,8 +1,24 @@
 //! PostgreSQL for the tests (issue 12): Debian's server binaries, installed when missing, and
 //! the black-box backend suite run a second time on PostgreSQL. The tests start and remove
-//! their own throwaway cluster (`backend/tests/common/pg.rs`): no service, no Docker.
+//! their own throwaway cluster (`backend/tests/common/pg.rs`): no service, no Docker. The
+//! browser and AWS CLI tests on PostgreSQL use the same code ([`fresh_database`]): one cluster
+//! for this process, stopped and removed when it exits.
 
 use crate::shell::{Result, command, run};
+
+/// The backend tests' throwaway cluster, compiled into xtask as it is (std and libc only).
+#[path = "../../backend/tests/common/pg.rs"]
+mod cluster;
+
+/// A new, empty database in this process's throwaway cluster (started on first use, as an
+/// unprivileged user when xtask runs as root): its `postgres://` URL.
+pub fn fresh_database() -> Result<String> {
+    // The cluster code asserts (it is test code): a failure to start is a panic, caught here so
+    // the step fails with the reason and the rest of `cargo xtask test` still runs.
+    std::panic::catch_unwind(cluster::fresh_database_url).map_err(|_| {
+        "a throwaway PostgreSQL cluster could not be started (the reason is above)".into()
+    })
+}
 
 /// Debian's `postgresql` (its `initdb`, `pg_ctl`, `postgres`, `psql` under
 /// `/usr/lib/postgresql/<version>/bin`), unless some version is there already.

@@ -2,6 +2,7 @@
 //! stopped with SIGTERM (then killed) when dropped. Its log goes to the terminal, or to a file
 //! when tests run (a request log would bury the test runners' reports).
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Stdio};
@@ -20,7 +21,7 @@ impl Server {
     /// and waits for its ready line. With `log`, its output after that line goes to that file.
     pub fn start(
         binary: &Path,
-        db: &Path,
+        db: impl AsRef<OsStr>,
         addr: &str,
         dist: Option<&Path>,
         env: &[(&str, &str)],
@@ -28,7 +29,9 @@ impl Server {
     ) -> Result<Server> {
         let mut cmd = command(binary.to_str().expect("UTF-8 path"));
         cmd.envs(env.iter().copied());
-        cmd.arg("--db").arg(db).args(["serve", "--addr", addr]);
+        cmd.arg("--db")
+            .arg(db.as_ref())
+            .args(["serve", "--addr", addr]);
         if let Some(dist) = dist {
             cmd.arg("--dist").arg(dist);
         }

@@ -162,6 +162,10 @@ pub fn test() -> Result {
         if let Ok(line) = std::fs::read_to_string(&slow_4g) {
             report.facts.push(line.trim_end().to_owned());
         }
+        report.step(
+            "browser tests and AWS CLI/boto3 tests on PostgreSQL",
+            end_to_end_on_postgres,
+        );
     }
     if let Some(used) = disk_used(&shell::root().join("target")) {
         report.facts.push(format!(
@@ -182,7 +186,7 @@ fn first_visit_within_budget(facts: &mut Vec<String>) -> Result {
     let measured = (|| {
         let server = Server::start(
             &shell::root().join("target/debug/mfa-resync"),
-            &dir.join("size.sqlite"),
+            dir.join("size.sqlite"),
             "127.0.0.1:0",
             Some(&shell::root().join("dist")),
             &[],
@@ -220,24 +224,66 @@ fn disk_used(dir: &Path) -> Option<u64> {
     out.split_whitespace().next()?.parse().ok()
 }
 
-/// A real backend on a free loopback port with a fresh database; Playwright, then the AWS CLI
-/// and boto3 (pytest), against it.
+/// A real backend on a free loopback port with a fresh SQLite database; Playwright, then the AWS
+/// CLI and boto3 (pytest), against it.
 fn end_to_end() -> Result {
-    let dir = std::env::temp_dir().join(format!("mfa-resync-e2e-{}", std::process::id()));
+    in_temp_dir("e2e", |dir| {
+        end_to_end_on(dir, dir.join("e2e.sqlite").as_os_str(), Store::Sqlite, &[])
+    })
+}
+
+/// The same on PostgreSQL (issue 12): a fresh database in a throwaway cluster; every Playwright
+/// spec but the slow-4G timing (measured once, on SQLite), and the AWS CLI/boto3 tests. The
+/// seed key is given, as every server on PostgreSQL needs (a random one, for this run only).
+fn end_to_end_on_postgres() -> Result {
+    let url = crate::postgres::fresh_database()?;
+    let key = random_key()?;
+    in_temp_dir("e2e-pg", |dir| {
+        end_to_end_on(
+            dir,
+            std::ffi::OsStr::new(&url),
+            Store::Postgres,
+            &[("MFA_RESYNC_KEY", &key)],
+        )
+    })
+}
+
+/// 32 random bytes from the kernel, in hex: a seed-encryption key (`MFA_RESYNC_KEY`).
+fn random_key() -> Result<String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| format!("/dev/urandom: {e}"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Which engine an end-to-end run uses.
+#[derive(Clone, Copy, PartialEq)]
+enum Store {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs `body` in a fresh folder of the temporary directory, removed afterwards.
+fn in_temp_dir(name: &str, body: impl FnOnce(&Path) -> Result) -> Result {
+    let dir = std::env::temp_dir().join(format!("mfa-resync-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let result = end_to_end_in(&dir);
+    let result = body(&dir);
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
 
-fn end_to_end_in(dir: &Path) -> Result {
+/// Playwright and pytest against a server on `db` (a SQLite path or a PostgreSQL URL), seeded
+/// with the demo account; `dir` holds the demo's answer; `env` goes to every `mfa-resync`.
+fn end_to_end_on(dir: &Path, db: &std::ffi::OsStr, store: Store, env: &[(&str, &str)]) -> Result {
     let binary = shell::root().join("target/debug/mfa-resync");
-    let db = dir.join("e2e.sqlite");
     let demo = shell::output(
         command(binary.to_str().expect("UTF-8 path"))
+            .envs(env.iter().copied())
             .arg("--db")
-            .arg(&db)
+            .arg(db)
             .args(["demo", "--json"]),
     )
     .ok_or("`mfa-resync demo --json` failed")?;
@@ -245,25 +291,33 @@ fn end_to_end_in(dir: &Path) -> Result {
     std::fs::write(&demo_file, demo).map_err(|e| format!("{}: {e}", demo_file.display()))?;
     let artifacts = shell::root().join("test-artifacts");
     std::fs::create_dir_all(&artifacts).map_err(|e| format!("{}: {e}", artifacts.display()))?;
+    let suffix = match store {
+        Store::Sqlite => "",
+        Store::Postgres => "-postgres",
+    };
     let server = Server::start(
         &binary,
-        &db,
+        db,
         "127.0.0.1:0",
         Some(&shell::root().join("dist")),
-        &[],
-        Some(&artifacts.join("e2e-server.log")),
+        env,
+        Some(&artifacts.join(format!("e2e-server{suffix}.log"))),
     )?;
-    let playwright = shell::run_reporting_failures(
-        command("npx")
-            .args([
-                "playwright",
-                "test",
-                "--config",
-                "end2end/playwright.config.ts",
-            ])
-            .env("MFA_RESYNC_URL", &server.url)
-            .env("MFA_RESYNC_DEMO", &demo_file),
-    );
+    let mut playwright = command("npx");
+    playwright
+        .args([
+            "playwright",
+            "test",
+            "--config",
+            "end2end/playwright.config.ts",
+        ])
+        .arg(format!("--output=test-artifacts/playwright{suffix}"))
+        .env("MFA_RESYNC_URL", &server.url)
+        .env("MFA_RESYNC_DEMO", &demo_file);
+    if store == Store::Postgres {
+        playwright.arg("--grep-invert=slow 4G");
+    }
+    let playwright = shell::run_reporting_failures(&mut playwright);
     let aws = shell::run_reporting_failures(
         command(tools::AWS_VENV_PYTHON)
             .args([
@@ -281,7 +335,8 @@ fn end_to_end_in(dir: &Path) -> Result {
             .env("MFA_RESYNC_URL", &server.url)
             .env("MFA_RESYNC_DEMO", &demo_file)
             .env("MFA_RESYNC_BIN", &binary)
-            .env("MFA_RESYNC_DB", &db),
+            .env("MFA_RESYNC_DB", db)
+            .envs(env.iter().copied()),
     );
     playwright.and(aws)
 }
