@@ -239,6 +239,12 @@ impl Storage {
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
             .max_connections(POOL_CONNECTIONS)
+            // No ping before handing out a connection: a SQLite connection is a file handle in
+            // this process, it cannot have been cut off. Each ping is a round trip to the
+            // connection's worker thread (sqlx's SQLite driver runs each connection on its own
+            // thread); statements on a pooled connection took three (ping, statement, the ping
+            // on release), now two.
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         SQLITE_MIGRATIONS.run(&pool).await?;
