@@ -22,6 +22,10 @@ mod tls;
 mod trace;
 mod web;
 
+/// The HTTP layer's readers of outside input, for the fuzz targets (`fuzz/`) only.
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub use app::app;
 pub use listener::{
     DEFAULT_HEADER_READ_TIMEOUT_SECS, DEFAULT_MAX_CONNECTIONS, DEFAULT_SHUTDOWN_DEADLINE_SECS,

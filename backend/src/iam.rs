@@ -16,7 +16,7 @@ mod caller;
 mod codes;
 mod devices;
 mod get_user;
-mod paging;
+pub(crate) mod paging;
 mod sign_in;
 mod users;
 mod validate;

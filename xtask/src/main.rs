@@ -6,12 +6,14 @@
 //! - `cargo xtask dev` runs `trunk serve` beside a backend, for work on the UI;
 //! - `cargo xtask size` builds the release app and prints what a first visit downloads (the
 //!   step of `test` that checks the budget), for work on the app's size;
-//! - `cargo xtask mutants` runs mutation testing over the rules (see `mutants.rs`).
+//! - `cargo xtask mutants` runs mutation testing over the rules (see `mutants.rs`);
+//! - `cargo xtask fuzz` runs the fuzz targets of `fuzz/` (see `fuzz.rs`).
 //!
 //! The standard library, and the `brotli` and `zopfli` crates for the app's compressed copies
 //! (pure Rust: a fresh machine needs no compression tool).
 
 mod frontend;
+mod fuzz;
 mod http_get;
 mod mutants;
 mod postgres;
@@ -24,13 +26,15 @@ mod transfer;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <run|test|dev|mutants> [options]
+const USAGE: &str = "usage: cargo xtask <run|test|dev|mutants|fuzz|size> [options]
 
   run  [--addr HOST:PORT] [--db PATH]   build everything and serve it (default 127.0.0.1:8080)
   test                                  format, lints, native, wasm and browser tests
   dev                                   trunk serve on 127.0.0.1:8081 with a backend on :8080
   mutants [--file GLOB]… [--in-diff F]  cargo-mutants over the engine, policy, throttle, sessions,
                                         SigV4; caught / missed per file
+  fuzz [TARGET] [--time S]              the fuzz targets, S seconds each (60): libFuzzer on
+                                        nightly, else the stable smoke engine
   size                                  release app build, then the bytes a first visit downloads";
 
 fn main() -> ExitCode {
@@ -40,6 +44,7 @@ fn main() -> ExitCode {
         Some("test") => tasks::test(),
         Some("dev") => tasks::dev(),
         Some("mutants") => mutants::mutants(&args[1..]),
+        Some("fuzz") => fuzz::fuzz(&args[1..]),
         Some("size") => tasks::size(),
         _ => {
             eprintln!("{USAGE}");

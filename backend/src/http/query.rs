@@ -18,10 +18,10 @@
 //! API never produces.
 
 mod actions;
-mod params;
+pub(crate) mod params;
 mod qr_png;
-mod refusal;
-mod sigv4;
+pub(crate) mod refusal;
+pub(crate) mod sigv4;
 mod xml;
 
 use axum::body::Bytes;

@@ -43,13 +43,13 @@ pub(crate) enum Position {
 
 impl Position {
     /// The marker a client sends back.
-    fn encode(&self) -> String {
+    pub(crate) fn encode(&self) -> String {
         let json = serde_json::to_vec(self).expect("a position serialises");
         BASE64URL_NOPAD.encode(&json)
     }
 
     /// A marker's position; `None` when it is not one this server hands out.
-    fn decode(marker: &str) -> Option<Position> {
+    pub(crate) fn decode(marker: &str) -> Option<Position> {
         if marker.is_empty() || marker.len() > MAX_MARKER_CHARS {
             return None;
         }

@@ -42,6 +42,11 @@ impl Params {
         Ok(Params(map))
     }
 
+    /// Every parameter, in name order (for the fuzz targets).
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        self.0.iter().map(|(n, v)| (n.clone(), v.clone())).collect()
+    }
+
     /// A parameter's value.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(String::as_str)

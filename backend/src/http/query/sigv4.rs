@@ -39,16 +39,16 @@ const SERVICE: &str = "iam";
 
 /// The parts of `Authorization: AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`.
 #[derive(Debug, PartialEq, Eq)]
-struct Authorization<'a> {
-    key_id: &'a str,
-    scope_date: &'a str,
-    region: &'a str,
-    service: &'a str,
-    signed_headers: Vec<&'a str>,
-    signature: &'a str,
+pub(crate) struct Authorization<'a> {
+    pub key_id: &'a str,
+    pub scope_date: &'a str,
+    pub region: &'a str,
+    pub service: &'a str,
+    pub signed_headers: Vec<&'a str>,
+    pub signature: &'a str,
 }
 
-fn parse_authorization(value: &str) -> Result<Authorization<'_>, Refusal> {
+pub(crate) fn parse_authorization(value: &str) -> Result<Authorization<'_>, Refusal> {
     let rest = value
         .strip_prefix(ALGORITHM)
         .filter(|r| r.starts_with(' '))
@@ -98,7 +98,7 @@ fn parse_authorization(value: &str) -> Result<Authorization<'_>, Refusal> {
 }
 
 /// `YYYYMMDD'T'HHMMSS'Z'` as Unix seconds.
-fn parse_amz_date(text: &str) -> Option<i64> {
+pub(crate) fn parse_amz_date(text: &str) -> Option<i64> {
     let b = text.as_bytes();
     if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
         return None;
