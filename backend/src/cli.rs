@@ -292,10 +292,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
              MFA_RESYNC_KEY or --key-file (the same key on every server)"
         ),
     };
+    // The key is read before the database is opened, and checked against it before anything
+    // is written: a truncated key file, a missing one or another database's key stops here.
+    let key = SeedCipher::read(key_env.as_deref(), &key_file)?;
     let storage = Storage::connect(&cli.db)
         .await
         .with_context(|| format!("opening the database {}", cli.db))?;
-    let cipher = SeedCipher::load(key_env.as_deref(), &key_file)?;
+    let cipher = crate::crypto::key_for(&storage, key, &key_file).await?;
     // Security rule 30: rows sealed before migration 0007 are sealed anew before any command
     // reads one.
     let resealed = crate::crypto::migrate_sealed(&storage, &cipher).await?;

@@ -31,7 +31,7 @@ use rand::TryRng;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::storage::{Device, FirstFormatSeal, Storage};
+use crate::storage::{Device, FirstFormatSeal, SealedSample, Storage};
 
 const NONCE_LEN: usize = 12;
 const KEY_LEN: usize = 32;
@@ -40,8 +40,17 @@ const KEY_LEN: usize = 32;
 #[derive(Debug, thiserror::Error)]
 pub enum CryptoError {
     /// The key is not 32 bytes of base64 or hex.
-    #[error("the key must be 32 bytes, base64 or hex encoded")]
+    #[error("MFA_RESYNC_KEY must be 32 bytes, base64 or hex encoded")]
     BadKey,
+    /// The key file holds no key: truncated, or something else was written to it.
+    #[error(
+        "key file {path} does not hold a key (32 bytes, base64 or hex): truncated or corrupt? \
+         Restore it from the backup; nothing was written"
+    )]
+    KeyFileInvalid {
+        /// The file.
+        path: String,
+    },
     /// The key file could not be read or created.
     #[error("key file {path}: {source}")]
     KeyFile {
@@ -211,11 +220,30 @@ impl SeedCipher {
     /// From `MFA_RESYNC_KEY`'s value when given, else from `key_file`, creating it (mode 0600)
     /// with a fresh random key on first start.
     pub fn load(key_env: Option<&str>, key_file: &Path) -> Result<SeedCipher, CryptoError> {
-        let key = Zeroizing::new(match key_env {
-            Some(text) => decode_key(text)?,
-            None => read_or_create_key_file(key_file)?,
-        });
-        Ok(SeedCipher::from_key(&key))
+        match SeedCipher::read(key_env, key_file)? {
+            Some(cipher) => Ok(cipher),
+            None => SeedCipher::create_key_file(key_file),
+        }
+    }
+
+    /// From `MFA_RESYNC_KEY`'s value when given, else from `key_file`; `None` when there is no
+    /// key file (yet). Reads only: a command checks this before it opens the database, so a
+    /// bad key changes nothing.
+    pub fn read(key_env: Option<&str>, key_file: &Path) -> Result<Option<SeedCipher>, CryptoError> {
+        let key = match key_env {
+            Some(text) => Zeroizing::new(decode_key(text)?),
+            None => match read_key_file(key_file)? {
+                Some(key) => key,
+                None => return Ok(None),
+            },
+        };
+        Ok(Some(SeedCipher::from_key(&key)))
+    }
+
+    /// A fresh random key in a new `key_file` (mode 0600): the first start on a database that
+    /// holds nothing sealed.
+    pub fn create_key_file(key_file: &Path) -> Result<SeedCipher, CryptoError> {
+        Ok(SeedCipher::from_key(&*create_key_file(key_file)?))
     }
 
     /// From the master key's bytes.
@@ -350,6 +378,107 @@ pub async fn migrate_sealed(
         .await
 }
 
+/// Why the key does not fit the database. Nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyCheckError {
+    /// Reading the rows failed.
+    #[error("checking the key against the database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A stored row does not open with this key.
+    #[error(
+        "the key does not match this database: {what} does not decrypt with it. Is \
+         MFA_RESYNC_KEY or the key file another database's? Nothing was written"
+    )]
+    Mismatch {
+        /// Which row.
+        what: String,
+    },
+    /// There is no key, but the database holds sealed rows: a new key would open none of them.
+    #[error(
+        "the key file {path} is missing, but the database holds sealed seeds or secrets: \
+         restore the key file (or set MFA_RESYNC_KEY); nothing was written"
+    )]
+    Missing {
+        /// The key file looked for.
+        path: String,
+    },
+}
+
+/// The key a command starts with — `read`, what [`SeedCipher::read`] found before the database
+/// was opened — checked against the database (security rule 30 and issue 14): a key that does
+/// not open its sealed rows, or no key file beside a database that holds sealed rows, stops the
+/// command before it writes anything. A key file is created only for a database with nothing
+/// sealed yet (its first start).
+pub async fn key_for(
+    storage: &Storage,
+    read: Option<SeedCipher>,
+    key_file: &Path,
+) -> Result<SeedCipher, KeyStartError> {
+    let cipher = match read {
+        Some(cipher) => cipher,
+        None if storage
+            .holds_sealed_rows()
+            .await
+            .map_err(KeyCheckError::from)? =>
+        {
+            return Err(KeyCheckError::Missing {
+                path: key_file.display().to_string(),
+            }
+            .into());
+        }
+        None => SeedCipher::create_key_file(key_file)?,
+    };
+    check_key(storage, &cipher).await?;
+    Ok(cipher)
+}
+
+/// Why a command could not start with its key.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyStartError {
+    /// The key does not fit the database.
+    #[error(transparent)]
+    Check(#[from] KeyCheckError),
+    /// The key file could not be created.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+}
+
+/// Opens one current-format seed and one access-key secret of the database, if it has any.
+pub async fn check_key(storage: &Storage, cipher: &SeedCipher) -> Result<(), KeyCheckError> {
+    for sample in storage.sealed_samples().await? {
+        let (what, blob, name) = match &sample {
+            SealedSample::DeviceSeed {
+                account_id,
+                serial_number,
+                seed,
+            } => (
+                Sealed::DeviceSeed {
+                    account_id,
+                    serial_number,
+                },
+                seed,
+                format!("the seed of device {serial_number} (account {account_id})"),
+            ),
+            SealedSample::AccessKeySecret {
+                account_id,
+                access_key_id,
+                secret,
+            } => (
+                Sealed::AccessKeySecret {
+                    account_id,
+                    access_key_id,
+                },
+                secret,
+                format!("the secret of access key {access_key_id} (account {account_id})"),
+            ),
+        };
+        if cipher.decrypt(what, blob).is_err() {
+            return Err(KeyCheckError::Mismatch { what: name });
+        }
+    }
+    Ok(())
+}
+
 fn decode_key(text: &str) -> Result<[u8; KEY_LEN], CryptoError> {
     let text = text.trim();
     let bytes = Zeroizing::new(
@@ -361,13 +490,14 @@ fn decode_key(text: &str) -> Result<[u8; KEY_LEN], CryptoError> {
     bytes.as_slice().try_into().map_err(|_| CryptoError::BadKey)
 }
 
-fn read_or_create_key_file(path: &Path) -> Result<[u8; KEY_LEN], CryptoError> {
+/// The key in `path`; `None` when the file does not exist.
+fn read_key_file(path: &Path) -> Result<Option<Zeroizing<[u8; KEY_LEN]>>, CryptoError> {
     let io = |source| CryptoError::KeyFile {
         path: path.display().to_string(),
         source,
     };
-    match std::fs::read_to_string(path) {
-        Ok(text) => {
+    match std::fs::read(path) {
+        Ok(bytes) => {
             // Refused, not repaired: whoever could read it may have the seeds' key already.
             use std::os::unix::fs::PermissionsExt;
             let mode = std::fs::metadata(path).map_err(io)?.permissions().mode() & 0o777;
@@ -377,26 +507,41 @@ fn read_or_create_key_file(path: &Path) -> Result<[u8; KEY_LEN], CryptoError> {
                     mode,
                 });
             }
-            decode_key(&text)
+            let bytes = Zeroizing::new(bytes);
+            let invalid = || CryptoError::KeyFileInvalid {
+                path: path.display().to_string(),
+            };
+            let text = std::str::from_utf8(&bytes).map_err(|_| invalid())?;
+            decode_key(text)
+                .map(|k| Some(Zeroizing::new(k)))
+                .map_err(|_| invalid())
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key: [u8; KEY_LEN] = random_bytes(KEY_LEN)?
-                .try_into()
-                .map_err(|_| CryptoError::Random)?;
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(path)
-                .map_err(io)?;
-            let text = Zeroizing::new(BASE64.encode(&key));
-            file.write_all(text.as_bytes()).map_err(io)?;
-            file.write_all(b"\n").map_err(io)?;
-            file.sync_all().map_err(io)?;
-            Ok(key)
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io(e)),
     }
+}
+
+/// A new key file at `path` (mode 0600, created only if absent) with a fresh random key.
+fn create_key_file(path: &Path) -> Result<Zeroizing<[u8; KEY_LEN]>, CryptoError> {
+    let io = |source| CryptoError::KeyFile {
+        path: path.display().to_string(),
+        source,
+    };
+    let key: [u8; KEY_LEN] = random_bytes(KEY_LEN)?
+        .try_into()
+        .map_err(|_| CryptoError::Random)?;
+    let key = Zeroizing::new(key);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io)?;
+    let text = Zeroizing::new(BASE64.encode(key.as_slice()));
+    file.write_all(text.as_bytes()).map_err(io)?;
+    file.write_all(b"\n").map_err(io)?;
+    file.sync_all().map_err(io)?;
+    Ok(key)
 }
 
 #[cfg(test)]

@@ -201,8 +201,22 @@ async fn a_database_sealed_the_old_way_is_resealed_at_start_and_keeps_working() 
     let old = sealed_rows(&pool).await;
     pool.close().await;
 
-    // A wrong key: the command stops and says why; no row is changed.
+    // A wrong key (another valid one): the command stops and says why; no row is changed.
     let wrong = server.dir.path().join("wrong.key");
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&wrong)
+            .unwrap();
+        std::io::Write::write_all(
+            &mut f,
+            b"ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100\n",
+        )
+        .unwrap();
+    }
     let (ok, _, err) = server.cli_status(
         &[
             "--key-file",

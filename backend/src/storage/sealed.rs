@@ -31,7 +31,82 @@ pub enum FirstFormatSeal<'a> {
     },
 }
 
+/// A row sealed in the current format, to check a key against ([`crate::crypto::check_key`]).
+#[derive(Debug)]
+pub enum SealedSample {
+    /// A device's seed.
+    DeviceSeed {
+        /// The device's account.
+        account_id: String,
+        /// Its serial number.
+        serial_number: String,
+        /// `mfa_devices.seed`.
+        seed: Vec<u8>,
+    },
+    /// An access key's secret.
+    AccessKeySecret {
+        /// The account of its owner.
+        account_id: String,
+        /// `AKIA…`.
+        access_key_id: String,
+        /// `access_keys.secret`.
+        secret: Vec<u8>,
+    },
+}
+
 impl Storage {
+    /// Whether any seed or access-key secret is stored (sealed, in either format).
+    pub async fn holds_sealed_rows(&self) -> Result<bool, sqlx::Error> {
+        let (held,): (bool,) = on_db!(self, |pool, sql| {
+            sqlx::query_as(sql(
+                "SELECT EXISTS (SELECT 1 FROM mfa_devices WHERE seed IS NOT NULL) \
+                 OR EXISTS (SELECT 1 FROM access_keys)",
+            ))
+            .fetch_one(pool)
+            .await
+        })?;
+        Ok(held)
+    }
+
+    /// The first seed and the first access-key secret sealed in the current format, if any
+    /// (by row id and key id): the rows a key must open.
+    pub async fn sealed_samples(&self) -> Result<Vec<SealedSample>, sqlx::Error> {
+        let device: Option<(String, String, Vec<u8>)> = on_db!(self, |pool, sql| {
+            sqlx::query_as(sql(
+                "SELECT account_id, serial_number, seed FROM mfa_devices \
+                 WHERE seed IS NOT NULL AND seal_version = ? ORDER BY id LIMIT 1",
+            ))
+            .bind(SEAL_VERSION)
+            .fetch_optional(pool)
+            .await
+        })?;
+        let key: Option<(String, String, Vec<u8>)> = on_db!(self, |pool, sql| {
+            sqlx::query_as(sql(
+                "SELECT p.account_id, k.access_key_id, k.secret FROM access_keys k \
+                 JOIN principals p ON p.id = k.principal_id \
+                 WHERE k.seal_version = ? ORDER BY k.access_key_id LIMIT 1",
+            ))
+            .bind(SEAL_VERSION)
+            .fetch_optional(pool)
+            .await
+        })?;
+        let device = device.map(
+            |(account_id, serial_number, seed)| SealedSample::DeviceSeed {
+                account_id,
+                serial_number,
+                seed,
+            },
+        );
+        let key = key.map(
+            |(account_id, access_key_id, secret)| SealedSample::AccessKeySecret {
+                account_id,
+                access_key_id,
+                secret,
+            },
+        );
+        Ok(device.into_iter().chain(key).collect())
+    }
+
     /// Replaces every seed and secret stored at seal version 1 with what `reseal` makes of
     /// it, at version 2, in one transaction: an error from `reseal` (or the database) leaves
     /// every row as it was. Returns how many rows were re-sealed. A row is rewritten only while
