@@ -9,6 +9,7 @@ mod audit;
 mod db;
 mod device;
 mod devices;
+mod failover;
 mod principals;
 mod sealed;
 mod sessions;

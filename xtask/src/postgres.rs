@@ -25,6 +25,15 @@ pub fn ensure_postgresql() -> Result {
 pub const SQLITE_ONLY: &[&str] =
     &["a_database_sealed_the_old_way_is_resealed_at_start_and_keeps_working"];
 
+/// The black-box tests that run on PostgreSQL alone: failover needs a standby to promote, and
+/// the servers sharing one database are servers sharing a PostgreSQL database. The SQLite pass
+/// skips them by name (a plain `cargo test` on SQLite runs them, and they return at once,
+/// saying why).
+pub const POSTGRES_ONLY: &[&str] = &[
+    "a_promoted_standby_is_followed_without_a_restart",
+    "writes_refused_by_a_read_only_host_are_503_and_reconnect",
+];
+
 /// `cargo test -p backend --tests` with the harness on PostgreSQL (`MFA_RESYNC_TEST_STORE`).
 pub fn black_box_tests() -> Result {
     let mut test = command("cargo");

@@ -85,6 +85,60 @@ impl Server {
         s
     }
 
+    /// A server with the demo account on the PostgreSQL database at `url` (any `--db` URL,
+    /// several hosts too), with a key of its own.
+    pub fn start_on(url: &str) -> Server {
+        let mut s = Server {
+            child: None,
+            base: String::new(),
+            dir: tempfile::tempdir().unwrap(),
+            demo: Value::Null,
+            sent: Arc::default(),
+            extra_args: Vec::new(),
+            starts: 0,
+            pg_url: Some(url.to_owned()),
+        };
+        let out = s.cli(&["demo", "--json"], None);
+        s.demo = serde_json::from_str(&out).expect("demo --json prints JSON");
+        s.spawn();
+        s
+    }
+
+    /// Another server on `first`'s database with its key (a copy of the key file): the way
+    /// servers behind one load balancer share a PostgreSQL database.
+    pub fn join(first: &Server) -> Server {
+        let url = first
+            .pg_url
+            .clone()
+            .expect("servers share a PostgreSQL database");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(
+            first.dir.path().join("mfa-resync.key"),
+            dir.path().join("mfa-resync.key"),
+        )
+        .unwrap();
+        let mut s = Server {
+            child: None,
+            base: String::new(),
+            dir,
+            demo: first.demo.clone(),
+            sent: first.sent.clone(),
+            extra_args: first.extra_args.clone(),
+            starts: 0,
+            pg_url: Some(url),
+        };
+        s.spawn();
+        s
+    }
+
+    /// SIGKILL, as a crash: no shutdown, no answer to what is in flight.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+
     /// The SQLite file (when the suite runs on SQLite).
     pub fn db(&self) -> PathBuf {
         self.dir.path().join("db.sqlite")
