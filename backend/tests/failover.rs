@@ -11,11 +11,11 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::acknowledged::{Sent, assert_nothing_acknowledged_is_lost, resync, stored_states};
 use common::pg::Cluster;
 use common::*;
 
@@ -26,36 +26,8 @@ const TARGETS: [(&str, &str); 3] = [
     ("bob", BOB_VIRTUAL),
 ];
 
-/// One resync sent: the device, the second step of its pair, and the answer.
-#[derive(Debug)]
-struct Sent {
-    serial: &'static str,
-    step: i64,
-    status: u16,
-    retry_after: Option<String>,
-    drift: Option<i64>,
-}
-
-/// Resyncs `serial` (owned by `user`) as the signed-in administrator with the pair ending at
-/// `step`, recording the answer.
-async fn resync(
-    admin: &mut Client,
-    server: &Server,
-    user: &str,
-    serial: &'static str,
-    step: u64,
-) -> Sent {
-    let dev = server.device(serial);
-    let r = admin
-        .resync(Some(user), serial, &dev.at(step - 1), &dev.at(step))
-        .await;
-    Sent {
-        serial,
-        step: step as i64,
-        status: r.status,
-        retry_after: r.header("retry-after").map(str::to_owned),
-        drift: r.body["DriftSteps"].as_i64(),
-    }
+fn serials() -> Vec<&'static str> {
+    TARGETS.iter().map(|(_, serial)| *serial).collect()
 }
 
 /// `/readyz` until it answers `want`, at most for `bound`; the last answer.
@@ -67,51 +39,6 @@ async fn readyz_until(server: &Server, want: u16, bound: Duration) -> u16 {
             return status;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// (drift_steps, last_used_step) of every device, read from `url`.
-async fn stored_states(url: &str) -> HashMap<String, (i64, i64)> {
-    let pool = sqlx::PgPool::connect(url).await.unwrap();
-    let rows: Vec<(String, i64, i64)> =
-        sqlx::query_as("SELECT serial_number, drift_steps, last_used_step FROM mfa_devices")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-    pool.close().await;
-    rows.into_iter().map(|(s, d, l)| (s, (d, l))).collect()
-}
-
-/// Every acknowledged resync is in the stored state: per device, the last step stored is at
-/// least the last acknowledged one; when it is that one, the drift is the one acknowledged;
-/// when it is later, it is a pair that was sent and not acknowledged (a commit whose answer
-/// was lost with the primary), never one that was not sent.
-fn assert_nothing_acknowledged_is_lost(sent: &[Sent], stored: &HashMap<String, (i64, i64)>) {
-    for (_, serial) in TARGETS {
-        let (drift, last) = stored[serial];
-        let acknowledged = sent
-            .iter()
-            .filter(|s| s.serial == serial && s.status == 200)
-            .max_by_key(|s| s.step)
-            .expect("an acknowledged resync of every device");
-        assert!(
-            last >= acknowledged.step,
-            "{serial}: stored step {last} is before the acknowledged {}",
-            acknowledged.step
-        );
-        if last == acknowledged.step {
-            assert_eq!(
-                Some(drift),
-                acknowledged.drift,
-                "{serial}: the drift answered"
-            );
-        } else {
-            assert!(
-                sent.iter()
-                    .any(|s| s.serial == serial && s.step == last && s.status != 200),
-                "{serial}: stored step {last} was never sent"
-            );
-        }
     }
 }
 
@@ -161,7 +88,13 @@ async fn a_promoted_standby_is_followed_without_a_restart() {
     let first = now_step() - 2000;
     let mut sent = Vec::new();
     for (i, (user, serial)) in TARGETS.iter().enumerate() {
-        let r = resync(&mut admin, &server, user, serial, first + i as u64 * 1000).await;
+        let r = resync(
+            &mut admin,
+            &server.device(serial),
+            user,
+            first + i as u64 * 1000,
+        )
+        .await;
         assert_eq!(r.status, 200, "{r:?}");
         sent.push(r);
     }
@@ -181,9 +114,15 @@ async fn a_promoted_standby_is_followed_without_a_restart() {
             tokio::spawn(async move {
                 let mut step = first + i as u64 * 1000 + 2;
                 while running.load(Ordering::Relaxed) {
-                    let r = resync(&mut client, &server, user, serial, step).await;
+                    let r = resync(&mut client, &server.device(serial), user, step).await;
+                    let unavailable = r.status == 503;
                     log.lock().unwrap().push(r);
                     step += 2;
+                    if unavailable {
+                        // A client's pause before it tries again (not synchronisation): each
+                        // try takes two steps of the ±2880-step window.
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
                 }
                 step
             })
@@ -210,7 +149,13 @@ async fn a_promoted_standby_is_followed_without_a_restart() {
             .unwrap();
         let (status, retry, _) = probe(&server, "/readyz").await;
         assert_eq!((status, retry.as_deref()), (503, Some("1")));
-        let r = resync(&mut admin, &server, "admin", ADMIN_VIRTUAL, now_step() + 10).await;
+        let r = resync(
+            &mut admin,
+            &server.device(ADMIN_VIRTUAL),
+            "admin",
+            now_step() + 10,
+        )
+        .await;
         assert_eq!(
             (r.status, r.retry_after.as_deref()),
             (503, Some("1")),
@@ -258,12 +203,12 @@ async fn a_promoted_standby_is_followed_without_a_restart() {
         }
     }
     let new_primary = standby.url("mfa");
-    assert_nothing_acknowledged_is_lost(&sent, &stored_states(&new_primary).await);
+    assert_nothing_acknowledged_is_lost(&sent, &serials(), &stored_states(&new_primary).await);
 
     // The same server keeps working: a new resync of each device succeeds and is what is
     // stored.
     for (&(user, serial), step) in TARGETS.iter().zip(next) {
-        let r = resync(&mut admin, &server, user, serial, step).await;
+        let r = resync(&mut admin, &server.device(serial), user, step).await;
         assert_eq!(r.status, 200, "{r:?}");
         let (drift, last) = stored_states(&new_primary).await[serial];
         assert_eq!((Some(drift), last), (r.drift, r.step));
@@ -301,7 +246,7 @@ async fn writes_refused_by_a_read_only_host_are_503_and_reconnect() {
     server.warm_pool().await;
     let (user, serial) = TARGETS[0];
     let mut step = now_step() - 100;
-    let ok = resync(&mut admin, &server, user, serial, step).await;
+    let ok = resync(&mut admin, &server.device(serial), user, step).await;
     assert_eq!(ok.status, 200, "{ok:?}");
 
     cluster.psql(
@@ -314,7 +259,7 @@ async fn writes_refused_by_a_read_only_host_are_503_and_reconnect() {
     let mut acknowledged = ok;
     let refused = loop {
         step += 2;
-        let r = resync(&mut admin, &server, user, serial, step).await;
+        let r = resync(&mut admin, &server.device(serial), user, step).await;
         match r.status {
             200 => acknowledged = r,
             503 => break r,
@@ -346,7 +291,7 @@ async fn writes_refused_by_a_read_only_host_are_503_and_reconnect() {
         readyz_until(&server, 200, Duration::from_secs(30)).await,
         200
     );
-    let r = resync(&mut admin, &server, user, serial, step + 2).await;
+    let r = resync(&mut admin, &server.device(serial), user, step + 2).await;
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(
         stored_states(&cluster.url("mfa")).await[serial],

@@ -30,6 +30,11 @@ pub const SQLITE_ONLY: &[&str] =
 /// skips them by name (a plain `cargo test` on SQLite runs them, and they return at once,
 /// saying why).
 pub const POSTGRES_ONLY: &[&str] = &[
+    "a_session_is_one_on_every_server_and_sign_out_ends_it_everywhere",
+    "twenty_identical_resyncs_over_three_servers_succeed_once",
+    "five_failures_over_three_servers_throttle_on_all",
+    "a_signed_request_sent_to_two_servers_is_accepted_once",
+    "a_server_killed_mid_loop_loses_nothing_acknowledged",
     "a_promoted_standby_is_followed_without_a_restart",
     "writes_refused_by_a_read_only_host_are_503_and_reconnect",
 ];

@@ -4,6 +4,7 @@
 //! the seeds `demo --json` prints, with the `shared` crate.
 #![allow(dead_code)]
 
+pub mod acknowledged;
 pub mod pg;
 pub mod query;
 
@@ -645,6 +646,11 @@ impl Client {
 
     /// A state change as the browser app sends it.
     pub async fn post(&mut self, path: &str, body: Value) -> Resp {
+        self.try_post(path, body).await.unwrap()
+    }
+
+    /// [`Client::post`], with the transport's error when no answer came (a server killed).
+    pub async fn try_post(&mut self, path: &str, body: Value) -> Result<Resp, reqwest::Error> {
         self.remember_codes(&body);
         let mut req = self
             .http
@@ -655,8 +661,8 @@ impl Client {
         if let Some(c) = &self.cookie {
             req = req.header("cookie", c);
         }
-        let res = req.send().await.unwrap();
-        self.finish(res).await
+        let res = req.send().await?;
+        Ok(self.finish(res).await)
     }
 
     /// [`Client::post`] with extra headers.
