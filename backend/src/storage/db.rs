@@ -217,7 +217,7 @@ impl fmt::Debug for Storage {
 }
 
 /// Connections in the pool (each runs on its own sqlx worker thread). Measured on the resync
-/// benchmark (`backend/examples/load.rs`, 2 busy cores, 8 clients): one connection halves the
+/// benchmark (`backend/examples/load/`, 2 busy cores, 8 clients): one connection halves the
 /// server's CPU per resync (no writers queueing on SQLite's lock) and wins with the ±100-step
 /// window (~2,100–2,200 against ~1,700–2,000 requests/s), but with the ±2880-step window it
 /// leaves a core idle — the connection is handed from request to request by the async workers,
