@@ -49,3 +49,26 @@ pub fn black_box_tests() -> Result {
     }
     run(&mut test)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A renamed test would silently run on the wrong store: every name skipped is a test.
+    #[test]
+    fn every_test_named_for_one_store_exists() {
+        let tests = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../backend/tests");
+        let sources: String = std::fs::read_dir(tests)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "rs"))
+            .map(|e| std::fs::read_to_string(e.path()).unwrap())
+            .collect();
+        for name in SQLITE_ONLY.iter().chain(POSTGRES_ONLY) {
+            assert!(
+                sources.contains(&format!("async fn {name}()")),
+                "no test {name} in backend/tests"
+            );
+        }
+    }
+}
