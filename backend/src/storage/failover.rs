@@ -8,7 +8,7 @@
 //! ([`sqlx::Pool::set_connect_options`]). sqlx 0.9 reads the options afresh on every attempt of
 //! its connect loop (`pool/inner.rs`: a refused connection is retried with back-off until the
 //! acquire timeout), so a request already waiting for a connection to the dead host is served by
-//! the new one as soon as the options change. Three pool hooks keep the connections honest:
+//! the new one as soon as the options change. Two pool hooks keep the connections honest:
 //! - `after_connect` refuses a connection to a host whose sessions are read-only (`SHOW
 //!   transaction_read_only`: a standby in recovery) when the URL asks for `read-write`, and wakes
 //!   the watcher: no write can ever be sent to a standby;
