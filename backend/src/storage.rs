@@ -9,6 +9,7 @@ mod audit;
 mod db;
 mod device;
 mod devices;
+mod failover;
 mod principals;
 mod sealed;
 mod sessions;
@@ -204,6 +205,59 @@ mod tests {
             assert!(reserve("TOTP00001", alice, 6).await.is_none());
             let t = storage.throttle_of(key).await.unwrap().unwrap();
             assert_eq!(t.failures, throttle::FREE_FAILURES);
+        }
+    }
+
+    /// A bulk insert stores every device in batches (more rows than one statement takes), and
+    /// refuses devices of two accounts, storing none.
+    #[tokio::test]
+    async fn many_devices_are_inserted_in_batches_of_one_account() {
+        let (_dir, stores) = stores().await;
+        for storage in stores {
+            println!("on {}", storage.engine());
+            storage
+                .insert_account("111122223333", "a", 0)
+                .await
+                .unwrap();
+            let serials: Vec<String> = (0..2_345).map(|i| format!("BULK{i:08}")).collect();
+            fn device(serial: &str) -> NewDevice<'_> {
+                NewDevice {
+                    account_id: "111122223333",
+                    serial_number: serial,
+                    kind: "hardware-totp",
+                    owner_id: None,
+                    seed: Some(b"sealed"),
+                    digits: 6,
+                    period: 30,
+                    state: StoredState {
+                        drift_steps: 3,
+                        last_used_step: 7,
+                        hotp_counter: 0,
+                    },
+                    enabled_at: None,
+                    now_ms: 5,
+                }
+            }
+            let mut mixed: Vec<NewDevice> = serials[..2].iter().map(|s| device(s)).collect();
+            mixed[1].account_id = "999999999999";
+            assert!(storage.insert_devices(&mixed).await.is_err());
+            let all: Vec<NewDevice> = serials.iter().map(|s| device(s)).collect();
+            storage.insert_devices(&all).await.unwrap();
+            for serial in [&serials[0], &serials[1_000], &serials[2_344]] {
+                let stored = storage
+                    .device("111122223333", serial)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(stored.state.last_used_step, 7, "{serial}");
+            }
+            let counted: i64 = on_db!(storage, |pool, sql| {
+                sqlx::query_scalar(sql("SELECT COUNT(*) FROM mfa_devices"))
+                    .fetch_one(pool)
+                    .await
+            })
+            .unwrap();
+            assert_eq!(counted, 2_345);
         }
     }
 

@@ -112,13 +112,19 @@ pub fn test() -> Result {
         ]))
     });
     report.step("native tests (shared, backend, xtask)", || {
-        run_command(command("cargo").args([
+        let mut test = command("cargo");
+        test.args([
             "test",
             "--locked",
             "--workspace",
             "--exclude",
             "frontend",
-        ]))
+            "--",
+        ]);
+        for name in crate::postgres::POSTGRES_ONLY {
+            test.args(["--skip", name]);
+        }
+        run_command(&mut test)
     });
     report.step(
         "backend black-box tests on PostgreSQL",

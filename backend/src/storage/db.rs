@@ -16,7 +16,8 @@
 //!   natively): a second SQL layer, a second pool and a second migrator. sqlx's
 //!   `PgConnectOptions` takes one host only (`parse.rs` reads `url.host_str()`, and the `url`
 //!   crate refuses `a:5432,b:5432`), so [`PgTarget`] parses the multi-host URL itself into one
-//!   `PgConnectOptions` per host and tries them in order, checking read-write when asked.
+//!   `PgConnectOptions` per host and tries them in order, checking read-write when asked —
+//!   at start and whenever the primary may have moved (`failover.rs`).
 //!
 //! The differences live here and in `backend/migrations/{sqlite,postgres}`:
 //! - placeholders: statements are written with `?`; on PostgreSQL [`postgres_sql`] numbers them
@@ -48,12 +49,15 @@ use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, SqlitePool};
+
+use super::failover::Primary;
 
 /// SQLite's schema history (moved from `backend/migrations/` unchanged: sqlx records each
 /// version with the checksum of its file's contents, so existing databases stay current).
@@ -199,13 +203,21 @@ pub(crate) enum Pool {
 }
 
 /// The database.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Storage {
     pub(crate) pool: Pool,
+    /// PostgreSQL's host watcher (`failover.rs`), told of every failed statement.
+    pub(crate) primary: Option<Arc<Primary>>,
+}
+
+impl fmt::Debug for Storage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Storage").field("pool", &self.pool).finish()
+    }
 }
 
 /// Connections in the pool (each runs on its own sqlx worker thread). Measured on the resync
-/// benchmark (`backend/examples/load.rs`, 2 busy cores, 8 clients): one connection halves the
+/// benchmark (`backend/examples/load/`, 2 busy cores, 8 clients): one connection halves the
 /// server's CPU per resync (no writers queueing on SQLite's lock) and wins with the ±100-step
 /// window (~2,100–2,200 against ~1,700–2,000 requests/s), but with the ±2880-step window it
 /// leaves a core idle — the connection is handed from request to request by the async workers,
@@ -250,6 +262,7 @@ impl Storage {
         SQLITE_MIGRATIONS.run(&pool).await?;
         Ok(Storage {
             pool: Pool::Sqlite(pool),
+            primary: None,
         })
     }
 
@@ -259,25 +272,16 @@ impl Storage {
         match database {
             Database::Sqlite(path) => Storage::open(path).await,
             Database::Postgres(target) => {
-                let mut failures = Vec::new();
-                for options in &target.hosts {
-                    match connect_host(options, target.read_write).await {
-                        Ok(pool) => {
-                            POSTGRES_MIGRATIONS.run(&pool).await?;
-                            return Ok(Storage {
-                                pool: Pool::Postgres(pool),
-                            });
-                        }
-                        Err(e) => failures.push(format!(
-                            "{}:{}: {e}",
-                            options.get_host(),
-                            options.get_port()
-                        )),
-                    }
-                }
-                Err(sqlx::Error::Configuration(
-                    format!("no usable PostgreSQL host ({})", failures.join("; ")).into(),
-                ))
+                let options = PgPoolOptions::new()
+                    .max_connections(POOL_CONNECTIONS)
+                    .acquire_timeout(PG_ACQUIRE_TIMEOUT);
+                let (pool, primary) =
+                    Primary::connect(target.hosts.clone(), target.read_write, options).await?;
+                POSTGRES_MIGRATIONS.run(&pool).await?;
+                Ok(Storage {
+                    pool: Pool::Postgres(pool),
+                    primary: Some(primary),
+                })
             }
         }
     }
@@ -291,15 +295,38 @@ impl Storage {
                     .fetch_one(pool)
                     .await?,
             ),
+            Pool::Postgres(_) if let Some(e) = self.no_primary() => return Err(e),
             Pool::Postgres(pool) => (
                 &POSTGRES_MIGRATIONS,
                 sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
                     .fetch_one(pool)
-                    .await?,
+                    .await
+                    .inspect_err(|e| self.after_error(e))?,
             ),
         };
         let latest = migrator.iter().map(|m| m.version).max();
         Ok(applied == latest)
+    }
+
+    /// Tells PostgreSQL's host watcher of a failed statement (`failover.rs`): an error that may
+    /// mean the primary moved makes it look for the primary again.
+    pub(crate) fn after_error(&self, error: &sqlx::Error) {
+        if let Some(primary) = &self.primary {
+            primary.after_error(error);
+        }
+    }
+
+    /// PostgreSQL with no host taking writes now (`failover.rs`): the error to fail with at once.
+    pub(crate) fn no_primary(&self) -> Option<sqlx::Error> {
+        self.primary.as_ref().and_then(|p| p.missing())
+    }
+
+    /// The database did not answer in time (`/readyz`): PostgreSQL's host watcher looks for
+    /// the primary again. Nothing on SQLite.
+    pub fn suspect_unreachable(&self) {
+        if let Some(primary) = &self.primary {
+            primary.suspect();
+        }
     }
 
     /// The engine's name, for logs.
@@ -317,31 +344,6 @@ impl Storage {
             Pool::Postgres(pool) => pool.close().await,
         }
     }
-}
-
-/// A pool on one PostgreSQL host, checked first by one connection of its own (whose error, such
-/// as "connection refused", says why a host is skipped; the pool's would only say it timed out)
-/// and, for `read_write`, refused when that host's sessions are read-only (a standby).
-async fn connect_host(options: &PgConnectOptions, read_write: bool) -> Result<PgPool, sqlx::Error> {
-    use sqlx::{ConnectOptions, Connection};
-    let mut probe = options.connect().await?;
-    if read_write {
-        let read_only: String = sqlx::query_scalar("SHOW transaction_read_only")
-            .fetch_one(&mut probe)
-            .await?;
-        if read_only != "off" {
-            probe.close().await?;
-            return Err(sqlx::Error::Configuration(
-                "read-only (target_session_attrs=read-write)".into(),
-            ));
-        }
-    }
-    probe.close().await?;
-    PgPoolOptions::new()
-        .max_connections(POOL_CONNECTIONS)
-        .acquire_timeout(PG_ACQUIRE_TIMEOUT)
-        .connect_with(options.clone())
-        .await
 }
 
 /// A statement for SQLite: as written.
@@ -395,7 +397,8 @@ pub(crate) fn should_retry(error: &sqlx::Error, attempt: &mut u32) -> bool {
 /// statement for it from SQL written with `?` placeholders ([`sqlite_sql`], [`postgres_sql`]).
 /// `$body` is an expression of type `Result<_, sqlx::Error>`; on PostgreSQL it is run again
 /// after a serialization failure or deadlock (so it must be safe to run again: one statement,
-/// or one transaction begun and committed inside it).
+/// or one transaction begun and committed inside it), and its last error is passed to
+/// [`Storage::after_error`] (the failover watcher's cue).
 macro_rules! on_db {
     ($storage:expr, |$pool:ident, $sql:ident| $body:expr) => {
         match &$storage.pool {
@@ -416,12 +419,21 @@ macro_rules! on_db {
                     $crate::storage::db::postgres_sql(sql)
                 }
                 let mut attempt = 0u32;
-                loop {
-                    match $body {
-                        Err(e) if $crate::storage::db::should_retry(&e, &mut attempt) => continue,
-                        done => break done,
-                    }
+                let done = match $storage.no_primary() {
+                    Some(e) => Err(e),
+                    None => loop {
+                        match $body {
+                            Err(e) if $crate::storage::db::should_retry(&e, &mut attempt) => {
+                                continue;
+                            }
+                            done => break done,
+                        }
+                    },
+                };
+                if let Err(e) = &done {
+                    $storage.after_error(e);
                 }
+                done
             }
         }
     };

@@ -51,6 +51,10 @@ const ENABLED: &str = "COALESCE(d.enabled_at, d.created_at)";
 /// when another writer came in between). Portable, where `SELECT … FOR UPDATE` is not.
 const LOCK_ACCOUNT: &str = "UPDATE accounts SET created_at = created_at WHERE id = ?";
 
+/// Rows per statement of [`Storage::insert_devices`]: 13 parameters each, within SQLite's
+/// 32,766 and PostgreSQL's 65,535 parameters per statement.
+const INSERT_BATCH: usize = 1000;
+
 /// [`LOCK_ACCOUNT`] for the account of the device with this row id.
 const LOCK_ACCOUNT_OF_DEVICE: &str = "UPDATE accounts SET created_at = created_at \
      WHERE id = (SELECT account_id FROM mfa_devices WHERE id = ?)";
@@ -136,6 +140,57 @@ impl Storage {
             .await
         })?;
         Ok(id)
+    }
+
+    /// Inserts many devices of one account at once (a bulk import, the load benchmark's seed):
+    /// multi-row `INSERT`s of [`INSERT_BATCH`] rows, in one transaction under the account's
+    /// lock, as [`Storage::insert_device`] does for one. Devices of another account than the
+    /// first's are refused, and nothing is stored.
+    pub async fn insert_devices(&self, devices: &[NewDevice<'_>]) -> Result<(), sqlx::Error> {
+        let Some(first) = devices.first() else {
+            return Ok(());
+        };
+        if devices.iter().any(|d| d.account_id != first.account_id) {
+            return Err(sqlx::Error::Protocol(
+                "insert_devices: every device must be of one account".into(),
+            ));
+        }
+        const COLUMNS: &str = "INSERT INTO mfa_devices (account_id, serial_number, kind, \
+             owner_id, seed, digits, period, drift_steps, last_used_step, hotp_counter, \
+             enabled_at, created_at, seal_version) VALUES ";
+        const ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        on_db!(self, |pool, sql| {
+            async {
+                let mut tx = pool.begin().await?;
+                sqlx::query(sql(LOCK_ACCOUNT))
+                    .bind(first.account_id)
+                    .execute(&mut *tx)
+                    .await?;
+                for batch in devices.chunks(INSERT_BATCH) {
+                    let statement = format!("{COLUMNS}{}", vec![ROW; batch.len()].join(", "));
+                    let mut query = sqlx::query(sql(statement));
+                    for d in batch {
+                        query = query
+                            .bind(d.account_id)
+                            .bind(d.serial_number)
+                            .bind(d.kind)
+                            .bind(d.owner_id)
+                            .bind(d.seed)
+                            .bind(d.digits)
+                            .bind(d.period)
+                            .bind(d.state.drift_steps)
+                            .bind(d.state.last_used_step)
+                            .bind(d.state.hotp_counter)
+                            .bind(d.enabled_at)
+                            .bind(d.now_ms)
+                            .bind(SEAL_VERSION);
+                    }
+                    query.execute(&mut *tx).await?;
+                }
+                tx.commit().await
+            }
+            .await
+        })
     }
 
     /// Inserts an unassigned virtual device created by `created_by`, only while the account

@@ -4,6 +4,7 @@
 //! the seeds `demo --json` prints, with the `shared` crate.
 #![allow(dead_code)]
 
+pub mod acknowledged;
 pub mod pg;
 pub mod query;
 
@@ -83,6 +84,60 @@ impl Server {
         s.demo = serde_json::from_str(&out).expect("demo --json prints JSON");
         s.spawn();
         s
+    }
+
+    /// A server with the demo account on the PostgreSQL database at `url` (any `--db` URL,
+    /// several hosts too), with a key of its own.
+    pub fn start_on(url: &str) -> Server {
+        let mut s = Server {
+            child: None,
+            base: String::new(),
+            dir: tempfile::tempdir().unwrap(),
+            demo: Value::Null,
+            sent: Arc::default(),
+            extra_args: Vec::new(),
+            starts: 0,
+            pg_url: Some(url.to_owned()),
+        };
+        let out = s.cli(&["demo", "--json"], None);
+        s.demo = serde_json::from_str(&out).expect("demo --json prints JSON");
+        s.spawn();
+        s
+    }
+
+    /// Another server on `first`'s database with its key (a copy of the key file): the way
+    /// servers behind one load balancer share a PostgreSQL database.
+    pub fn join(first: &Server) -> Server {
+        let url = first
+            .pg_url
+            .clone()
+            .expect("servers share a PostgreSQL database");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(
+            first.dir.path().join("mfa-resync.key"),
+            dir.path().join("mfa-resync.key"),
+        )
+        .unwrap();
+        let mut s = Server {
+            child: None,
+            base: String::new(),
+            dir,
+            demo: first.demo.clone(),
+            sent: first.sent.clone(),
+            extra_args: first.extra_args.clone(),
+            starts: 0,
+            pg_url: Some(url),
+        };
+        s.spawn();
+        s
+    }
+
+    /// SIGKILL, as a crash: no shutdown, no answer to what is in flight.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
     }
 
     /// The SQLite file (when the suite runs on SQLite).
@@ -591,6 +646,11 @@ impl Client {
 
     /// A state change as the browser app sends it.
     pub async fn post(&mut self, path: &str, body: Value) -> Resp {
+        self.try_post(path, body).await.unwrap()
+    }
+
+    /// [`Client::post`], with the transport's error when no answer came (a server killed).
+    pub async fn try_post(&mut self, path: &str, body: Value) -> Result<Resp, reqwest::Error> {
         self.remember_codes(&body);
         let mut req = self
             .http
@@ -601,8 +661,8 @@ impl Client {
         if let Some(c) = &self.cookie {
             req = req.header("cookie", c);
         }
-        let res = req.send().await.unwrap();
-        self.finish(res).await
+        let res = req.send().await?;
+        Ok(self.finish(res).await)
     }
 
     /// [`Client::post`] with extra headers.

@@ -26,15 +26,21 @@ pub fn on_postgres() -> bool {
     std::env::var(STORE_VAR).is_ok_and(|v| v == "postgres")
 }
 
-struct Cluster {
+/// A PostgreSQL cluster in a temporary folder of its own: the process's shared one
+/// ([`fresh_database_url`]), or one a test starts for itself ([`Cluster::primary`],
+/// [`Cluster::standby_of`]), stopped and removed when dropped.
+pub struct Cluster {
     bin: PathBuf,
     dir: PathBuf,
     port: u16,
     as_nobody: bool,
+    /// `-c name=value` settings given to `postgres` after the common ones.
+    settings: Vec<String>,
 }
 
 static CLUSTER: OnceLock<Cluster> = OnceLock::new();
 static DATABASES: AtomicUsize = AtomicUsize::new(0);
+static OWN_CLUSTERS: AtomicUsize = AtomicUsize::new(0);
 
 /// A new, empty database in this process's cluster (started on first use): its URL.
 pub fn fresh_database_url() -> String {
@@ -129,36 +135,146 @@ pub fn start() {
 }
 
 impl Cluster {
+    /// The process's shared cluster.
     fn start() -> Cluster {
-        let bin = bin_dir();
-        let as_nobody = unsafe { libc::geteuid() } == 0;
-        let dir = std::env::temp_dir().join(format!("mfa-resync-pg-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir(&dir).expect("creating the cluster's folder");
-        if as_nobody {
-            run(Command::new("chown").arg("nobody:nogroup").arg(&dir));
-        }
-        let mut cluster = Cluster {
-            bin,
-            dir,
-            port: 0,
-            as_nobody,
-        };
+        let cluster = Cluster::init(format!("mfa-resync-pg-{}", std::process::id()), Vec::new());
+        unsafe { libc::atexit(stop_at_exit) };
+        cluster
+    }
+
+    /// A cluster of the test's own, durable (`synchronous_commit=on`, unlike the shared one)
+    /// and ready to stream its WAL to standbys, with `settings` (`name=value`) on top.
+    pub fn primary(settings: &[&str]) -> Cluster {
+        let n = OWN_CLUSTERS.fetch_add(1, Ordering::Relaxed);
+        let mut all = vec![
+            "synchronous_commit=on".to_owned(),
+            "wal_level=replica".to_owned(),
+        ];
+        all.extend(settings.iter().map(|s| s.to_string()));
+        Cluster::init(format!("mfa-resync-pg-{}-{n}", std::process::id()), all)
+    }
+
+    /// A streaming-replication standby of `primary` (`pg_basebackup -R`, as the same
+    /// unprivileged user), started on a port of its own and caught up.
+    pub fn standby_of(primary: &Cluster) -> Cluster {
+        let n = OWN_CLUSTERS.fetch_add(1, Ordering::Relaxed);
+        let mut standby = Cluster::folder(
+            format!("mfa-resync-pg-{}-{n}", std::process::id()),
+            vec!["synchronous_commit=on".to_owned()],
+        );
+        run(standby
+            .command("pg_basebackup")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-X",
+                "stream",
+                "-R",
+                "-c",
+                "fast",
+            ])
+            .args(["-p", &primary.port.to_string(), "--no-sync", "-D"])
+            .arg(standby.data()));
+        standby.start_on_free_port();
+        standby
+    }
+
+    /// `initdb` in a new temporary folder `name`, then started on a free port.
+    fn init(name: String, settings: Vec<String>) -> Cluster {
+        let mut cluster = Cluster::folder(name, settings);
         run(cluster
             .command("initdb")
             .arg("-D")
             .arg(cluster.data())
             .args(["-U", "postgres", "--auth=trust", "--locale=C", "-E", "UTF8"])
             .arg("--no-sync"));
-        // hba: initdb's default with --auth=trust; only loopback TCP is listened on below.
+        // hba: initdb's default with --auth=trust (replication too, from 127.0.0.1); only
+        // loopback TCP is listened on below.
+        cluster.start_on_free_port();
+        cluster
+    }
+
+    /// An empty folder for a cluster, owned by `nobody` when we are root.
+    fn folder(name: String, settings: Vec<String>) -> Cluster {
+        let bin = bin_dir();
+        let as_nobody = unsafe { libc::geteuid() } == 0;
+        let dir = std::env::temp_dir().join(name);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).expect("creating the cluster's folder");
+        if as_nobody {
+            run(Command::new("chown").arg("nobody:nogroup").arg(&dir));
+        }
+        Cluster {
+            bin,
+            dir,
+            port: 0,
+            as_nobody,
+            settings,
+        }
+    }
+
+    fn start_on_free_port(&mut self) {
         for _ in 0..5 {
-            cluster.port = free_port();
-            if cluster.try_start() {
-                unsafe { libc::atexit(stop_at_exit) };
-                return cluster;
+            self.port = free_port();
+            if self.try_start() {
+                return;
             }
         }
-        panic!("PostgreSQL did not start: {}", cluster.log());
+        panic!("PostgreSQL did not start: {}", self.log());
+    }
+
+    /// The cluster's port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The URL of `database` on this cluster.
+    pub fn url(&self, database: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+    }
+
+    /// Creates `database`.
+    pub fn create_database(&self, database: &str) {
+        self.psql("postgres", &format!("CREATE DATABASE {database}"));
+    }
+
+    /// Runs one statement with `psql` on `database`; its output, unaligned, without headers.
+    pub fn psql(&self, database: &str, statement: &str) -> String {
+        let out = Command::new(self.bin.join("psql"))
+            .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"])
+            .args(["-h", "127.0.0.1", "-U", "postgres"])
+            .args([
+                "-p",
+                &self.port.to_string(),
+                "-d",
+                database,
+                "-c",
+                statement,
+            ])
+            .output()
+            .expect("running psql");
+        assert!(
+            out.status.success(),
+            "psql {statement:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// Stops the cluster at once, as a crash would.
+    pub fn stop_immediate(&self) {
+        self.pg_ctl(&["stop", "-m", "immediate"]);
+    }
+
+    /// Promotes a standby to primary and waits until it takes writes.
+    pub fn promote(&self) {
+        run(self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(self.data())
+            .args(["-w", "-t", "60", "promote"]));
     }
 
     fn data(&self) -> PathBuf {
@@ -167,10 +283,6 @@ impl Cluster {
 
     fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("log")).unwrap_or_default()
-    }
-
-    fn url(&self, database: &str) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
     }
 
     /// A PostgreSQL program, as `nobody` when we are root.
@@ -191,9 +303,13 @@ impl Cluster {
     fn try_start(&self) -> bool {
         let options = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300 \
-             -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+             -c fsync=off -c synchronous_commit=off -c full_page_writes=off{}",
             self.port,
-            self.dir.display()
+            self.dir.display(),
+            self.settings
+                .iter()
+                .map(|s| format!(" -c {s}"))
+                .collect::<String>()
         );
         self.command("pg_ctl")
             .arg("-D")
@@ -216,6 +332,14 @@ impl Cluster {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
+    }
+}
+
+/// A test's own cluster is stopped and removed when dropped (the shared one, a static, at exit).
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.stop_immediate();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 

@@ -56,6 +56,13 @@ pub async fn post(
     s: &Signing<'_>,
     body: &str,
 ) -> (u16, reqwest::header::HeaderMap, String) {
+    let headers = signed_headers(server, s, body);
+    post_signed(&server.base, &headers, body).await
+}
+
+/// The headers of a signed `POST /` with `body` to `server` (`Host` included), to send as
+/// they are, to that server or another ([`post_signed`]).
+pub fn signed_headers(server: &Server, s: &Signing<'_>, body: &str) -> Vec<(String, String)> {
     let host = server.base.strip_prefix("http://").unwrap().to_owned();
     let secret = s.secret.unwrap_or(&s.key.secret);
     let identity = Credentials::new(&s.key.id, secret, None, None, "test").into();
@@ -87,12 +94,28 @@ pub async fn post(
     )
     .unwrap();
     let (instructions, _) = sign(request, &params).unwrap().into_parts();
+    let mut all: Vec<(String, String)> = headers
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    all.extend(
+        instructions
+            .headers()
+            .map(|(n, v)| (n.to_owned(), v.to_owned())),
+    );
+    all
+}
+
+/// `POST {base}/` with exactly `headers` (one of [`signed_headers`]) and `body`.
+pub async fn post_signed(
+    base: &str,
+    headers: &[(String, String)],
+    body: &str,
+) -> (u16, reqwest::header::HeaderMap, String) {
     let mut req = super::http_client()
-        .post(format!("{}/", server.base))
-        .header("content-type", FORM)
-        .header("x-test-nonce", &nonce)
+        .post(format!("{base}/"))
         .body(body.to_owned());
-    for (name, value) in instructions.headers() {
+    for (name, value) in headers {
         req = req.header(name, value);
     }
     send(req).await

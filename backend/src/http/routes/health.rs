@@ -1,8 +1,9 @@
 //! `GET /healthz` and `GET /readyz`, for load balancers and orchestrators (issue 12).
 //! `/healthz` says the process answers; `/readyz` that it can serve: its database answers within
 //! [`READY_TIMEOUT`] and holds every migration this binary knows. `/readyz` turns 503 while the
-//! database is away and 200 again by itself when it returns (the pool reconnects on the next
-//! query; nothing is cached here). Neither says more than its status and one word: they are
+//! database is away and 200 again by itself when it returns or when a standby is promoted (the
+//! pool reconnects on the next query, to the new primary with a multi-host URL — an unanswered
+//! probe wakes the host watcher of `storage/failover.rs`; nothing is cached here). Neither says more than its status and one word: they are
 //! open to anyone who can reach the server.
 
 use std::time::Duration;
@@ -43,6 +44,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
         }
         Err(_) => {
             tracing::warn!("not ready: the database did not answer in time");
+            state.storage.suspect_unreachable();
             unavailable("database unavailable\n")
         }
     }
