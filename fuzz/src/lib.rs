@@ -288,7 +288,11 @@ pub fn sigv4(data: &[u8]) {
         Err(refused) => assert_eq!((refused.code, refused.status), ("IncompleteSignature", 400)),
     }
     if let Some(seconds) = door::amz_date(text) {
-        assert_eq!(amz_date_text(seconds), text);
+        // 23:59:60, a leap second, is read as the next day's first second.
+        match text.strip_suffix("235960Z") {
+            Some(day) => assert_eq!(amz_date_text(seconds - 1), format!("{day}235959Z")),
+            None => assert_eq!(amz_date_text(seconds), text),
+        }
     }
 }
 

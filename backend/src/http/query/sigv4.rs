@@ -111,7 +111,23 @@ pub(crate) fn parse_amz_date(text: &str) -> Option<i64> {
     };
     let (y, m, d) = (num(0..4)?, num(4..6)?, num(6..8)?);
     let (hh, mm, ss) = (num(9..11)?, num(11..13)?, num(13..15)?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+    let leap_year = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let days_in_month = match m {
+        4 | 6 | 9 | 11 => 30,
+        2 if leap_year => 29,
+        2 => 28,
+        _ => 31,
+    };
+    // A leap second is 23:59:60 (ISO 8601); :60 at any other minute, 31 April or 29 February
+    // of a common year is no time at all (the fuzz target `sigv4` found `T123060Z` read as
+    // 12:31:00).
+    let leap_second = (hh, mm, ss) == (23, 59, 60);
+    if !(1..=12).contains(&m)
+        || !(1..=days_in_month).contains(&d)
+        || hh > 23
+        || mm > 59
+        || (ss > 59 && !leap_second)
+    {
         return None;
     }
     // Howard Hinnant's days-from-civil.
@@ -360,8 +376,18 @@ mod tests {
             "20261305T150405Z",
             "20261205T150405",
             "2026120aT150405Z",
+            // Found by the fuzz target `sigv4`: second 60 outside a leap second was read as
+            // the next minute; and days no month has.
+            "20150830T123060Z",
+            "20150431T000000Z",
+            "20250229T000000Z",
+            "19000229T000000Z",
+            "20261205T240000Z",
         ] {
             assert_eq!(parse_amz_date(bad), None, "{bad}");
         }
+        // A leap second, and 29 February of leap years (2000: divisible by 400).
+        assert_eq!(parse_amz_date("20161231T235960Z"), Some(1_483_228_800));
+        assert_eq!(parse_amz_date("20240229T120000Z"), Some(1_709_208_000));
     }
 }
