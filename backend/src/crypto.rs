@@ -31,7 +31,7 @@ use rand::TryRng;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::storage::{Device, FirstFormatSeal, SealedSample, Storage};
+use crate::storage::{Device, SealedRow, Storage};
 
 const NONCE_LEN: usize = 12;
 const KEY_LEN: usize = 32;
@@ -344,32 +344,7 @@ pub async fn migrate_sealed(
 ) -> Result<usize, SealMigrationError> {
     storage
         .reseal_first_format(|row| {
-            let (what, blob, name) = match row {
-                FirstFormatSeal::DeviceSeed {
-                    account_id,
-                    serial_number,
-                    seed,
-                } => (
-                    Sealed::DeviceSeed {
-                        account_id,
-                        serial_number,
-                    },
-                    seed,
-                    format!("the seed of device {serial_number} (account {account_id})"),
-                ),
-                FirstFormatSeal::AccessKeySecret {
-                    account_id,
-                    access_key_id,
-                    secret,
-                } => (
-                    Sealed::AccessKeySecret {
-                        account_id,
-                        access_key_id,
-                    },
-                    secret,
-                    format!("the secret of access key {access_key_id} (account {account_id})"),
-                ),
-            };
+            let (what, blob, name) = sealed_row(row);
             cipher.reseal_first_format(what, blob).map_err(|e| match e {
                 CryptoError::Decrypt => SealMigrationError::FirstFormat { what: name },
                 other => SealMigrationError::Crypto(other),
@@ -445,38 +420,45 @@ pub enum KeyStartError {
 
 /// Opens one current-format seed and one access-key secret of the database, if it has any.
 pub async fn check_key(storage: &Storage, cipher: &SeedCipher) -> Result<(), KeyCheckError> {
-    for sample in storage.sealed_samples().await? {
-        let (what, blob, name) = match &sample {
-            SealedSample::DeviceSeed {
+    storage
+        .check_sealed_samples(|row| {
+            let (what, blob, name) = sealed_row(row);
+            match cipher.decrypt(what, blob) {
+                Ok(_) => Ok(()),
+                Err(_) => Err(KeyCheckError::Mismatch { what: name }),
+            }
+        })
+        .await
+}
+
+/// A stored sealed row as what it was sealed for, its blob, and its name for a person.
+fn sealed_row(row: SealedRow<'_>) -> (Sealed<'_>, &[u8], String) {
+    match row {
+        SealedRow::DeviceSeed {
+            account_id,
+            serial_number,
+            seed,
+        } => (
+            Sealed::DeviceSeed {
                 account_id,
                 serial_number,
-                seed,
-            } => (
-                Sealed::DeviceSeed {
-                    account_id,
-                    serial_number,
-                },
-                seed,
-                format!("the seed of device {serial_number} (account {account_id})"),
-            ),
-            SealedSample::AccessKeySecret {
+            },
+            seed,
+            format!("the seed of device {serial_number} (account {account_id})"),
+        ),
+        SealedRow::AccessKeySecret {
+            account_id,
+            access_key_id,
+            secret,
+        } => (
+            Sealed::AccessKeySecret {
                 account_id,
                 access_key_id,
-                secret,
-            } => (
-                Sealed::AccessKeySecret {
-                    account_id,
-                    access_key_id,
-                },
-                secret,
-                format!("the secret of access key {access_key_id} (account {account_id})"),
-            ),
-        };
-        if cipher.decrypt(what, blob).is_err() {
-            return Err(KeyCheckError::Mismatch { what: name });
-        }
+            },
+            secret,
+            format!("the secret of access key {access_key_id} (account {account_id})"),
+        ),
     }
-    Ok(())
 }
 
 fn decode_key(text: &str) -> Result<[u8; KEY_LEN], CryptoError> {

@@ -22,7 +22,7 @@ pub use db::{Database, DatabaseUrlError, PgTarget, Storage};
 pub use device::{Codes, Device, Generator, StoredState};
 pub use devices::NewDevice;
 pub use principals::{AccountRow, NewPrincipal, PrincipalRow};
-pub use sealed::{FirstFormatSeal, SealedSample};
+pub use sealed::SealedRow;
 pub use sessions::{SessionRow, SessionWithPrincipal};
 
 /// The throwaway PostgreSQL cluster of the black-box tests, for the storage tests here.

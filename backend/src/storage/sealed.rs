@@ -8,9 +8,10 @@ use super::db::{Storage, on_db};
 /// the row as associated data.
 pub(super) const SEAL_VERSION: i64 = 2;
 
-/// A value stored sealed in the first format, with what it was sealed for.
+/// A value stored sealed, with what it was sealed for: a first-format row to re-seal, or a
+/// current row to check a key against.
 #[derive(Debug)]
-pub enum FirstFormatSeal<'a> {
+pub enum SealedRow<'a> {
     /// A device's seed.
     DeviceSeed {
         /// The device's account.
@@ -31,29 +32,6 @@ pub enum FirstFormatSeal<'a> {
     },
 }
 
-/// A row sealed in the current format, to check a key against ([`crate::crypto::check_key`]).
-#[derive(Debug)]
-pub enum SealedSample {
-    /// A device's seed.
-    DeviceSeed {
-        /// The device's account.
-        account_id: String,
-        /// Its serial number.
-        serial_number: String,
-        /// `mfa_devices.seed`.
-        seed: Vec<u8>,
-    },
-    /// An access key's secret.
-    AccessKeySecret {
-        /// The account of its owner.
-        account_id: String,
-        /// `AKIA…`.
-        access_key_id: String,
-        /// `access_keys.secret`.
-        secret: Vec<u8>,
-    },
-}
-
 impl Storage {
     /// Whether any seed or access-key secret is stored (sealed, in either format).
     pub async fn holds_sealed_rows(&self) -> Result<bool, sqlx::Error> {
@@ -68,9 +46,15 @@ impl Storage {
         Ok(held)
     }
 
-    /// The first seed and the first access-key secret sealed in the current format, if any
-    /// (by row id and key id): the rows a key must open.
-    pub async fn sealed_samples(&self) -> Result<Vec<SealedSample>, sqlx::Error> {
+    /// Calls `check` with the first seed and the first access-key secret sealed in the current
+    /// format, if any (by row id and key id): the rows a key must open.
+    pub async fn check_sealed_samples<E>(
+        &self,
+        mut check: impl FnMut(SealedRow<'_>) -> Result<(), E>,
+    ) -> Result<(), E>
+    where
+        E: From<sqlx::Error>,
+    {
         let device: Option<(String, String, Vec<u8>)> = on_db!(self, |pool, sql| {
             sqlx::query_as(sql(
                 "SELECT account_id, serial_number, seed FROM mfa_devices \
@@ -80,6 +64,13 @@ impl Storage {
             .fetch_optional(pool)
             .await
         })?;
+        if let Some((account_id, serial_number, seed)) = &device {
+            check(SealedRow::DeviceSeed {
+                account_id,
+                serial_number,
+                seed,
+            })?;
+        }
         let key: Option<(String, String, Vec<u8>)> = on_db!(self, |pool, sql| {
             sqlx::query_as(sql(
                 "SELECT p.account_id, k.access_key_id, k.secret FROM access_keys k \
@@ -90,21 +81,14 @@ impl Storage {
             .fetch_optional(pool)
             .await
         })?;
-        let device = device.map(
-            |(account_id, serial_number, seed)| SealedSample::DeviceSeed {
-                account_id,
-                serial_number,
-                seed,
-            },
-        );
-        let key = key.map(
-            |(account_id, access_key_id, secret)| SealedSample::AccessKeySecret {
+        if let Some((account_id, access_key_id, secret)) = &key {
+            check(SealedRow::AccessKeySecret {
                 account_id,
                 access_key_id,
                 secret,
-            },
-        );
-        Ok(device.into_iter().chain(key).collect())
+            })?;
+        }
+        Ok(())
     }
 
     /// Replaces every seed and secret stored at seal version 1 with what `reseal` makes of
@@ -114,7 +98,7 @@ impl Storage {
     /// A device without a seed (FIDO) is just marked.
     pub async fn reseal_first_format<E>(
         &self,
-        mut reseal: impl FnMut(FirstFormatSeal<'_>) -> Result<Vec<u8>, E>,
+        mut reseal: impl FnMut(SealedRow<'_>) -> Result<Vec<u8>, E>,
     ) -> Result<usize, E>
     where
         E: From<sqlx::Error>,
@@ -158,7 +142,7 @@ impl Storage {
             .await?;
             let mut resealed = 0;
             for (id, account_id, serial_number, seed) in &devices {
-                let new = match reseal(FirstFormatSeal::DeviceSeed {
+                let new = match reseal(SealedRow::DeviceSeed {
                     account_id,
                     serial_number,
                     seed,
@@ -177,7 +161,7 @@ impl Storage {
                 .rows_affected();
             }
             for (access_key_id, account_id, secret) in &keys {
-                let new = match reseal(FirstFormatSeal::AccessKeySecret {
+                let new = match reseal(SealedRow::AccessKeySecret {
                     account_id,
                     access_key_id,
                     secret,
