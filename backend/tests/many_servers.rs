@@ -306,3 +306,54 @@ async fn a_server_killed_mid_loop_loses_nothing_acknowledged() {
         server.finish();
     }
 }
+
+/// Migrations are safe when several servers start at once on an empty database (sqlx's
+/// PostgreSQL migrator holds an advisory lock while it runs): four servers started together
+/// all become ready, and each migration is recorded once.
+#[tokio::test]
+async fn four_servers_started_at_once_on_an_empty_database_migrate_it_once() {
+    if !pg::on_postgres() {
+        eprintln!("skipped by design on SQLite: servers share a PostgreSQL database");
+        return;
+    }
+    use std::io::BufRead;
+    let url = pg::fresh_database_url();
+    let mut children: Vec<std::process::Child> = (0..4)
+        .map(|_| {
+            std::process::Command::new(BIN)
+                .args(["--db", &url, "serve", "--addr", "127.0.0.1:0"])
+                .env(
+                    "MFA_RESYNC_KEY",
+                    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+                )
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in &mut children {
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.starts_with("listening on "), "not ready: {line:?}");
+    }
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let recorded: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT version, COUNT(*) FROM _sqlx_migrations GROUP BY version ORDER BY version",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
+        .unwrap()
+        .count();
+    assert_eq!(recorded.len(), files, "{recorded:?}");
+    assert!(recorded.iter().all(|(_, n)| *n == 1), "{recorded:?}");
+    for mut child in children {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}

@@ -54,6 +54,7 @@ pub const POSTGRES_ONLY: &[&str] = &[
     "a_promoted_standby_is_followed_without_a_restart",
     "writes_refused_by_a_read_only_host_are_503_and_reconnect",
     "readyz_follows_the_database_going_away_and_coming_back",
+    "four_servers_started_at_once_on_an_empty_database_migrate_it_once",
 ];
 
 /// `cargo test -p backend --tests` with the harness on PostgreSQL (`MFA_RESYNC_TEST_STORE`).
