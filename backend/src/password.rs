@@ -32,13 +32,26 @@ pub const QUEUE: Duration = Duration::from_secs(2);
 /// A fixed threshold (glibc's default 128 KiB, set explicitly, which also turns the raising
 /// off) keeps every block mapped on its own and unmapped when freed: 251 MiB for the same
 /// 96. The binary calls this once at start; elsewhere it does nothing.
+///
+/// A fixed mmap threshold also fixes the trim threshold, which glibc otherwise raises with it,
+/// at its default 128 KiB: every request's frees then left more than that at the top of a
+/// thread's heap, and glibc gave it back (`madvise`) only to fault it in again on the next
+/// request — ~2.5 `madvise` calls per resync, with their page faults and TLB shootdowns, ~15 %
+/// of the server's CPU per resync on the benchmark (`backend/examples/load/`: 487–493 µs,
+/// 434–449 µs with [`TRIM_THRESHOLD`], measured in alternation). Small blocks are kept up to
+/// it; the hashes' blocks are still mapped and unmapped on their own.
 pub fn return_hash_memory_after_each_hash() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only changes a malloc parameter; called before any thread is started.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, TRIM_THRESHOLD);
     }
 }
+
+/// Free memory a heap keeps at its top before glibc returns it to the kernel.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const TRIM_THRESHOLD: i32 = 16 * 1024 * 1024;
 
 /// Hashes and verifies passwords.
 #[derive(Clone)]

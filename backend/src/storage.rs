@@ -1,6 +1,8 @@
 //! Every SQL statement of the server, in portable SQL run on SQLite or PostgreSQL (`db.rs` says
 //! how, and holds the few differences), through sqlx's runtime `query`/`query_as` so a build
-//! needs no live database. The schemas are in `backend/migrations/{sqlite,postgres}`, embedded
+//! needs no live database — except, on SQLite, the statements every request makes (the session,
+//! counting attempts, the compare-and-set, the code budget, the audit row), which run the same
+//! SQL through rusqlite on the server's own connection without a thread hop (`direct.rs`). The schemas are in `backend/migrations/{sqlite,postgres}`, embedded
 //! and applied on every start.
 
 mod access_keys;
@@ -9,6 +11,7 @@ mod audit;
 mod db;
 mod device;
 mod devices;
+mod direct;
 mod failover;
 mod principals;
 mod sealed;
@@ -193,18 +196,87 @@ mod tests {
             let key = ThrottleKey::Device(totp);
             assert_eq!(storage.throttle_of(key).await.unwrap().unwrap().failures, 0);
             // Counted, with the throttle scheme, and the row read as counted.
+            let budget = ThrottleKey::Codes(alice);
             for n in 1..=throttle::FREE_FAILURES {
-                let dev = reserve("TOTP00001", alice, 6).await.unwrap();
-                assert_eq!((dev.id, dev.throttle.failures), (totp, n));
+                let (dev, counted) = reserve("TOTP00001", alice, 6).await.unwrap();
+                assert_eq!((dev.id, dev.throttle.failures, counted), (totp, n, n));
                 assert_eq!(dev.owner_name.as_deref(), Some("alice"));
                 assert_eq!(dev.state, state);
                 let t = storage.throttle_of(key).await.unwrap().unwrap();
                 assert_eq!(t, throttle::after_failure(n, 1_000));
+                let b = storage.throttle_of(budget).await.unwrap().unwrap();
+                assert_eq!(b, throttle::PER_PRINCIPAL.after_failure(n, 1_000));
             }
-            // Throttled now: not counted.
+            // Throttled now: not counted, on the device nor on the budget.
             assert!(reserve("TOTP00001", alice, 6).await.is_none());
             let t = storage.throttle_of(key).await.unwrap().unwrap();
             assert_eq!(t.failures, throttle::FREE_FAILURES);
+            let b = storage.throttle_of(budget).await.unwrap().unwrap();
+            assert_eq!(b.failures, throttle::FREE_FAILURES);
+            // A budget that refuses leaves the device's count as it was.
+            exec(
+                &storage,
+                "UPDATE mfa_devices SET failures = 0, throttled_until = 0",
+            )
+            .await;
+            exec(&storage, "UPDATE code_budgets SET locked = TRUE").await;
+            assert!(reserve("TOTP00001", alice, 6).await.is_none());
+            let t = storage.throttle_of(key).await.unwrap().unwrap();
+            assert_eq!((t.failures, t.throttled_until, t.locked), (0, 0, false));
+            // A won compare-and-set clears the device's count and the budget's, unless the
+            // budget's lock is another attempt's.
+            exec(
+                &storage,
+                "UPDATE code_budgets SET locked = FALSE, throttled_until = 0",
+            )
+            .await;
+            let (dev, counted) = reserve("TOTP00001", alice, 6).await.unwrap();
+            let after = StoredState {
+                last_used_step: 9,
+                ..state
+            };
+            assert!(
+                storage
+                    .compare_and_set_state(dev.id, state, after, -1, Some((alice, -1)))
+                    .await
+                    .unwrap()
+            );
+            assert_eq!(
+                storage.throttle_of(budget).await.unwrap().unwrap().failures,
+                0
+            );
+            assert_eq!(storage.throttle_of(key).await.unwrap().unwrap().failures, 0);
+            assert!(counted > throttle::FREE_FAILURES);
+            exec(
+                &storage,
+                "UPDATE code_budgets SET failures = 7, locked = TRUE",
+            )
+            .await;
+            let later = StoredState {
+                last_used_step: 10,
+                ..state
+            };
+            assert!(
+                storage
+                    .compare_and_set_state(dev.id, after, later, -1, Some((alice, 6)))
+                    .await
+                    .unwrap()
+            );
+            let b = storage.throttle_of(budget).await.unwrap().unwrap();
+            assert_eq!(
+                (b.failures, b.locked),
+                (7, true),
+                "another attempt's lock stays"
+            );
+            // A lost compare-and-set changes neither.
+            assert!(
+                !storage
+                    .compare_and_set_state(dev.id, after, later, -1, Some((alice, 7)))
+                    .await
+                    .unwrap()
+            );
+            let b = storage.throttle_of(budget).await.unwrap().unwrap();
+            assert_eq!((b.failures, b.locked), (7, true));
         }
     }
 

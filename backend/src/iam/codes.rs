@@ -195,13 +195,16 @@ pub(crate) async fn resync(
                 now,
             )
             .await?;
-        if let Some(dev) = counted {
-            let device = Reserved {
-                count: dev.throttle.failures,
-                now,
+        if let Some((dev, budget)) = counted {
+            let counted = Counted {
+                device_id: dev.id,
+                device: Reserved {
+                    count: dev.throttle.failures,
+                    now,
+                },
+                owner: Some((owner.id, Reserved { count: budget, now })),
             };
             let codes = usable(&dev, &pair_members(pair))?;
-            let counted = count_owner(state, &dev, device, Some(owner.id)).await?;
             return evaluate_pair(state, &dev, codes, pair, window, Commit::State, counted).await;
         }
     }
@@ -293,7 +296,7 @@ async fn evaluate_pair(
         Commit::State => {
             state
                 .storage
-                .compare_and_set_state(dev.id, before, after, own_lock)
+                .compare_and_set_state(dev.id, before, after, own_lock, counted.budget())
                 .await?
         }
         Commit::Assign { owner, max_devices } => {
@@ -328,7 +331,9 @@ async fn evaluate_pair(
         }
     };
     if won {
-        counted.succeeded(state).await?;
+        if matches!(commit, Commit::Assign { .. }) {
+            counted.succeeded(state).await?;
+        }
         Ok(outcome)
     } else {
         // Another request changed the device first: if it used these very codes, this one is
@@ -368,10 +373,10 @@ pub(crate) async fn check_single(state: &AppState, dev: &Device, code: &Code) ->
     };
     if state
         .storage
-        .compare_and_set_state(dev.id, before, after, reserved.own_lock())
+        .compare_and_set_state(dev.id, before, after, reserved.own_lock(), counted.budget())
         .await?
     {
-        counted.succeeded(state).await
+        Ok(())
     } else {
         let current = current_state(state, dev).await?;
         Err(refused(state, counted, current.is_some_and(repeats)).await)
@@ -388,7 +393,14 @@ pub(crate) struct Counted {
 }
 
 impl Counted {
-    /// A success clears the owner's budget (the compare-and-set cleared the device's).
+    /// The owner's code budget and this attempt's own lock on it, which a winning
+    /// compare-and-set clears with the device's count.
+    fn budget(&self) -> Option<(i64, i64)> {
+        self.owner
+            .map(|(owner, reserved)| (owner, reserved.own_lock()))
+    }
+
+    /// A success clears the owner's budget (the assignment cleared the device's).
     async fn succeeded(self, state: &AppState) -> Result<(), Error> {
         if let Some((owner, reserved)) = self.owner {
             state

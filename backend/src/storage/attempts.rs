@@ -4,6 +4,8 @@
 
 use std::sync::LazyLock;
 
+use rusqlite::{OptionalExtension, params};
+
 use super::db::{Storage, on_db};
 use crate::throttle::{self, Scheme, ThrottleState};
 
@@ -32,6 +34,33 @@ impl ThrottleKey<'_> {
     }
 }
 
+/// An unknown sign-in name's row, made on its first counted attempt.
+const INSERT_UNKNOWN: &str =
+    "INSERT INTO sign_in_throttle (key) VALUES (?) ON CONFLICT (key) DO NOTHING";
+/// The time of an unknown name's counted failure.
+const NOTE_UNKNOWN: &str = "UPDATE sign_in_throttle SET last_failure_at = ? WHERE key = ?";
+
+/// [`Storage::reserve_attempt`]'s statement for a principal's code budget (rule 29): one
+/// upsert, the first counted code makes the row with count 1. Binds the principal, then the
+/// time twice.
+pub(super) fn reserve_budget_sql() -> &'static str {
+    static CODES: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "INSERT INTO code_budgets (principal_id, failures) VALUES (?, 1) \
+             ON CONFLICT (principal_id) DO {} \
+             WHERE code_budgets.locked = FALSE AND code_budgets.throttled_until <= ? \
+             RETURNING failures",
+            reserve_set_sql_in("", "code_budgets", throttle::PER_PRINCIPAL).trim_start_matches(' ')
+        )
+    });
+    LazyLock::force(&CODES).as_str()
+}
+
+/// [`Storage::reset_code_budget`]'s statement: binds the principal and its own lock.
+pub(super) const RESET_CODE_BUDGET: &str = "UPDATE code_budgets SET failures = 0, \
+     throttled_until = 0, locked = FALSE WHERE principal_id = ? AND failures > 0 \
+     AND (locked = FALSE OR failures = ?)";
+
 impl Storage {
     /// Counts an attempt before it is evaluated (security rules 7, 8, 10): one statement that
     /// adds the failure and applies the back-off and lock for the new count, only while `key`
@@ -46,26 +75,58 @@ impl Storage {
         static DEVICE: LazyLock<String> = LazyLock::new(|| reserve_sql("mfa_devices", "id"));
         static PRINCIPAL: LazyLock<String> = LazyLock::new(|| reserve_sql("principals", "id"));
         static UNKNOWN: LazyLock<String> = LazyLock::new(|| reserve_sql("sign_in_throttle", "key"));
-        static CODES: LazyLock<String> = LazyLock::new(|| {
-            // One upsert: the first counted code makes the row with count 1.
-            format!(
-                "INSERT INTO code_budgets (principal_id, failures) VALUES (?, 1) \
-                 ON CONFLICT (principal_id) DO {} \
-                 WHERE code_budgets.locked = FALSE AND code_budgets.throttled_until <= ? \
-                 RETURNING failures",
-                reserve_set_sql_in("", "code_budgets", throttle::PER_PRINCIPAL)
-                    .trim_start_matches(' ')
-            )
-        });
+        if let Some(direct) = &self.direct {
+            let statement = match key {
+                ThrottleKey::Device(_) => LazyLock::force(&DEVICE),
+                ThrottleKey::Principal(_) => LazyLock::force(&PRINCIPAL),
+                ThrottleKey::UnknownSignIn(_) => LazyLock::force(&UNKNOWN),
+                ThrottleKey::Codes(_) => reserve_budget_sql(),
+            };
+            // One statement, except for an unknown name: its row first, and its time after.
+            return match key {
+                ThrottleKey::Device(id) | ThrottleKey::Principal(id) => {
+                    direct
+                        .run(|c| {
+                            c.prepare_cached(statement)?
+                                .query_row(params![now_ms, id, now_ms], |r| r.get(0))
+                                .optional()
+                        })
+                        .await
+                }
+                ThrottleKey::Codes(id) => {
+                    direct
+                        .run(|c| {
+                            c.prepare_cached(statement)?
+                                .query_row(params![id, now_ms, now_ms], |r| r.get(0))
+                                .optional()
+                        })
+                        .await
+                }
+                ThrottleKey::UnknownSignIn(k) => {
+                    direct
+                        .transaction(|c| {
+                            c.prepare_cached(INSERT_UNKNOWN)?.execute([k])?;
+                            let count = c
+                                .prepare_cached(statement)?
+                                .query_row(params![now_ms, k, now_ms], |r| r.get::<_, i64>(0))
+                                .optional()?;
+                            if count.is_some() {
+                                c.prepare_cached(NOTE_UNKNOWN)?
+                                    .execute(params![now_ms, k])?;
+                            }
+                            Ok(count)
+                        })
+                        .await
+                }
+            };
+        }
         if let ThrottleKey::UnknownSignIn(k) = key {
             on_db!(self, |pool, sql| {
-                sqlx::query(sql(
-                    "INSERT INTO sign_in_throttle (key) VALUES (?) ON CONFLICT (key) DO NOTHING",
-                ))
-                .bind(k)
-                .execute(pool)
-                .await
-                .map(|done| done.rows_affected())
+                sqlx::query(sql(INSERT_UNKNOWN))
+                    .bind(k)
+                    .execute(pool)
+                    .await
+                    .map(|done| done.rows_affected())
             })?;
         }
         let count = on_db!(self, |pool, sql| {
@@ -80,7 +141,7 @@ impl Storage {
                         .bind(now_ms)
                         .bind(id)
                 }
-                ThrottleKey::Codes(id) => sqlx::query_scalar(sql(LazyLock::force(&CODES).as_str()))
+                ThrottleKey::Codes(id) => sqlx::query_scalar(sql(reserve_budget_sql()))
                     .bind(id)
                     .bind(now_ms),
                 ThrottleKey::UnknownSignIn(k) => {
@@ -109,14 +170,12 @@ impl Storage {
             return Ok(());
         };
         on_db!(self, |pool, sql| {
-            sqlx::query(sql(
-                "UPDATE sign_in_throttle SET last_failure_at = ? WHERE key = ?",
-            ))
-            .bind(now_ms)
-            .bind(k)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected())
+            sqlx::query(sql(NOTE_UNKNOWN))
+                .bind(now_ms)
+                .bind(k)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
         })?;
         Ok(())
     }
@@ -178,16 +237,22 @@ impl Storage {
         principal_id: i64,
         own_lock: i64,
     ) -> Result<(), sqlx::Error> {
+        if let Some(direct) = &self.direct {
+            direct
+                .run(|c| {
+                    c.prepare_cached(RESET_CODE_BUDGET)?
+                        .execute(params![principal_id, own_lock])
+                })
+                .await?;
+            return Ok(());
+        }
         on_db!(self, |pool, sql| {
-            sqlx::query(sql(
-                "UPDATE code_budgets SET failures = 0, throttled_until = 0, locked = FALSE \
-                 WHERE principal_id = ? AND failures > 0 AND (locked = FALSE OR failures = ?)",
-            ))
-            .bind(principal_id)
-            .bind(own_lock)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected())
+            sqlx::query(sql(RESET_CODE_BUDGET))
+                .bind(principal_id)
+                .bind(own_lock)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
         })?;
         Ok(())
     }

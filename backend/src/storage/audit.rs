@@ -134,25 +134,43 @@ impl Storage {
 
     /// Appends an event.
     pub async fn insert_audit(&self, e: &NewAuditEvent<'_>) -> Result<(), sqlx::Error> {
+        const INSERT: &str = "INSERT INTO audit_events (account_id, event_time, actor, action, \
+             target_user, serial_number, source_ip, outcome, error_code, request_id) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        if let Some(direct) = &self.direct {
+            direct
+                .run(|c| {
+                    c.prepare_cached(INSERT)?.execute(rusqlite::params![
+                        e.account_id,
+                        e.event_time,
+                        e.actor,
+                        e.action,
+                        e.target_user,
+                        e.serial_number,
+                        e.source_ip,
+                        e.outcome,
+                        e.error_code,
+                        e.request_id
+                    ])
+                })
+                .await?;
+            return Ok(());
+        }
         on_db!(self, |pool, sql| {
-            sqlx::query(sql(
-                "INSERT INTO audit_events (account_id, event_time, actor, action, target_user, \
-                 serial_number, source_ip, outcome, error_code, request_id) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            ))
-            .bind(e.account_id)
-            .bind(e.event_time)
-            .bind(e.actor)
-            .bind(e.action)
-            .bind(e.target_user)
-            .bind(e.serial_number)
-            .bind(e.source_ip)
-            .bind(e.outcome)
-            .bind(e.error_code)
-            .bind(e.request_id)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected())
+            sqlx::query(sql(INSERT))
+                .bind(e.account_id)
+                .bind(e.event_time)
+                .bind(e.actor)
+                .bind(e.action)
+                .bind(e.target_user)
+                .bind(e.serial_number)
+                .bind(e.source_ip)
+                .bind(e.outcome)
+                .bind(e.error_code)
+                .bind(e.request_id)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
         })?;
         Ok(())
     }

@@ -57,6 +57,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, SqlitePool};
 
+use super::direct::Direct;
 use super::failover::Primary;
 
 /// SQLite's schema history (moved from `backend/migrations/` unchanged: sqlx records each
@@ -208,6 +209,8 @@ pub struct Storage {
     pub(crate) pool: Pool,
     /// PostgreSQL's host watcher (`failover.rs`), told of every failed statement.
     pub(crate) primary: Option<Arc<Primary>>,
+    /// SQLite's connection for the statements of every request (`direct.rs`).
+    pub(crate) direct: Option<Arc<Direct>>,
 }
 
 impl fmt::Debug for Storage {
@@ -260,9 +263,11 @@ impl Storage {
             .connect_with(options)
             .await?;
         SQLITE_MIGRATIONS.run(&pool).await?;
+        let direct = Direct::open(path)?;
         Ok(Storage {
             pool: Pool::Sqlite(pool),
             primary: None,
+            direct: Some(Arc::new(direct)),
         })
     }
 
@@ -281,6 +286,7 @@ impl Storage {
                 Ok(Storage {
                     pool: Pool::Postgres(pool),
                     primary: Some(primary),
+                    direct: None,
                 })
             }
         }
@@ -340,7 +346,12 @@ impl Storage {
     /// Closes the pool (checkpointing WAL on SQLite).
     pub async fn close(&self) {
         match &self.pool {
-            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Sqlite(pool) => {
+                pool.close().await;
+                if let Some(direct) = &self.direct {
+                    direct.checkpoint();
+                }
+            }
             Pool::Postgres(pool) => pool.close().await,
         }
     }

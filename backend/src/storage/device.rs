@@ -176,6 +176,34 @@ pub(super) struct DeviceRow {
     pub created_by: Option<i64>,
 }
 
+impl DeviceRow {
+    /// The row as rusqlite reads it (`direct.rs`), by the column names of the sqlx mapping.
+    pub(super) fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRow> {
+        Ok(DeviceRow {
+            id: row.get("id")?,
+            account_id: row.get("account_id")?,
+            serial_number: row.get("serial_number")?,
+            kind: row.get("kind")?,
+            owner_id: row.get("owner_id")?,
+            owner_name: row.get("owner_name")?,
+            seed: row.get("seed")?,
+            digits: row.get("digits")?,
+            period: row.get("period")?,
+            state: StoredState {
+                drift_steps: row.get("drift_steps")?,
+                last_used_step: row.get("last_used_step")?,
+                hotp_counter: row.get("hotp_counter")?,
+            },
+            enabled_at: row.get("enabled_at")?,
+            failures: row.get("failures")?,
+            throttled_until: row.get("throttled_until")?,
+            locked: row.get("locked")?,
+            created_at: row.get("created_at")?,
+            created_by: row.get("created_by")?,
+        })
+    }
+}
+
 /// The code state that is compared-and-set as one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct StoredState {

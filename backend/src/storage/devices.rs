@@ -3,9 +3,11 @@
 
 use std::sync::LazyLock;
 
-use super::attempts::reserve_set_sql;
+use rusqlite::{OptionalExtension, params};
+
+use super::attempts::{RESET_CODE_BUDGET, ThrottleKey, reserve_budget_sql, reserve_set_sql};
 use super::db::{Storage, on_db};
-use super::device::{Device, StoredState, typed, typed_one};
+use super::device::{Device, DeviceRow, StoredState, typed, typed_one};
 use super::sealed::SEAL_VERSION;
 
 /// A device to insert.
@@ -75,12 +77,15 @@ static RESERVE_DEVICE: LazyLock<String> = LazyLock::new(|| {
 
 impl Storage {
     /// The resync's fast path: [`Storage::reserve_attempt`] for the device of `account_id` with
-    /// this serial number, owned by `owner_id`, in the same single statement that reads it. It
-    /// only applies when every check that comes before counting holds (the device exists, has
-    /// that owner, has codes of `digits` digits and a seed, and is neither locked nor
-    /// throttled); it then returns the device as counted (its `failures` is this attempt's
-    /// count), else `None` and nothing changed: the caller takes the ordinary path (read,
-    /// check, [`Storage::reserve_attempt`]), which gives the exact answer for each case.
+    /// this serial number, owned by `owner_id`, in the same single statement that reads it, and
+    /// then for the owner's code budget (rule 29). It only applies when every check that comes
+    /// before counting holds (the device exists, has that owner, has codes of `digits` digits
+    /// and a seed, is neither locked nor throttled, and the owner's budget is neither); it then
+    /// returns the device as counted (its `failures` is this attempt's count) and the budget's
+    /// count, else `None` and nothing changed: the caller takes the ordinary path (read, check,
+    /// [`Storage::reserve_attempt`]), which gives the exact answer for each case. On SQLite
+    /// both counts are one transaction; on PostgreSQL two statements, the device's count taken
+    /// back exactly ([`Storage::refund_attempt`]) when the budget refuses.
     pub async fn reserve_device_attempt(
         &self,
         account_id: &str,
@@ -88,7 +93,40 @@ impl Storage {
         owner_id: i64,
         digits: i64,
         now_ms: i64,
-    ) -> Result<Option<Device>, sqlx::Error> {
+    ) -> Result<Option<(Device, i64)>, sqlx::Error> {
+        let sql = LazyLock::force(&RESERVE_DEVICE).as_str();
+        if let Some(direct) = &self.direct {
+            let budget = reserve_budget_sql();
+            let found = direct
+                .transaction(|c| {
+                    let Some(row) = c
+                        .prepare_cached(sql)?
+                        .query_row(
+                            params![now_ms, account_id, serial, owner_id, digits, now_ms],
+                            DeviceRow::from_sqlite,
+                        )
+                        .optional()?
+                    else {
+                        return Ok(None);
+                    };
+                    let count: Option<i64> = c
+                        .prepare_cached(budget)?
+                        .query_row(params![owner_id, now_ms, now_ms], |r| r.get(0))
+                        .optional()?;
+                    match count {
+                        Some(count) => Ok(Some((row, count))),
+                        // Refused by the budget: the transaction is rolled back, the device's
+                        // count with it.
+                        None => Err(rusqlite::Error::QueryReturnedNoRows),
+                    }
+                })
+                .await;
+            return match found {
+                Ok(Some((row, count))) => Ok(Some((Device::try_from(row)?, count))),
+                Ok(None) | Err(sqlx::Error::RowNotFound) => Ok(None),
+                Err(e) => Err(e),
+            };
+        }
         let row = on_db!(self, |pool, sql| {
             sqlx::query_as(sql(LazyLock::force(&RESERVE_DEVICE).as_str()))
                 .bind(now_ms)
@@ -100,7 +138,20 @@ impl Storage {
                 .fetch_optional(pool)
                 .await
         })?;
-        typed_one(row)
+        let Some(dev) = typed_one(row)? else {
+            return Ok(None);
+        };
+        match self
+            .reserve_attempt(ThrottleKey::Codes(owner_id), now_ms)
+            .await?
+        {
+            Some(count) => Ok(Some((dev, count))),
+            None => {
+                self.refund_attempt(ThrottleKey::Device(dev.id), dev.throttle.failures)
+                    .await?;
+                Ok(None)
+            }
+        }
     }
 
     /// Inserts a device under the account's lock (so it counts in the caps exactly as on
@@ -344,34 +395,70 @@ impl Storage {
     /// counter (the one this attempt reserved included, rule 9) only if the stored state still
     /// equals `before` and the device is not locked, unless the lock is the one this attempt's
     /// own reservation set (`own_lock`: its count when that reached the lock, else -1).
-    /// Returns whether this request won.
+    /// When it wins and `budget` names the owner's code budget with this attempt's own lock on
+    /// it, that budget is cleared too ([`Storage::reset_code_budget`]; one transaction on
+    /// SQLite). Returns whether this request won.
     pub async fn compare_and_set_state(
         &self,
         id: i64,
         before: StoredState,
         after: StoredState,
         own_lock: i64,
+        budget: Option<(i64, i64)>,
     ) -> Result<bool, sqlx::Error> {
+        const CAS: &str = "UPDATE mfa_devices SET drift_steps = ?, last_used_step = ?, \
+             hotp_counter = ?, failures = 0, throttled_until = 0, locked = FALSE \
+             WHERE id = ? AND drift_steps = ? AND last_used_step = ? AND hotp_counter = ? \
+             AND (locked = FALSE OR failures = ?)";
+        if let Some(direct) = &self.direct {
+            let won = |c: &rusqlite::Connection| {
+                let done = c.prepare_cached(CAS)?.execute(params![
+                    after.drift_steps,
+                    after.last_used_step,
+                    after.hotp_counter,
+                    id,
+                    before.drift_steps,
+                    before.last_used_step,
+                    before.hotp_counter,
+                    own_lock
+                ])?;
+                Ok(done == 1)
+            };
+            return match budget {
+                None => direct.run(won).await,
+                Some((principal_id, budget_lock)) => {
+                    direct
+                        .transaction(|c| {
+                            let won = won(c)?;
+                            if won {
+                                c.prepare_cached(RESET_CODE_BUDGET)?
+                                    .execute(params![principal_id, budget_lock])?;
+                            }
+                            Ok(won)
+                        })
+                        .await
+                }
+            };
+        }
         let done = on_db!(self, |pool, sql| {
-            sqlx::query(sql(
-                "UPDATE mfa_devices SET drift_steps = ?, last_used_step = ?, hotp_counter = ?, \
-                 failures = 0, throttled_until = 0, locked = FALSE \
-                 WHERE id = ? AND drift_steps = ? AND last_used_step = ? AND hotp_counter = ? \
-                 AND (locked = FALSE OR failures = ?)",
-            ))
-            .bind(after.drift_steps)
-            .bind(after.last_used_step)
-            .bind(after.hotp_counter)
-            .bind(id)
-            .bind(before.drift_steps)
-            .bind(before.last_used_step)
-            .bind(before.hotp_counter)
-            .bind(own_lock)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected())
+            sqlx::query(sql(CAS))
+                .bind(after.drift_steps)
+                .bind(after.last_used_step)
+                .bind(after.hotp_counter)
+                .bind(id)
+                .bind(before.drift_steps)
+                .bind(before.last_used_step)
+                .bind(before.hotp_counter)
+                .bind(own_lock)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
         })?;
-        Ok(done == 1)
+        let won = done == 1;
+        if let (true, Some((principal_id, budget_lock))) = (won, budget) {
+            self.reset_code_budget(principal_id, budget_lock).await?;
+        }
+        Ok(won)
     }
 
     /// Assigns an unassigned virtual device (EnableMFADevice), compare-and-set like

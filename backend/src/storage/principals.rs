@@ -56,6 +56,25 @@ impl PrincipalRow {
     }
 }
 
+impl PrincipalRow {
+    /// The row as rusqlite reads it (`direct.rs`), by the column names of the sqlx mapping.
+    pub(super) fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<PrincipalRow> {
+        Ok(PrincipalRow {
+            id: row.get("id")?,
+            account_id: row.get("account_id")?,
+            is_root: row.get("is_root")?,
+            user_name: row.get("user_name")?,
+            email: row.get("email")?,
+            user_id: row.get("user_id")?,
+            password_hash: row.get("password_hash")?,
+            failures: row.get("failures")?,
+            throttled_until: row.get("throttled_until")?,
+            locked: row.get("locked")?,
+            created_at: row.get("created_at")?,
+        })
+    }
+}
+
 const PRINCIPAL_COLUMNS: &str = "id, account_id, is_root, user_name, email, user_id, \
      password_hash, failures, throttled_until, locked, created_at";
 

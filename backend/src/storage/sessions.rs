@@ -20,6 +20,20 @@ pub struct SessionRow {
     pub last_seen_at: i64,
 }
 
+impl SessionRow {
+    /// The row as rusqlite reads it (`direct.rs`), by the column names of the sqlx mapping.
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRow> {
+        Ok(SessionRow {
+            token_hash: row.get("token_hash")?,
+            principal_id: row.get("principal_id")?,
+            mfa_present: row.get("mfa_present")?,
+            mfa_pending: row.get("mfa_pending")?,
+            signed_in_at: row.get("signed_in_at")?,
+            last_seen_at: row.get("last_seen_at")?,
+        })
+    }
+}
+
 /// A session with its principal, read in one query (every authenticated request needs both).
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct SessionWithPrincipal {
@@ -49,17 +63,39 @@ impl Storage {
         &self,
         token_hash: &str,
     ) -> Result<Option<SessionWithPrincipal>, sqlx::Error> {
-        let rows: Vec<SessionPolicyRow> = on_db!(self, |pool, sql| {
-            sqlx::query_as(sql("SELECT s.token_hash, s.principal_id, s.mfa_present, s.mfa_pending, s.signed_in_at, \
-                 s.last_seen_at, p.id, p.account_id, p.is_root, p.user_name, p.email, p.user_id, \
-                 p.password_hash, p.failures, p.throttled_until, p.locked, p.created_at, \
-                 pol.document FROM sessions s JOIN principals p ON p.id = s.principal_id \
-                 LEFT JOIN policies pol ON pol.principal_id = p.id \
-                 WHERE s.token_hash = ? ORDER BY pol.name"))
-            .bind(token_hash)
-            .fetch_all(pool)
-    .await
-        })?;
+        const SELECT: &str = "SELECT s.token_hash, s.principal_id, s.mfa_present, \
+             s.mfa_pending, s.signed_in_at, s.last_seen_at, p.id, p.account_id, p.is_root, \
+             p.user_name, p.email, p.user_id, p.password_hash, p.failures, p.throttled_until, \
+             p.locked, p.created_at, pol.document \
+             FROM sessions s JOIN principals p ON p.id = s.principal_id \
+             LEFT JOIN policies pol ON pol.principal_id = p.id \
+             WHERE s.token_hash = ? ORDER BY pol.name";
+        let rows: Vec<SessionPolicyRow> = match &self.direct {
+            Some(direct) => {
+                direct
+                    .run(|c| {
+                        c.prepare_cached(SELECT)?
+                            .query_map([token_hash], |row| {
+                                Ok(SessionPolicyRow {
+                                    found: SessionWithPrincipal {
+                                        session: SessionRow::from_sqlite(row)?,
+                                        principal: PrincipalRow::from_sqlite(row)?,
+                                        policies: Vec::new(),
+                                    },
+                                    document: row.get("document")?,
+                                })
+                            })?
+                            .collect()
+                    })
+                    .await?
+            }
+            None => on_db!(self, |pool, sql| {
+                sqlx::query_as(sql(SELECT))
+                    .bind(token_hash)
+                    .fetch_all(pool)
+                    .await
+            })?,
+        };
         let mut documents = Vec::with_capacity(rows.len());
         let mut found = None;
         for row in rows {

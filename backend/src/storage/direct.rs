@@ -1,0 +1,288 @@
+//! SQLite's statements of every request — the session, counting an attempt, the state
+//! compare-and-set, the code budget, the audit row — run on the calling thread over one
+//! connection the server holds, with rusqlite: no hand-off to another thread.
+//!
+//! # Why not sqlx for these
+//! sqlx's SQLite driver runs each connection on a worker thread of its own and sends every
+//! statement there and its answer back: two thread wake-ups per statement, six statements per
+//! resync. Measured on the resync benchmark (`backend/examples/load/`, 8 clients, 2 cores,
+//! `perf record`): 50 % of the server's CPU was the kernel, a third of it switching threads
+//! (`finish_task_switch`, futex wake-ups from sqlx's `flume` channels), and SQLite's busy
+//! handler slept (`clock_nanosleep`, ~6 per resync under `strace`) while eight pooled
+//! connections took turns at the write lock. Here one connection, behind a mutex, runs each
+//! statement where the request is, from rusqlite's prepared-statement cache. A statement on a
+//! cached, in-memory database takes microseconds (the window scan, which runs on the same
+//! threads, takes ~190 µs), so holding a runtime thread for it is cheaper than the hand-off.
+//!
+//! The connection never waits inside SQLite for the write lock (`busy_timeout` 0): sqlx's pool
+//! still serves the other statements, and one of its transactions may hold the lock across an
+//! `await` that needs a runtime thread to finish — a thread blocked here in SQLite's busy
+//! handler could be that thread. A busy answer instead yields to the runtime and tries again
+//! ([`BUSY_RETRY`]), within the same 10 s sqlx's connections wait.
+//!
+//! Durability is the pool's: WAL with `synchronous = NORMAL` (a committed transaction survives
+//! the process being killed; a power loss may take the last ones before a checkpoint, never
+//! corrupt the file). PostgreSQL keeps sqlx: its statements cross a socket either way.
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use rusqlite::config::DbConfig;
+use rusqlite::{Connection, OpenFlags};
+use sqlx::error::{DatabaseError, ErrorKind};
+
+/// How long a statement waits, in all, for the write lock another connection holds.
+const BUSY_LIMIT: Duration = Duration::from_secs(10);
+/// The pause between tries at a lock that was busy.
+const BUSY_RETRY: Duration = Duration::from_millis(1);
+/// Prepared statements kept (rusqlite's default is 16; the hot ones are about a dozen, with
+/// the sign-in's and the list's).
+const STATEMENT_CACHE: usize = 64;
+
+/// The server's own SQLite connection for the statements of every request.
+pub(crate) struct Direct {
+    conn: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for Direct {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Direct")
+    }
+}
+
+impl Direct {
+    /// Opens the (already migrated) SQLite file with the pool's settings.
+    pub(crate) fn open(path: &Path) -> Result<Direct, sqlx::Error> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
+        )
+        .map_err(into_sqlx)?;
+        conn.busy_timeout(Duration::ZERO).map_err(into_sqlx)?;
+        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+            .map_err(into_sqlx)?;
+        // The query planner stability guarantee: a cached statement keeps its plan. Without
+        // it SQLite (built with STAT4) marks statements whose plan a bound value might change
+        // and compiles them again on every new binding — the session's join was recompiled
+        // on each request (`sqlite3Reprepare` under `sqlite3_step` in `perf`).
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
+            .map_err(into_sqlx)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Ok(Direct {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// Runs `work` on the connection. `work` must leave no transaction open and be safe to
+    /// run again: when SQLite answers busy (another connection writes), the connection's
+    /// state is rolled back, the runtime gets the thread for [`BUSY_RETRY`], and `work` runs
+    /// again, for up to [`BUSY_LIMIT`].
+    pub(crate) async fn run<T>(
+        &self,
+        mut work: impl FnMut(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, sqlx::Error> {
+        let start = Instant::now();
+        loop {
+            let done = {
+                let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+                let done = work(&conn);
+                if !conn.is_autocommit() {
+                    // A transaction `work` began and did not finish (its error came first).
+                    let _ = conn.execute_batch("ROLLBACK");
+                }
+                done
+            };
+            match done {
+                Err(e) if is_busy(&e) && start.elapsed() < BUSY_LIMIT => {
+                    tokio::time::sleep(BUSY_RETRY).await;
+                }
+                done => return done.map_err(into_sqlx),
+            }
+        }
+    }
+
+    /// [`Direct::run`] inside `BEGIN IMMEDIATE … COMMIT`, for work of more than one write: the
+    /// write lock is taken (or found busy) before the first statement, so no statement after
+    /// it can be refused and a retry never repeats a write that was committed.
+    pub(crate) async fn transaction<T>(
+        &self,
+        mut work: impl FnMut(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, sqlx::Error> {
+        self.run(|c| {
+            c.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+            let done = work(c)?;
+            c.prepare_cached("COMMIT")?.execute([])?;
+            Ok(done)
+        })
+        .await
+    }
+
+    /// Checkpoints the WAL into the database file (at close, as sqlx's pool does).
+    pub(crate) fn checkpoint(&self) {
+        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
+            tracing::debug!(error = %e, "checkpoint at close");
+        }
+    }
+}
+
+/// SQLITE_BUSY or SQLITE_LOCKED, with any extended code.
+fn is_busy(error: &rusqlite::Error) -> bool {
+    matches!(
+        error.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// A rusqlite error as the rest of the server sees every database error: a `sqlx::Error`, with
+/// SQLite's extended result code as its code, exactly as sqlx's SQLite driver reports it (so
+/// unique violations, a full disk or a read-only file are told apart the same way).
+pub(crate) fn into_sqlx(error: rusqlite::Error) -> sqlx::Error {
+    match error {
+        rusqlite::Error::SqliteFailure(e, message) => sqlx::Error::Database(Box::new(Failure {
+            code: e.extended_code,
+            message: message.unwrap_or_else(|| e.to_string()),
+        })),
+        rusqlite::Error::QueryReturnedNoRows => sqlx::Error::RowNotFound,
+        other => sqlx::Error::Decode(Box::new(other)),
+    }
+}
+
+/// An error SQLite returned.
+#[derive(Debug)]
+struct Failure {
+    /// The extended result code.
+    code: i32,
+    message: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "(code: {}) {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+impl DatabaseError for Failure {
+    fn message(&self) -> &str {
+        &self.message
+    }
+
+    fn code(&self) -> Option<Cow<'_, str>> {
+        Some(self.code.to_string().into())
+    }
+
+    fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+        self
+    }
+
+    fn kind(&self) -> ErrorKind {
+        use rusqlite::ffi;
+        match self.code {
+            ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                ErrorKind::UniqueViolation
+            }
+            ffi::SQLITE_CONSTRAINT_FOREIGNKEY => ErrorKind::ForeignKeyViolation,
+            ffi::SQLITE_CONSTRAINT_NOTNULL => ErrorKind::NotNullViolation,
+            ffi::SQLITE_CONSTRAINT_CHECK => ErrorKind::CheckViolation,
+            _ => ErrorKind::Other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Errors keep SQLite's extended code and sqlx's kinds, as sqlx's own driver gives them.
+    #[tokio::test]
+    async fn errors_read_as_sqlx_reports_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.sqlite");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)")
+            .unwrap();
+        let direct = Direct::open(&path).unwrap();
+        let insert = |k: &'static str| {
+            move |c: &Connection| c.execute("INSERT INTO t (k, v) VALUES (?, 1)", [k])
+        };
+        assert_eq!(direct.run(insert("a")).await.unwrap(), 1);
+        let sqlx::Error::Database(e) = direct.run(insert("a")).await.unwrap_err() else {
+            panic!("not a database error");
+        };
+        assert!(e.is_unique_violation());
+        assert_eq!(e.code().as_deref(), Some("1555"));
+        let sqlx::Error::Database(e) = direct
+            .run(|c| c.execute("INSERT INTO t (k, v) VALUES ('b', NULL)", []))
+            .await
+            .unwrap_err()
+        else {
+            panic!("not a database error");
+        };
+        assert_eq!(e.kind(), ErrorKind::NotNullViolation);
+        assert_eq!(e.code().as_deref(), Some("1299"));
+    }
+
+    /// A writer that meets another connection's write lock waits for it without holding the
+    /// runtime's thread, and a transaction left open by an error is rolled back.
+    #[tokio::test]
+    async fn a_busy_lock_is_waited_for_and_an_open_transaction_rolled_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.sqlite");
+        let other = Connection::open(&path).unwrap();
+        other
+            .execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (v INTEGER)")
+            .unwrap();
+        let direct = Direct::open(&path).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let write = direct.run(|c| c.execute("INSERT INTO t VALUES (1)", []));
+        let release = async {
+            // The writer is refused at least once before the other connection commits.
+            rx.await.unwrap();
+            other.execute_batch("COMMIT").unwrap();
+        };
+        let tries = std::sync::atomic::AtomicU32::new(0);
+        let counted = direct.run(|c| {
+            tries.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            c.execute("INSERT INTO t VALUES (2)", [])
+        });
+        let signal = async {
+            tx.send(()).unwrap();
+        };
+        let (a, b, ..) = tokio::join!(write, counted, release, signal);
+        assert_eq!((a.unwrap(), b.unwrap()), (1, 1));
+        assert!(tries.load(std::sync::atomic::Ordering::SeqCst) >= 2);
+        let n: i64 = direct
+            .run(|c| c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0)))
+            .await
+            .unwrap();
+        assert_eq!(n, 2);
+        let failed = direct
+            .run(|c| {
+                c.execute_batch("BEGIN IMMEDIATE; INSERT INTO t VALUES (3)")?;
+                c.execute("INSERT INTO nowhere VALUES (1)", [])
+            })
+            .await;
+        assert!(failed.is_err());
+        let n: i64 = direct
+            .run(|c| c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0)))
+            .await
+            .unwrap();
+        assert_eq!(n, 2, "the open transaction was rolled back");
+    }
+}
