@@ -182,11 +182,18 @@ pub struct Ledger {
 struct Round<'a> {
     answers: &'a RefCell<Vec<Answered>>,
     acknowledged: &'a Cell<usize>,
+    /// One bit per loop, set once it has had the answer that clears its counters this round
+    /// (a success; for the enable loop, any answer after its replay).
+    steady: &'a Cell<u8>,
     /// Requests to alice's code budget not answered 200 (its bound).
     alice_counted: &'a Cell<i64>,
 }
 
 impl Round<'_> {
+    fn steady(&self, loop_bit: u8) {
+        self.steady.set(self.steady.get() | loop_bit);
+    }
+
     /// Sends `body` to `path`; records the answer; `None` when none came (the server died).
     async fn send(
         &self,
@@ -207,6 +214,12 @@ impl Round<'_> {
                 .and_then(|r| r.header("x-request-id"))
                 .map(str::to_owned),
         });
+        // alice's code budget counts her phone's resyncs and the enables for her: each that
+        // is not an answered success may leave a count behind.
+        let alice = action == "EnableMFADevice" || serial == Some(ALICE_VIRTUAL);
+        if alice && answer.as_ref().is_none_or(|r| r.status != 200) {
+            self.alice_counted.set(self.alice_counted.get() + 1);
+        }
         if let Some(r) = &answer {
             assert!(
                 matches!(r.status, 200 | 403 | 404 | 409),
@@ -217,6 +230,13 @@ impl Round<'_> {
         answer
     }
 }
+
+/// The loops' bits in [`Round::steady`].
+const RESYNC: u8 = 1;
+const SIGN_IN: u8 = 2;
+const THROTTLE: u8 = 4;
+const ENABLE: u8 = 8;
+const ALL_LOOPS: u8 = RESYNC | SIGN_IN | THROTTLE | ENABLE;
 
 /// A resync body for `user`'s device with the pair ending at `step`.
 fn pair(dev: &Device, user: &str, step: i64) -> Value {
@@ -301,21 +321,43 @@ impl Ledger {
         c
     }
 
-    /// One round: the four loops run against `server` until it is killed, `acknowledged`
-    /// answers into the round (plus up to 20 ms), then what they were told is checked against
-    /// the store; the server is started again. Returns the answers of the round.
+    /// Whether every counter one loop drives is at most 1 now: a kill early in the next round
+    /// (before each loop's first success clears its counters) may then add one to each, and
+    /// none comes near the throttle's five.
+    pub fn counters_low(&self) -> bool {
+        let devices = [&self.resync, &self.sign_in, &self.throttle]
+            .into_iter()
+            .chain(self.pool.iter().map(|(t, _)| t));
+        devices
+            .map(|t| t.failures.known)
+            .chain([
+                self.bob_password.known,
+                self.bob_budget.known,
+                self.admin_budget.known,
+            ])
+            .all(|n| n <= 1)
+    }
+
+    /// One round: the four loops run against `server` until it is killed, then what they were
+    /// told is checked against the store, and the server is started again. The kill comes
+    /// `acknowledged` answers into the round — `early`: counted from its start, while the
+    /// loops may still be sending again what the last kill left in doubt; otherwise counted
+    /// from the moment every loop has had a success this round — plus `jitter_us`. Returns
+    /// the requests of the round.
     pub async fn round(
         &mut self,
         server: &mut Server,
+        early: bool,
         acknowledged: usize,
         jitter_us: u64,
     ) -> usize {
         let answers = RefCell::new(std::mem::take(&mut self.answers));
         let before = answers.borrow().len();
-        let (count, alice_counted) = (Cell::new(0), Cell::new(0));
+        let (count, alice_counted, steady) = (Cell::new(0), Cell::new(0), Cell::new(0));
         let round = Round {
             answers: &answers,
             acknowledged: &count,
+            steady: &steady,
             alice_counted: &alice_counted,
         };
         let admin = Some(self.admin_session.clone());
@@ -339,6 +381,17 @@ impl Ledger {
         }
         let kill = async {
             let deadline = Instant::now() + Duration::from_secs(30);
+            if !early {
+                while steady.get() != ALL_LOOPS {
+                    assert!(
+                        Instant::now() < deadline,
+                        "not every loop succeeded: {:#06b}",
+                        steady.get()
+                    );
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            }
+            let acknowledged = acknowledged + count.get();
             while count.get() < acknowledged {
                 assert!(
                     Instant::now() < deadline,
@@ -464,20 +517,15 @@ async fn resync_loop(
             t.drift = r.body["DriftSteps"].as_i64();
             t.failures.known = 0;
         }
-        if r.status != 200 {
-            round.alice_counted.set(round.alice_counted.get() + 1);
-        }
     }
     if t.last >= 1 {
         t.doubt = Some(Doubt::Counted);
         let replay = pair(dev, "alice", t.last);
         let Some(r) = round.send(c, ACTION, serial, path, replay).await else {
-            round.alice_counted.set(round.alice_counted.get() + 1);
             return;
         };
         t.doubt = None;
         refused(&r, "the last acknowledged resync, replayed");
-        round.alice_counted.set(round.alice_counted.get() + 1);
     }
     loop {
         let step = *next;
@@ -487,7 +535,6 @@ async fn resync_loop(
             .send(c, ACTION, serial, path, pair(dev, "alice", step))
             .await
         else {
-            round.alice_counted.set(round.alice_counted.get() + 1);
             return;
         };
         t.doubt = None;
@@ -495,6 +542,7 @@ async fn resync_loop(
         t.last = step;
         t.drift = r.body["DriftSteps"].as_i64();
         t.failures.known = 0;
+        round.steady(RESYNC);
     }
 }
 
@@ -557,6 +605,7 @@ async fn sign_in_loop(
         t.failures.known = 0;
         *budget = Count::default();
         *session = c.cookie.clone();
+        round.steady(SIGN_IN);
     }
 }
 
@@ -609,6 +658,7 @@ async fn throttle_loop(
                 t.failures.known = 0;
                 budget.known = 0;
                 wrong = 0;
+                round.steady(THROTTLE);
             }
             None => {
                 assert_eq!(r.code(), "InvalidAuthenticationCode", "{r:?}");
@@ -625,10 +675,13 @@ async fn throttle_loop(
 async fn enable_loop(round: &Round<'_>, c: &mut Client, pool: &mut [(Tracked, Device)]) {
     // A device enabled before whose answer was lost, or the last acknowledged enable: its
     // codes again, refused.
+    // (Not one whose counter a lost replay may have left above 0: it cannot be cleared until
+    // the device shows fresh codes.)
     let replay = pool
         .iter()
         .position(|(t, _)| matches!(t.settle, Some((_, true))))
-        .or_else(|| pool.iter().position(|(t, _)| t.last >= 0));
+        .or_else(|| pool.iter().position(|(t, _)| t.last >= 0))
+        .filter(|&i| pool[i].0.failures.known == 0);
     for (t, _) in pool.iter_mut() {
         t.settle = None;
     }
@@ -646,14 +699,13 @@ async fn enable_loop(round: &Round<'_>, c: &mut Client, pool: &mut [(Tracked, De
             )
             .await
         else {
-            round.alice_counted.set(round.alice_counted.get() + 1);
             return;
         };
         t.doubt = None;
         refused(&r, "an acknowledged enable, replayed");
-        round.alice_counted.set(round.alice_counted.get() + 1);
     }
     loop {
+        round.steady(ENABLE);
         let now = now_step() as i64;
         let assigned = pool.iter().position(|(t, _)| t.owner.is_some());
         let fresh = pool.iter().position(|(t, _)| t.last < now - 1);
@@ -696,7 +748,6 @@ async fn enable_loop(round: &Round<'_>, c: &mut Client, pool: &mut [(Tracked, De
             .send(c, "EnableMFADevice", Some(&t.serial), path, body)
             .await
         else {
-            round.alice_counted.set(round.alice_counted.get() + 1);
             return;
         };
         t.doubt = None;
