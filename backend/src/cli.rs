@@ -248,6 +248,7 @@ pub enum DeviceCommand {
 /// Parses the command line, runs it, and reports errors on stderr.
 pub fn main() -> ExitCode {
     crate::password::return_hash_memory_after_each_hash();
+    ignore_file_size_signal();
     let cli = Cli::parse();
     init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -266,6 +267,17 @@ pub fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// A file-size limit (`RLIMIT_FSIZE`, systemd's `LimitFSIZE=`) reached by the database or its
+/// WAL is an error SQLite returns (`SQLITE_IOERR_WRITE`, or `SQLITE_FULL` for a write cut
+/// short), answered 503 with `Retry-After` until there is room again — not a reason to die:
+/// SIGXFSZ's default action ends the process, with a core dump, at the first write past it.
+fn ignore_file_size_signal() {
+    // SAFETY: changes one signal's disposition, before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
 }
 

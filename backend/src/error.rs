@@ -5,6 +5,7 @@
 //! mapping of a unique-constraint failure to `EntityAlreadyExists` ([`ResultExt`]).
 
 use shared::api::ErrorCode;
+use sqlx::sqlite::SqliteError;
 
 /// The standard refusal of codes, in words.
 const INVALID_CODE: &str = "The authentication codes are not valid for this device. Use fresh \
@@ -217,9 +218,12 @@ impl<T> ResultExt<T> for Result<T, sqlx::Error> {
 
 /// Whether `error` says the database cannot be reached or cannot take writes now (a connection
 /// refused or lost, the pool's wait over, PostgreSQL shutting down or starting, a standby that
-/// is read-only): the request did nothing and may be sent again, so it is answered 503 with
-/// `Retry-After`, not 500. SQLSTATE classes 08 (connection exception), 57P01–57P03 (shutdown,
+/// is read-only, a full disk): the statement did nothing and the request may be sent again, so
+/// it is answered 503 with `Retry-After`, not 500. PostgreSQL: SQLSTATE classes 08 (connection
+/// exception) and 53 (insufficient resources: a full disk, 53100), 57P01–57P03 (shutdown,
 /// cannot connect now), 25006 (read-only transaction), and 40001/40P01 left after the retries.
+/// SQLite ([`sqlite_unavailable`]): a full disk, a file it may not write, an I/O error, a lock
+/// held past the busy timeout.
 fn is_unavailable(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Io(_)
@@ -227,8 +231,12 @@ fn is_unavailable(error: &sqlx::Error) -> bool {
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(e) if let Some(e) = e.try_downcast_ref::<SqliteError>() => {
+            sqlite_unavailable(e)
+        }
         sqlx::Error::Database(e) => e.code().is_some_and(|code| {
             code.starts_with("08")
+                || code.starts_with("53")
                 || matches!(
                     code.as_ref(),
                     "57P01" | "57P02" | "57P03" | "25006" | "40001" | "40P01"
@@ -236,4 +244,16 @@ fn is_unavailable(error: &sqlx::Error) -> bool {
         }),
         _ => false,
     }
+}
+
+/// SQLite's primary result codes (the extended code's low byte, <https://sqlite.org/rescode.html>)
+/// that say the file cannot take this write now: `SQLITE_BUSY` (5) and `SQLITE_LOCKED` (6) past
+/// the busy timeout, `SQLITE_READONLY` (8: the file, or its folder, not writable), `SQLITE_IOERR`
+/// (10: `SQLITE_IOERR_WRITE` when a write is refused, as with `EFBIG` past a file-size limit),
+/// `SQLITE_FULL` (13: the disk is full) and `SQLITE_CANTOPEN` (14). SQLite rolled the statement
+/// back; the same request succeeds once the disk has room or the file is writable again.
+fn sqlite_unavailable(error: &SqliteError) -> bool {
+    use sqlx::error::DatabaseError;
+    let extended: i32 = error.code().and_then(|c| c.parse().ok()).unwrap_or(0);
+    matches!(extended & 0xff, 5 | 6 | 8 | 10 | 13 | 14)
 }

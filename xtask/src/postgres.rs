@@ -36,10 +36,13 @@ pub fn ensure_postgresql() -> Result {
 }
 
 /// The black-box tests that run on SQLite alone: the re-seal of rows sealed before migration
-/// 0007 builds such a SQLite database (no PostgreSQL database predates the seal format). Every
-/// other backend test runs on PostgreSQL too.
-pub const SQLITE_ONLY: &[&str] =
-    &["a_database_sealed_the_old_way_is_resealed_at_start_and_keeps_working"];
+/// 0007 builds such a SQLite database (no PostgreSQL database predates the seal format), and the
+/// full disk is SQLite's file (PostgreSQL's outage is its own test). Every other backend test
+/// runs on PostgreSQL too.
+pub const SQLITE_ONLY: &[&str] = &[
+    "a_database_sealed_the_old_way_is_resealed_at_start_and_keeps_working",
+    "a_full_disk_answers_503_with_retry_after_and_service_returns_when_space_does",
+];
 
 /// The black-box tests that run on PostgreSQL alone: failover needs a standby to promote, and
 /// the servers sharing one database are servers sharing a PostgreSQL database. The SQLite pass
@@ -54,6 +57,7 @@ pub const POSTGRES_ONLY: &[&str] = &[
     "a_promoted_standby_is_followed_without_a_restart",
     "writes_refused_by_a_read_only_host_are_503_and_reconnect",
     "readyz_follows_the_database_going_away_and_coming_back",
+    "postgres_stopped_and_started_under_load_answers_503_then_serves_losing_nothing",
     "four_servers_started_at_once_on_an_empty_database_migrate_it_once",
 ];
 

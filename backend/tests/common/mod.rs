@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod acknowledged;
+pub mod crash;
 pub mod pg;
 pub mod query;
 
@@ -59,6 +60,10 @@ pub struct Server {
     starts: usize,
     /// The PostgreSQL database's URL when the suite runs on PostgreSQL.
     pg_url: Option<String>,
+    /// The thread that copies the server's stderr into its log file, when it goes through a
+    /// pipe ([`Server::log_through_pipe`]).
+    log_copier: Option<std::thread::JoinHandle<()>>,
+    piped_log: bool,
 }
 
 impl Server {
@@ -79,6 +84,8 @@ impl Server {
             extra_args: extra.iter().map(|s| s.to_string()).collect(),
             starts: 0,
             pg_url: pg::on_postgres().then(pg::fresh_database_url),
+            log_copier: None,
+            piped_log: false,
         };
         let out = s.cli(&["demo", "--json"], None);
         s.demo = serde_json::from_str(&out).expect("demo --json prints JSON");
@@ -98,6 +105,8 @@ impl Server {
             extra_args: Vec::new(),
             starts: 0,
             pg_url: Some(url.to_owned()),
+            log_copier: None,
+            piped_log: false,
         };
         let out = s.cli(&["demo", "--json"], None);
         s.demo = serde_json::from_str(&out).expect("demo --json prints JSON");
@@ -127,6 +136,8 @@ impl Server {
             extra_args: first.extra_args.clone(),
             starts: 0,
             pg_url: Some(url),
+            log_copier: None,
+            piped_log: false,
         };
         s.spawn();
         s
@@ -138,6 +149,32 @@ impl Server {
             child.kill().unwrap();
             child.wait().unwrap();
         }
+        self.join_log_copier();
+    }
+
+    /// From the next start on, the server's stderr goes through a pipe that a thread of the
+    /// test copies into its log file: the server itself then writes no file but its database
+    /// (a test that limits the size of the files it may write limits the database alone).
+    pub fn log_through_pipe(&mut self) {
+        self.piped_log = true;
+    }
+
+    fn join_log_copier(&mut self) {
+        if let Some(copier) = self.log_copier.take() {
+            copier.join().unwrap();
+        }
+    }
+
+    /// Starts the server again on the same database after [`Server::kill`] (a new port: the
+    /// clients of the last run must be made again, [`Server::client`]).
+    pub fn revive(&mut self) {
+        assert!(self.child.is_none(), "the server is still running");
+        self.spawn();
+    }
+
+    /// The server process's id while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     /// The SQLite file (when the suite runs on SQLite).
@@ -244,9 +281,19 @@ impl Server {
             .args(&self.extra_args)
             .env("RUST_LOG", "debug")
             .stdout(Stdio::piped())
-            .stderr(Stdio::from(log))
+            .stderr(if self.piped_log {
+                Stdio::piped()
+            } else {
+                Stdio::from(log.try_clone().unwrap())
+            })
             .spawn()
             .unwrap();
+        if let Some(mut stderr) = child.stderr.take() {
+            let mut log = log;
+            self.log_copier = Some(std::thread::spawn(move || {
+                std::io::copy(&mut stderr, &mut log).unwrap();
+            }));
+        }
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
@@ -270,6 +317,7 @@ impl Server {
             let exit = child.wait().unwrap();
             assert!(exit.success(), "server exit: {exit:?}");
         }
+        self.join_log_copier();
     }
 
     /// SIGTERM; waits at most `bound` for the exit (else kills it and panics), asserts a clean
