@@ -152,6 +152,17 @@ pub(crate) fn into_sqlx(error: rusqlite::Error) -> sqlx::Error {
     }
 }
 
+/// SQLite's extended result code of a database error, from sqlx's SQLite driver or from the
+/// direct connection here; `None` for another engine's error.
+pub fn sqlite_result_code(error: &(dyn DatabaseError + 'static)) -> Option<i32> {
+    if let Some(e) = error.try_downcast_ref::<Failure>() {
+        return Some(e.code);
+    }
+    error
+        .try_downcast_ref::<sqlx::sqlite::SqliteError>()
+        .map(|e| e.code().and_then(|c| c.parse().ok()).unwrap_or(0))
+}
+
 /// An error SQLite returned.
 #[derive(Debug)]
 struct Failure {
@@ -226,6 +237,7 @@ mod tests {
         };
         assert!(e.is_unique_violation());
         assert_eq!(e.code().as_deref(), Some("1555"));
+        assert_eq!(sqlite_result_code(e.as_ref()), Some(1555));
         let sqlx::Error::Database(e) = direct
             .run(|c| c.execute("INSERT INTO t (k, v) VALUES ('b', NULL)", []))
             .await
