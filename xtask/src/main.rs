@@ -7,11 +7,14 @@
 //! - `cargo xtask size` builds the release app and prints what a first visit downloads (the
 //!   step of `test` that checks the budget), for work on the app's size;
 //! - `cargo xtask mutants` runs mutation testing over the rules (see `mutants.rs`);
-//! - `cargo xtask fuzz` runs the fuzz targets of `fuzz/` (see `fuzz.rs`).
+//! - `cargo xtask fuzz` runs the fuzz targets of `fuzz/` (see `fuzz.rs`);
+//! - `cargo xtask bench` measures the scan, the resync endpoint under load and the app on slow
+//!   4G, and prints one table (see `bench.rs`).
 //!
 //! The standard library, and the `brotli` and `zopfli` crates for the app's compressed copies
 //! (pure Rust: a fresh machine needs no compression tool).
 
+mod bench;
 mod frontend;
 mod fuzz;
 mod http_get;
@@ -26,7 +29,7 @@ mod transfer;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <run|test|dev|mutants|fuzz|size> [options]
+const USAGE: &str = "usage: cargo xtask <run|test|dev|mutants|fuzz|size|bench> [options]
 
   run  [--addr HOST:PORT] [--db PATH]   build everything and serve it (default 127.0.0.1:8080)
   test                                  format, lints, native, wasm and browser tests
@@ -35,7 +38,9 @@ const USAGE: &str = "usage: cargo xtask <run|test|dev|mutants|fuzz|size> [option
                                         SigV4; caught / missed per file
   fuzz [TARGET] [--time S]              the fuzz targets, S seconds each (60): libFuzzer on
                                         nightly, else the stable smoke engine
-  size                                  release app build, then the bytes a first visit downloads";
+  size                                  release app build, then the bytes a first visit downloads
+  bench [--seconds S]                   the scan, resyncs/s at 1 and 8 clients (S seconds each),
+                                        the first visit's bytes, slow 4G: one table";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -46,6 +51,7 @@ fn main() -> ExitCode {
         Some("mutants") => mutants::mutants(&args[1..]),
         Some("fuzz") => fuzz::fuzz(&args[1..]),
         Some("size") => tasks::size(),
+        Some("bench") => bench::bench(&args[1..]),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

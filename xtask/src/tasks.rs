@@ -186,24 +186,7 @@ pub fn test() -> Result {
 /// with a browser's `Accept-Encoding` (checked: all brotli, within the budget) and, printed
 /// beside it, with gzip only.
 fn first_visit_within_budget(facts: &mut Vec<String>) -> Result {
-    let dir = std::env::temp_dir().join(format!("mfa-resync-size-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let measured = (|| {
-        let server = Server::start(
-            &shell::root().join("target/debug/mfa-resync"),
-            dir.join("size.sqlite"),
-            "127.0.0.1:0",
-            Some(&shell::root().join("dist")),
-            &[],
-            Some(&dir.join("server.log")),
-        )?;
-        let browser = FirstVisit::measure(&server.url, transfer::BROWSER)?;
-        let gzip = FirstVisit::measure(&server.url, transfer::GZIP_ONLY)?;
-        Ok::<_, String>((browser, gzip))
-    })();
-    let _ = std::fs::remove_dir_all(&dir);
-    let (browser, gzip) = measured?;
+    let (browser, gzip) = first_visits()?;
     for sent in &browser.files {
         println!(
             "xtask: {} {} bytes {}",
@@ -224,6 +207,38 @@ fn first_visit_within_budget(facts: &mut Vec<String>) -> Result {
     gzip.check()
 }
 
+/// The built server (debug) on the built app (`dist/`), with a fresh database: a first visit
+/// with a browser's `Accept-Encoding`, and one with gzip only.
+pub(crate) fn first_visits() -> Result<(FirstVisit, FirstVisit)> {
+    in_temp_dir("size", |dir| {
+        let server = Server::start(
+            &shell::root().join("target/debug/mfa-resync"),
+            dir.join("size.sqlite"),
+            "127.0.0.1:0",
+            Some(&shell::root().join("dist")),
+            &[],
+            Some(&dir.join("server.log")),
+        )?;
+        let browser = FirstVisit::measure(&server.url, transfer::BROWSER)?;
+        let gzip = FirstVisit::measure(&server.url, transfer::GZIP_ONLY)?;
+        Ok((browser, gzip))
+    })
+}
+
+/// The slow-4G Playwright spec alone (`cargo xtask bench`) against the built server and app on
+/// a fresh demo database; it writes `test-artifacts/slow-4g.json`.
+pub(crate) fn slow_4g() -> Result {
+    in_temp_dir("slow-4g", |dir| {
+        end_to_end_on(
+            dir,
+            dir.join("slow-4g.sqlite").as_os_str(),
+            Store::Sqlite,
+            &[],
+            Some("slow 4G"),
+        )
+    })
+}
+
 /// Bytes under `dir` as `du` counts them (blocks in use), if `du` runs.
 fn disk_used(dir: &Path) -> Option<u64> {
     let out = shell::output(command("du").args(["-s", "-B1"]).arg(dir))?;
@@ -234,7 +249,13 @@ fn disk_used(dir: &Path) -> Option<u64> {
 /// CLI and boto3 (pytest), against it.
 fn end_to_end() -> Result {
     in_temp_dir("e2e", |dir| {
-        end_to_end_on(dir, dir.join("e2e.sqlite").as_os_str(), Store::Sqlite, &[])
+        end_to_end_on(
+            dir,
+            dir.join("e2e.sqlite").as_os_str(),
+            Store::Sqlite,
+            &[],
+            None,
+        )
     })
 }
 
@@ -250,6 +271,7 @@ fn end_to_end_on_postgres() -> Result {
             std::ffi::OsStr::new(&url),
             Store::Postgres,
             &[("MFA_RESYNC_KEY", &key)],
+            None,
         )
     })
 }
@@ -272,7 +294,7 @@ enum Store {
 }
 
 /// Runs `body` in a fresh folder of the temporary directory, removed afterwards.
-fn in_temp_dir(name: &str, body: impl FnOnce(&Path) -> Result) -> Result {
+fn in_temp_dir<T>(name: &str, body: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
     let dir = std::env::temp_dir().join(format!("mfa-resync-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -283,7 +305,14 @@ fn in_temp_dir(name: &str, body: impl FnOnce(&Path) -> Result) -> Result {
 
 /// Playwright and pytest against a server on `db` (a SQLite path or a PostgreSQL URL), seeded
 /// with the demo account; `dir` holds the demo's answer; `env` goes to every `mfa-resync`.
-fn end_to_end_on(dir: &Path, db: &std::ffi::OsStr, store: Store, env: &[(&str, &str)]) -> Result {
+/// `only`: just the Playwright tests whose title matches it, no pytest.
+fn end_to_end_on(
+    dir: &Path,
+    db: &std::ffi::OsStr,
+    store: Store,
+    env: &[(&str, &str)],
+    only: Option<&str>,
+) -> Result {
     let binary = shell::root().join("target/debug/mfa-resync");
     let demo = shell::output(
         command(binary.to_str().expect("UTF-8 path"))
@@ -322,6 +351,10 @@ fn end_to_end_on(dir: &Path, db: &std::ffi::OsStr, store: Store, env: &[(&str, &
         .env("MFA_RESYNC_DEMO", &demo_file);
     if store == Store::Postgres {
         playwright.arg("--grep-invert=slow 4G");
+    }
+    if let Some(title) = only {
+        playwright.arg(format!("--grep={title}"));
+        return shell::run_reporting_failures(&mut playwright);
     }
     let playwright = shell::run_reporting_failures(&mut playwright);
     let aws = shell::run_reporting_failures(

@@ -1,5 +1,5 @@
 //! Load benchmark: `cargo run --release -p backend --example load -- [SECONDS [DEVICES
-//! [WINDOW]]] [--db URL] [--servers N] [--clients 1,8] [--count]`.
+//! [WINDOW]]] [--db URL] [--servers N] [--clients 1,8] [--count] [--json PATH]`.
 //!
 //! Starts the real `mfa-resync` binary (release) — on a fresh SQLite file, or with `--db
 //! postgres://…` on a PostgreSQL database (one host), which may be reused from an earlier run
@@ -13,7 +13,8 @@
 //! policy, a full window scan, the compare-and-set and the audit row. Prints requests/s, p50/p99
 //! latency and the servers' CPU per resync. `--count` then runs one more server with sqlx's
 //! statement log (and, on PostgreSQL, through a relay that counts the wire's round trips,
-//! `wire.rs`) for 200 resyncs and prints statements and round trips per resync. Traffic goes to
+//! `wire.rs`) for 200 resyncs and prints statements and round trips per resync. `--json`
+//! writes each run's figures to PATH (`cargo xtask bench` reads them). Traffic goes to
 //! 127.0.0.1 only.
 
 mod wire;
@@ -49,6 +50,8 @@ struct Options {
     servers: usize,
     clients: Vec<usize>,
     count: bool,
+    /// `--json PATH`: the figures of each run, for `cargo xtask bench`.
+    json: Option<PathBuf>,
 }
 
 impl Options {
@@ -61,6 +64,7 @@ impl Options {
             servers: 1,
             clients: vec![1, 8],
             count: false,
+            json: None,
         };
         let mut positional = Vec::new();
         let mut args = std::env::args().skip(1);
@@ -68,6 +72,7 @@ impl Options {
             let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
             match arg.as_str() {
                 "--db" => o.db = Some(value("--db")?),
+                "--json" => o.json = Some(value("--json")?.into()),
                 "--servers" => {
                     o.servers = value("--servers")?
                         .parse()
@@ -225,13 +230,26 @@ async fn resync_next(
     Some((t.elapsed(), ok))
 }
 
+/// One run's figures, as `--json` writes them.
+#[derive(serde::Serialize)]
+struct Figures {
+    clients: usize,
+    servers: usize,
+    requests: usize,
+    requests_per_s: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    non_200: u64,
+    server_cpu_us_per_resync: f64,
+}
+
 async fn drive(
     servers: &[RunningServer],
     cookie: &str,
     fleet: Arc<Fleet>,
     clients: usize,
     o: &Options,
-) {
+) -> Figures {
     let http = reqwest::Client::new();
     let server_cpu = || {
         servers
@@ -276,20 +294,27 @@ async fn drive(
     let server_cpu = server_cpu() - server_cpu_before;
     all.sort();
     let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
+    let figures = Figures {
+        clients,
+        servers: servers.len(),
+        requests: all.len(),
+        requests_per_s: all.len() as f64 / elapsed,
+        p50_ms: pct(0.50).as_secs_f64() * 1000.0,
+        p99_ms: pct(0.99).as_secs_f64() * 1000.0,
+        non_200: errors,
+        server_cpu_us_per_resync: server_cpu / all.len().max(1) as f64 * 1e6,
+    };
     println!(
         "{clients} client(s), {} server(s): {} resyncs in {elapsed:.1} s = {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms, {errors} non-200",
-        servers.len(),
-        all.len(),
-        all.len() as f64 / elapsed,
-        pct(0.50).as_secs_f64() * 1000.0,
-        pct(0.99).as_secs_f64() * 1000.0,
+        figures.servers, figures.requests, figures.requests_per_s, figures.p50_ms, figures.p99_ms,
     );
     println!(
         "  CPU: servers {:.0}% of a core ({:.0} µs per resync), this client {:.0}% of a core",
         server_cpu / elapsed * 100.0,
-        server_cpu / all.len().max(1) as f64 * 1e6,
+        figures.server_cpu_us_per_resync,
         client_cpu / elapsed * 100.0,
     );
+    figures
 }
 
 /// A server started by this driver.
@@ -572,7 +597,8 @@ async fn count_per_resync(
     }
     let per = |x: u64| x as f64 / f64::from(done.max(1));
     println!(
-        "per resync ({done} of 200 succeeded): {:.1} statements logged by sqlx",
+        "per resync ({done} of 200 succeeded): {:.1} statements logged by sqlx (on SQLite \
+         the request's own statements run on storage/direct.rs, which sqlx does not see)",
         per((lines() - logged) as u64)
     );
     if let (Some(wire), Some((s0, r0))) = (wire, on_wire) {
@@ -636,8 +662,12 @@ async fn main() -> std::process::ExitCode {
         .collect();
     let fleet = Arc::new(Fleet { secrets, next });
     let cookie = sign_in(&servers[0].base, &fleet).await;
+    let mut runs = Vec::new();
     for &clients in &o.clients {
-        drive(&servers, &cookie, fleet.clone(), clients, &o).await;
+        runs.push(drive(&servers, &cookie, fleet.clone(), clients, &o).await);
+    }
+    if let Some(path) = &o.json {
+        std::fs::write(path, serde_json::to_vec_pretty(&runs).unwrap()).unwrap();
     }
     println!(
         "VmRSS after load: {} KiB",
