@@ -8,6 +8,8 @@ pub mod acknowledged;
 pub mod ledger;
 pub mod pg;
 pub mod query;
+pub mod timing;
+pub mod timing_pairs;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
