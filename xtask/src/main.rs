@@ -2,19 +2,22 @@
 //!
 //! - `cargo xtask run` installs the missing tools, builds the release app and server, seeds the
 //!   demo account on first start and serves everything on one origin;
-//! - `cargo xtask test` runs every check CI runs (see `test.rs`);
+//! - `cargo xtask test` runs every check CI runs (see `tasks.rs`), and last searches every
+//!   log and artifact of the run for its secrets (see `leaks.rs`);
 //! - `cargo xtask dev` runs `trunk serve` beside a backend, for work on the UI;
 //! - `cargo xtask size` builds the release app and prints what a first visit downloads (the
 //!   step of `test` that checks the budget), for work on the app's size;
 //! - `cargo xtask mutants` runs mutation testing over the rules (see `mutants.rs`);
 //! - `cargo xtask fuzz` runs the fuzz targets of `fuzz/` (see `fuzz.rs`).
 //!
-//! The standard library, and the `brotli` and `zopfli` crates for the app's compressed copies
-//! (pure Rust: a fresh machine needs no compression tool).
+//! The standard library, the `brotli` and `zopfli` crates for the app's compressed copies
+//! (pure Rust: a fresh machine needs no compression tool), and `aho-corasick` for the secrets
+//! scan (every secret of a run searched in one pass over each file).
 
 mod frontend;
 mod fuzz;
 mod http_get;
+mod leaks;
 mod mutants;
 mod postgres;
 mod precompress;
@@ -26,7 +29,7 @@ mod transfer;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <run|test|dev|mutants|fuzz|size> [options]
+const USAGE: &str = "usage: cargo xtask <run|test|dev|mutants|fuzz|size|leaks> [options]
 
   run  [--addr HOST:PORT] [--db PATH]   build everything and serve it (default 127.0.0.1:8080)
   test                                  format, lints, native, wasm and browser tests
@@ -35,7 +38,9 @@ const USAGE: &str = "usage: cargo xtask <run|test|dev|mutants|fuzz|size> [option
                                         SigV4; caught / missed per file
   fuzz [TARGET] [--time S]              the fuzz targets, S seconds each (60): libFuzzer on
                                         nightly, else the stable smoke engine
-  size                                  release app build, then the bytes a first visit downloads";
+  size                                  release app build, then the bytes a first visit downloads
+  leaks                                 the last test run's logs and artifacts searched again for
+                                        the secrets in its ledger (the last step of `test`)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -46,6 +51,7 @@ fn main() -> ExitCode {
         Some("mutants") => mutants::mutants(&args[1..]),
         Some("fuzz") => fuzz::fuzz(&args[1..]),
         Some("size") => tasks::size(),
+        Some("leaks") => leaks::check(&mut Vec::new()),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
