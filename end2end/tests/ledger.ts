@@ -44,9 +44,12 @@ export function rememberJson(value: unknown) {
 }
 
 /**
- * Watches every page of a browser context and its `request`: the codes and passwords of each
- * request body, the session cookie and seeds of each answer. The returned function waits for
- * the answers still being read (call it before the context closes).
+ * Watches every page of a browser context: the codes and passwords of each request body, and
+ * the session cookie after each API request (the cookie jar read, which rotates at sign-in and
+ * at MFA). The returned function waits for the jar reads still under way (call it before the
+ * context closes). Answers' bodies and headers are not read: Playwright may never deliver them
+ * for an answer the page dropped, which would hold the test's end; the seeds the browser
+ * receives are recorded by the spec that reads them from the page (enrol.spec.ts).
  */
 export function watchContext(context: BrowserContext): () => Promise<void> {
   const pending: Promise<unknown>[] = [];
@@ -59,17 +62,15 @@ export function watchContext(context: BrowserContext): () => Promise<void> {
       // Not JSON: no field of ours.
     }
   });
-  context.on('response', (response) => {
+  context.on('requestfinished', (request) => {
+    if (!new URL(request.url()).pathname.startsWith('/api/')) return;
     pending.push(
-      (async () => {
-        for (const cookie of ((await response.headerValue('set-cookie')) ?? '').split('\n')) {
-          const token = cookie.split(';')[0].split('=').slice(1).join('=').trim();
-          remember('session-token', token);
-        }
-        if ((response.headers()['content-type'] ?? '').includes('json')) rememberJson(await response.json());
-      })().catch(() => {
-        // A page that navigated away drops its answers' bodies: nothing left to read.
-      }),
+      context
+        .cookies()
+        .then((cookies) => cookies.forEach((c) => remember('session-token', c.value)))
+        .catch(() => {
+          // The context closed meanwhile: its last cookies were read before.
+        }),
     );
   });
   return async () => {
