@@ -58,13 +58,35 @@ def aws_executable():
     return beside if os.path.exists(beside) else shutil.which("aws")
 
 
+_LEDGER_WRITTEN = set()
+
+
+def ledger(kind, value):
+    """Appends a secret of the run to the secrets ledger (issue 14): a file of its own in
+    MFA_RESYNC_SECRET_LEDGER, which `cargo xtask test` sets and searches every log and artifact
+    for at its end (xtask/src/leaks.rs). One entry a line, `KIND<TAB>VALUE`, as the Rust and
+    Playwright harnesses write: `seed` (Base32), `code`, `password`, `session-token`,
+    `access-key-secret`. Without the variable nothing is written."""
+    folder = os.environ.get("MFA_RESYNC_SECRET_LEDGER")
+    if not folder or not value or (kind, value) in _LEDGER_WRITTEN:
+        return
+    assert not any(c in value for c in "\t\r\n"), "a ledger entry is one line"
+    _LEDGER_WRITTEN.add((kind, value))
+    with open(os.path.join(folder, f"pytest-{os.getpid()}.tsv"), "a") as f:
+        f.write(f"{kind}\t{value}\n")
+
+
 def totp(seed_b32, step):
-    """RFC 6238 with SHA-1 and six digits (RFC 4226 §5.3 dynamic truncation)."""
+    """RFC 6238 with SHA-1 and six digits (RFC 4226 §5.3 dynamic truncation). Every code these
+    tests send comes from here: the seed and the code go to the ledger."""
     key = base64.b32decode(seed_b32 + "=" * (-len(seed_b32) % 8))
     mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
     offset = mac[-1] & 0x0F
     value = struct.unpack(">I", mac[offset : offset + 4])[0] & 0x7FFFFFFF
-    return f"{value % 1_000_000:06d}"
+    code = f"{value % 1_000_000:06d}"
+    ledger("seed", seed_b32)
+    ledger("code", code)
+    return code
 
 
 def now_step():
@@ -120,6 +142,7 @@ class Env:
     def new_user(self, policy="self-service"):
         name = f"q-{secrets.token_hex(5)}"
         password = f"pw-{secrets.token_hex(8)}"
+        ledger("password", password)
         self.cli("user", "create", "--account", "demo", "--user-name", name, "--policy", policy, stdin=password)
         return User(name, password, f"arn:aws:iam::{self.account}:user/{name}")
 
@@ -127,6 +150,7 @@ class Env:
         """A virtual device for `user` whose clock runs `drift` steps off (the server's stored
         drift is 0, so with a drift beyond ±1 its codes fail until it is resynced)."""
         seed = base64.b32encode(secrets.token_bytes(20)).decode().rstrip("=")
+        ledger("seed", seed)
         serial = f"arn:aws:iam::{self.account}:mfa/{user.name}"
         self.cli(
             "device", "import", "--account", "demo", "--user-name", user.name,
@@ -138,7 +162,9 @@ class Env:
         """A new access key for `user`, or the root user's when `user` is None."""
         who = ["--user-name", user.name] if user else ["--root"]
         out = self.cli("access-key", "create", "--account", "demo", *who, "--json")
-        return json.loads(out)["AccessKey"]
+        key = json.loads(out)["AccessKey"]
+        ledger("access-key-secret", key["SecretAccessKey"])
+        return key
 
     def iam(self, key, secret=None, region="us-east-1"):
         """A boto3 IAM client for `key`, without retries so that every refusal shows at once."""
@@ -274,6 +300,7 @@ class JsonApi:
         cookie = hdrs.get("Set-Cookie")
         if cookie:
             self.cookie = cookie.split(";")[0]
+            ledger("session-token", self.cookie.partition("=")[2])
         return status, json.loads(raw or b"{}")
 
     def sign_in(self, user):
@@ -296,6 +323,11 @@ def env():
         pytest.fail(f"set {', '.join(missing)} (cargo xtask test does)")
     with open(os.environ["MFA_RESYNC_DEMO"]) as f:
         demo = json.load(f)
+    ledger("password", demo["Root"]["Password"])
+    for u in demo["Users"]:
+        ledger("password", u["Password"])
+    for d in demo["Devices"]:
+        ledger("seed", d.get("Base32Seed"))
     assert aws_executable(), "the aws CLI is not installed beside this Python"
     return Env(os.environ["MFA_RESYNC_URL"], demo, os.environ["MFA_RESYNC_BIN"], os.environ["MFA_RESYNC_DB"])
 

@@ -2,6 +2,7 @@
 // consecutive codes through the same form and timer as a resync.
 import { test, expect, signInWithMfa, awayFromStepEdge, serverNowMs, checkScreen } from './helpers';
 import { base32Decode, stepAt, totpForStep } from './otp';
+import { remember } from './ledger';
 
 // An administrator's sign-in may wait up to one 30 s step for a code not yet used by another spec.
 test.describe.configure({ timeout: 120_000 });
@@ -17,6 +18,7 @@ test('a new virtual MFA device is assigned with two consecutive codes', async ({
   expect(grouped).toMatch(/^([A-Z2-7]{4} )+[A-Z2-7]{1,4}$/);
   const secret = grouped.replace(/ /g, '');
   expect(secret).toMatch(/^[A-Z2-7]{26,}$/);
+  remember('seed', secret);
   // Issue 17, item 10: one press copies it, without the spaces.
   await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
   await page.getByRole('button', { name: 'Copy the secret' }).click();

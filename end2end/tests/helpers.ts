@@ -4,6 +4,7 @@ import { expect, test as base, type Page, type APIRequestContext } from '@playwr
 import AxeBuilder from '@axe-core/playwright';
 import { readFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import { base32Decode, hotp, stepAt } from './otp';
+import { remember, rememberJson, watchContext } from './ledger';
 
 export interface DemoDevice {
   SerialNumber: string;
@@ -24,6 +25,8 @@ export interface Demo {
 
 const demoPath = process.env.MFA_RESYNC_DEMO;
 export const demo: Demo = JSON.parse(readFileSync(demoPath ?? 'missing MFA_RESYNC_DEMO', 'utf8'));
+// Its seeds and passwords are secrets of the run (see ledger.ts).
+rememberJson(demo);
 
 export function user(name: string) {
   const u = demo.Users.find((u) => u.UserName === name);
@@ -102,8 +105,20 @@ export async function signInCode(request: APIRequestContext, d: DemoDevice, offs
   return hotp(keyOf(d), step);
 }
 
-/** A test with the CSP watch: every page must finish with zero violations and no page errors. */
-export const test = base.extend<{ cspWatch: void }>({
+/**
+ * A test with the CSP watch (every page must finish with zero violations and no page errors)
+ * and the secrets ledger's watch on its browser context (ledger.ts).
+ */
+export const test = base.extend<{ cspWatch: void; secretLedger: void }>({
+  secretLedger: [
+    async ({ context }, use) => {
+      const settled = watchContext(context);
+      await use();
+      await settled();
+      for (const cookie of await context.cookies()) remember('session-token', cookie.value);
+    },
+    { auto: true },
+  ],
   cspWatch: [
     async ({ page }, use) => {
       const errors: string[] = [];

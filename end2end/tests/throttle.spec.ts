@@ -1,6 +1,7 @@
 // A throttled device: after five refused resyncs the server stops checking codes for a while;
 // the page counts the wait down and keeps the form disabled. An administrator unlocks it.
 import { test, expect, device, passwordStep, signInWithMfa, checkScreen } from './helpers';
+import { watchContext } from './ledger';
 
 // An administrator's sign-in may wait up to one 30 s step for a code not yet used by another spec.
 test.describe.configure({ timeout: 120_000 });
@@ -32,7 +33,9 @@ test('five wrong resyncs throttle the device, counted down, until an administrat
   await checkScreen(page, 'throttled');
 
   // An administrator sees the throttle and lifts it.
-  const admin = await (await browser.newContext()).newPage();
+  const adminContext = await browser.newContext();
+  const ledgerSettled = watchContext(adminContext);
+  const admin = await adminContext.newPage();
   await signInWithMfa(admin, request, 'admin');
   await admin.getByRole('link', { name: 'Administration' }).click();
   await admin.getByLabel('Show the MFA devices of').selectOption('alice');
@@ -41,5 +44,6 @@ test('five wrong resyncs throttle the device, counted down, until an administrat
   await item.getByRole('button', { name: 'Unlock' }).click();
   await expect(admin.getByRole('status').filter({ hasText: 'The device is unlocked.' })).toBeVisible();
   await expect(admin.getByRole('listitem').filter({ hasText: token.SerialNumber })).toContainText('Active');
+  await ledgerSettled();
   await admin.context().close();
 });

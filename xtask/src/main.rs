@@ -2,7 +2,8 @@
 //!
 //! - `cargo xtask run` installs the missing tools, builds the release app and server, seeds the
 //!   demo account on first start and serves everything on one origin;
-//! - `cargo xtask test` runs every check CI runs (see `test.rs`);
+//! - `cargo xtask test` runs every check CI runs (see `tasks.rs`), and last searches every
+//!   log and artifact of the run for its secrets (see `leaks.rs`);
 //! - `cargo xtask dev` runs `trunk serve` beside a backend, for work on the UI;
 //! - `cargo xtask size` builds the release app and prints what a first visit downloads (the
 //!   step of `test` that checks the budget), for work on the app's size;
@@ -11,13 +12,15 @@
 //! - `cargo xtask bench` measures the scan, the resync endpoint under load and the app on slow
 //!   4G, and prints one table (see `bench.rs`).
 //!
-//! The standard library, and the `brotli` and `zopfli` crates for the app's compressed copies
-//! (pure Rust: a fresh machine needs no compression tool).
+//! The standard library, the `brotli` and `zopfli` crates for the app's compressed copies
+//! (pure Rust: a fresh machine needs no compression tool), and `aho-corasick` for the secrets
+//! scan (every secret of a run searched in one pass over each file).
 
 mod bench;
 mod frontend;
 mod fuzz;
 mod http_get;
+mod leaks;
 mod mutants;
 mod postgres;
 mod precompress;
@@ -29,7 +32,7 @@ mod transfer;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <run|test|dev|mutants|fuzz|size|bench> [options]
+const USAGE: &str = "usage: cargo xtask <run|test|dev|mutants|fuzz|size|leaks|bench> [options]
 
   run  [--addr HOST:PORT] [--db PATH]   build everything and serve it (default 127.0.0.1:8080)
   test                                  format, lints, native, wasm and browser tests
@@ -39,6 +42,8 @@ const USAGE: &str = "usage: cargo xtask <run|test|dev|mutants|fuzz|size|bench> [
   fuzz [TARGET] [--time S]              the fuzz targets, S seconds each (60): libFuzzer on
                                         nightly, else the stable smoke engine
   size                                  release app build, then the bytes a first visit downloads
+  leaks                                 the last test run's logs and artifacts searched again for
+                                        the secrets in its ledger (the last step of `test`)
   bench [--seconds S]                   the scan, resyncs/s at 1 and 8 clients (S seconds each),
                                         the first visit's bytes, slow 4G: one table";
 
@@ -51,6 +56,7 @@ fn main() -> ExitCode {
         Some("mutants") => mutants::mutants(&args[1..]),
         Some("fuzz") => fuzz::fuzz(&args[1..]),
         Some("size") => tasks::size(),
+        Some("leaks") => leaks::check(&mut Vec::new()),
         Some("bench") => bench::bench(&args[1..]),
         _ => {
             eprintln!("{USAGE}");

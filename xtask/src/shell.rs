@@ -79,12 +79,14 @@ pub fn describe(command: &Command) -> String {
         .join(" ")
 }
 
-/// Runs a command with its standard output shown as it comes and also kept; when it fails, the
-/// error carries the lines that say what failed (test names, `Error:` lines), so the summary at
-/// the end of a long log still names them.
-pub fn run_reporting_failures(command: &mut Command) -> Result {
-    use std::io::{BufRead, BufReader};
+/// Runs a command with its standard output shown as it comes and also kept, in memory and in
+/// the file `copy` (an artifact: the secrets scan reads it); when it fails, the error carries
+/// the lines that say what failed (test names, `Error:` lines), so the summary at the end of a
+/// long log still names them.
+pub fn run_reporting_failures(command: &mut Command, copy: &Path) -> Result {
+    use std::io::{BufRead, BufReader, Write};
     let shown = describe(command);
+    let mut file = std::fs::File::create(copy).map_err(|e| format!("{}: {e}", copy.display()))?;
     let mut child = command
         .stdout(Stdio::piped())
         .spawn()
@@ -93,6 +95,7 @@ pub fn run_reporting_failures(command: &mut Command) -> Result {
     for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
         let Ok(line) = line else { break };
         println!("{line}");
+        writeln!(file, "{line}").map_err(|e| format!("{}: {e}", copy.display()))?;
         kept.push(line);
     }
     let status = child.wait().map_err(|e| e.to_string())?;

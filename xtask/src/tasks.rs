@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::frontend;
+use crate::leaks;
 use crate::server::Server;
 use crate::shell::{self, Result, command, run as run_command};
 use crate::tools;
@@ -70,6 +71,17 @@ pub fn size() -> Result {
 pub fn test() -> Result {
     let mut report = Report::default();
     let mut facts = Vec::new();
+    // Every harness of the run writes the secrets it makes or receives to the ledger, and the
+    // Rust harness keeps its servers' logs, for the secrets scan at the end (`leaks.rs`).
+    leaks::clear()?;
+    // SAFETY: nothing else runs yet: xtask has started no thread.
+    unsafe {
+        std::env::set_var(
+            "MFA_RESYNC_SECRET_LEDGER",
+            shell::root().join(leaks::LEDGER),
+        );
+        std::env::set_var("MFA_RESYNC_KEEP_LOGS", shell::root().join(leaks::KEPT_LOGS));
+    }
     let tools_ok = report.step("tools installed", || {
         tools::ensure_build_tools()?;
         tools::ensure_chromium()?;
@@ -173,6 +185,11 @@ pub fn test() -> Result {
             end_to_end_on_postgres,
         );
     }
+    report.step(
+        "secrets never leak: every log and artifact searched for every secret of the run",
+        || leaks::check(&mut facts),
+    );
+    report.facts.append(&mut facts);
     if let Some(used) = disk_used(&shell::root().join("target")) {
         report.facts.push(format!(
             "target/ holds {:.1} GB (CI's disk is small: keep an eye on it)",
@@ -354,9 +371,15 @@ fn end_to_end_on(
     }
     if let Some(title) = only {
         playwright.arg(format!("--grep={title}"));
-        return shell::run_reporting_failures(&mut playwright);
+        return shell::run_reporting_failures(
+            &mut playwright,
+            &artifacts.join(format!("playwright{suffix}.out")),
+        );
     }
-    let playwright = shell::run_reporting_failures(&mut playwright);
+    let playwright = shell::run_reporting_failures(
+        &mut playwright,
+        &artifacts.join(format!("playwright{suffix}.out")),
+    );
     let aws = shell::run_reporting_failures(
         command(tools::AWS_VENV_PYTHON)
             .args([
@@ -376,6 +399,7 @@ fn end_to_end_on(
             .env("MFA_RESYNC_BIN", &binary)
             .env("MFA_RESYNC_DB", db)
             .envs(env.iter().copied()),
+        &artifacts.join(format!("pytest{suffix}.out")),
     );
     playwright.and(aws)
 }

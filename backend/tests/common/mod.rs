@@ -6,8 +6,11 @@
 
 pub mod acknowledged;
 pub mod crash;
+pub mod ledger;
 pub mod pg;
 pub mod query;
+pub mod timing;
+pub mod timing_pairs;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -244,8 +247,12 @@ impl Server {
         out
     }
 
-    /// Runs a command; returns (success, stdout, stderr).
+    /// Runs a command; returns (success, stdout, stderr). The secrets it reads and prints go
+    /// to the ledger, its log (stderr) to `cli.log` beside the server's.
     pub fn cli_status(&self, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+        if let Some(input) = stdin {
+            ledger::record_stdin(input);
+        }
         let mut child = Command::new(BIN)
             .args(self.db_args())
             .args(args)
@@ -265,9 +272,19 @@ impl Server {
         }
         drop(child.stdin.take());
         let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        if let Ok(printed) = serde_json::from_str::<Value>(&stdout) {
+            ledger::record_json(&printed);
+        }
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("cli.log"))
+            .and_then(|mut log| log.write_all(&out.stderr))
+            .unwrap();
         (
             out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
+            stdout,
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     }
@@ -407,6 +424,20 @@ impl Server {
         }
     }
 
+    /// Notes codes a test sends by other means than [`Client`] (the logs must hold none).
+    pub fn remember_codes(&self, codes: &[&str]) {
+        let mut sent = self.sent.lock().unwrap();
+        for code in codes {
+            ledger::record(ledger::Kind::Code, code);
+            sent.push((*code).to_owned());
+        }
+    }
+
+    /// Notes a password a test sends by other means than [`Client::sign_in`].
+    pub fn remember_password(&self, password: &str) {
+        ledger::record(ledger::Kind::Password, password);
+    }
+
     pub fn client(&self) -> Client {
         Client {
             http: http_client(),
@@ -511,6 +542,15 @@ impl Drop for Server {
             let _ = c.kill();
             let _ = c.wait();
         }
+        // The logs outlive the temporary folder when the run scans them for secrets.
+        if let Some(keep) = ledger::keep_dir() {
+            let logs = (1..=self.starts)
+                .map(|n| self.log(n))
+                .chain([self.dir.path().join("cli.log")]);
+            for log in logs.filter(|l| l.exists()) {
+                let _ = std::fs::copy(&log, keep.join(log.file_name().unwrap()));
+            }
+        }
     }
 }
 
@@ -603,6 +643,14 @@ pub struct Device {
     pub counter: Option<u64>,
 }
 
+/// Milliseconds since the Unix epoch (the server's clock is the system's).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
 pub fn now_step() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -665,6 +713,7 @@ impl Resp {
 
 impl Client {
     fn remember_codes(&self, body: &Value) {
+        ledger::record_json(body);
         if let Some(map) = body.as_object() {
             for (k, v) in map {
                 if k.starts_with("AuthenticationCode")
@@ -679,12 +728,16 @@ impl Client {
     async fn finish(&mut self, res: reqwest::Response) -> Resp {
         let status = res.status().as_u16();
         let headers = res.headers().clone();
+        for c in headers.get_all("set-cookie") {
+            ledger::record_set_cookie(c.to_str().unwrap_or(""));
+        }
         if let Some(c) = headers.get("set-cookie").and_then(|v| v.to_str().ok()) {
             let pair = c.split(';').next().unwrap();
             self.cookie = (!pair.ends_with('=')).then(|| pair.to_owned());
         }
         let text = res.text().await.unwrap();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        ledger::record_json(&body);
         Resp {
             status,
             headers,

@@ -112,6 +112,11 @@ pub async fn post_signed(
     headers: &[(String, String)],
     body: &str,
 ) -> (u16, reqwest::header::HeaderMap, String) {
+    for (name, value) in form_urlencoded::parse(body.as_bytes()) {
+        if name.starts_with("AuthenticationCode") {
+            super::ledger::record(super::ledger::Kind::Code, &value);
+        }
+    }
     let mut req = super::http_client()
         .post(format!("{base}/"))
         .body(body.to_owned());
@@ -123,11 +128,29 @@ pub async fn post_signed(
 
 pub async fn send(req: reqwest::RequestBuilder) -> (u16, reqwest::header::HeaderMap, String) {
     let res = req.send().await.unwrap();
-    (
-        res.status().as_u16(),
-        res.headers().clone(),
-        res.text().await.unwrap(),
-    )
+    let (status, headers) = (res.status().as_u16(), res.headers().clone());
+    let text = res.text().await.unwrap();
+    record_secrets(&text);
+    (status, headers, text)
+}
+
+/// Puts the secrets of an XML answer in the ledger: an access key's secret, and a virtual
+/// device's seed (a blob: base64 of the Base32 text).
+fn record_secrets(xml: &str) {
+    use super::ledger::{Kind, record};
+    let element = |name: &str| {
+        let open = format!("<{name}>");
+        let from = xml.find(&open)? + open.len();
+        Some(&xml[from..from + xml[from..].find(&format!("</{name}>"))?])
+    };
+    if let Some(secret) = element("SecretAccessKey") {
+        record(Kind::AccessKeySecret, secret);
+    }
+    if let Some(blob) = element("Base32StringSeed")
+        && let Ok(text) = data_encoding::BASE64.decode(blob.as_bytes())
+    {
+        record(Kind::Seed, &String::from_utf8_lossy(&text));
+    }
 }
 
 /// The `<Code>` of an `ErrorResponse`, after checking the envelope's shape.
