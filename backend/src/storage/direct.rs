@@ -89,6 +89,10 @@ impl Direct {
         loop {
             let done = {
                 let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+                if !conn.is_autocommit() {
+                    // Left open by a `work` that panicked (the lock was poisoned).
+                    let _ = conn.execute_batch("ROLLBACK");
+                }
                 let done = work(&conn);
                 if !conn.is_autocommit() {
                     // A transaction `work` began and did not finish (its error came first).
@@ -296,5 +300,33 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(n, 2, "the open transaction was rolled back");
+        // A `work` that panics inside its transaction poisons the lock and leaves the
+        // transaction open: the next use rolls it back and goes on.
+        let direct = std::sync::Arc::new(direct);
+        let panicking = direct.clone();
+        let joined = tokio::spawn(async move {
+            panicking
+                .run(|c| {
+                    c.execute_batch("BEGIN IMMEDIATE; INSERT INTO t VALUES (4)")?;
+                    panic!("work panicked");
+                    #[allow(unreachable_code)]
+                    Ok(())
+                })
+                .await
+        })
+        .await;
+        assert!(joined.unwrap_err().is_panic());
+        let n: i64 = direct
+            .run(|c| c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0)))
+            .await
+            .unwrap();
+        assert_eq!(n, 2, "the panicked transaction was rolled back");
+        assert_eq!(
+            direct
+                .run(|c| c.execute("INSERT INTO t VALUES (5)", []))
+                .await
+                .unwrap(),
+            1
+        );
     }
 }
