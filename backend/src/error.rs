@@ -4,8 +4,8 @@
 //! user that does not exist or may not be seen, refused codes) live here, and so does the one
 //! mapping of a unique-constraint failure to `EntityAlreadyExists` ([`ResultExt`]).
 
-use crate::storage::sqlite_result_code;
 use shared::api::ErrorCode;
+use sqlx::sqlite::SqliteError;
 
 /// The standard refusal of codes, in words.
 const INVALID_CODE: &str = "The authentication codes are not valid for this device. Use fresh \
@@ -231,8 +231,9 @@ fn is_unavailable(error: &sqlx::Error) -> bool {
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(e) if let Some(code) = sqlite_result_code(e.as_ref()) => {
-            sqlite_unavailable(code)
+        sqlx::Error::Database(e) if let Some(e) = e.try_downcast_ref::<SqliteError>() => {
+            use sqlx::error::DatabaseError;
+            sqlite_unavailable(e.code().and_then(|c| c.parse().ok()).unwrap_or(0))
         }
         sqlx::Error::Database(e) => e.code().is_some_and(|code| {
             code.starts_with("08")
@@ -252,6 +253,7 @@ fn is_unavailable(error: &sqlx::Error) -> bool {
 /// (10: `SQLITE_IOERR_WRITE` when a write is refused, as with `EFBIG` past a file-size limit),
 /// `SQLITE_FULL` (13: the disk is full) and `SQLITE_CANTOPEN` (14). SQLite rolled the statement
 /// back; the same request succeeds once the disk has room or the file is writable again.
-fn sqlite_unavailable(extended: i32) -> bool {
+/// `storage/direct.rs` reads its own errors with it too.
+pub(crate) fn sqlite_unavailable(extended: i32) -> bool {
     matches!(extended & 0xff, 5 | 6 | 8 | 10 | 13 | 14)
 }

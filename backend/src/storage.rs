@@ -24,7 +24,6 @@ pub use audit::{AuditFilter, AuditRow, NewAuditEvent};
 pub use db::{Database, DatabaseUrlError, PgTarget, Storage};
 pub use device::{Codes, Device, Generator, StoredState};
 pub use devices::NewDevice;
-pub use direct::sqlite_result_code;
 pub use principals::{AccountRow, NewPrincipal, PrincipalRow};
 pub use sealed::SealedRow;
 pub use sessions::{SessionRow, SessionWithPrincipal};

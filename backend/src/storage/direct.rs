@@ -144,27 +144,26 @@ fn is_busy(error: &rusqlite::Error) -> bool {
 
 /// A rusqlite error as the rest of the server sees every database error: a `sqlx::Error`, with
 /// SQLite's extended result code as its code, exactly as sqlx's SQLite driver reports it (so
-/// unique violations, a full disk or a read-only file are told apart the same way).
+/// unique violations and the other constraints are told apart the same way) — except the codes
+/// that say the file cannot take a write now (a full disk, a read-only file, an I/O error, a
+/// lock held too long: [`crate::error::sqlite_unavailable`]), which become `sqlx::Error::Io`,
+/// the database away, answered 503 with `Retry-After` like sqlx's own errors with those codes.
 pub(crate) fn into_sqlx(error: rusqlite::Error) -> sqlx::Error {
     match error {
-        rusqlite::Error::SqliteFailure(e, message) => sqlx::Error::Database(Box::new(Failure {
-            code: e.extended_code,
-            message: message.unwrap_or_else(|| e.to_string()),
-        })),
+        rusqlite::Error::SqliteFailure(e, message) => {
+            let failure = Failure {
+                code: e.extended_code,
+                message: message.unwrap_or_else(|| e.to_string()),
+            };
+            if crate::error::sqlite_unavailable(failure.code) {
+                sqlx::Error::Io(std::io::Error::other(failure))
+            } else {
+                sqlx::Error::Database(Box::new(failure))
+            }
+        }
         rusqlite::Error::QueryReturnedNoRows => sqlx::Error::RowNotFound,
         other => sqlx::Error::Decode(Box::new(other)),
     }
-}
-
-/// SQLite's extended result code of a database error, from sqlx's SQLite driver or from the
-/// direct connection here; `None` for another engine's error.
-pub fn sqlite_result_code(error: &(dyn DatabaseError + 'static)) -> Option<i32> {
-    if let Some(e) = error.try_downcast_ref::<Failure>() {
-        return Some(e.code);
-    }
-    error
-        .try_downcast_ref::<sqlx::sqlite::SqliteError>()
-        .map(|e| e.code().and_then(|c| c.parse().ok()).unwrap_or(0))
 }
 
 /// An error SQLite returned.
@@ -241,7 +240,6 @@ mod tests {
         };
         assert!(e.is_unique_violation());
         assert_eq!(e.code().as_deref(), Some("1555"));
-        assert_eq!(sqlite_result_code(e.as_ref()), Some(1555));
         let sqlx::Error::Database(e) = direct
             .run(|c| c.execute("INSERT INTO t (k, v) VALUES ('b', NULL)", []))
             .await
@@ -251,6 +249,44 @@ mod tests {
         };
         assert_eq!(e.kind(), ErrorKind::NotNullViolation);
         assert_eq!(e.code().as_deref(), Some("1299"));
+    }
+
+    /// SQLite's "cannot write now" errors, met for real through this connection's error path,
+    /// answer 503 with `Retry-After` (security rule 31); a constraint error stays a 500. The
+    /// file read-only: a connection opened read-only, as SQLite answers on a read-only file or
+    /// mount (`SQLITE_READONLY`, 8).
+    #[tokio::test]
+    async fn a_read_only_database_is_503_and_a_constraint_is_not() {
+        use crate::error::Error;
+        use shared::api::ErrorCode;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.sqlite");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (k TEXT PRIMARY KEY)")
+            .unwrap();
+        let read_only =
+            Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let refused = read_only
+            .execute("INSERT INTO t VALUES ('a')", [])
+            .unwrap_err();
+        assert_eq!(
+            refused.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::ReadOnly)
+        );
+        let error = Error::Database(into_sqlx(refused));
+        assert_eq!(
+            (error.code(), error.status(), error.retry_after()),
+            (ErrorCode::ServiceUnavailable, 503, Some(1))
+        );
+        let direct = Direct::open(&path).unwrap();
+        let insert = |c: &Connection| c.execute("INSERT INTO t VALUES ('a')", []);
+        direct.run(insert).await.unwrap();
+        let error = Error::Database(direct.run(insert).await.unwrap_err());
+        assert_eq!(
+            (error.code(), error.status(), error.retry_after()),
+            (ErrorCode::ServiceFailure, 500, None)
+        );
     }
 
     /// A writer that meets another connection's write lock waits for it without holding the
