@@ -440,3 +440,22 @@ const ENROL_POLICY: &str = r#"{
      "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}
   ]
 }"#;
+
+/// The logs' scan for codes sent (`Server::finish`) finds a code standing on its own and not
+/// the same digits inside a request id's hex, a longer number, a fraction or a latency.
+#[test]
+fn the_log_scan_finds_codes_and_not_digits_inside_other_tokens() {
+    for found in ["code 429454 sent", "\"429454\"", "429454", "x=429454\n"] {
+        assert!(contains_number(found, "429454"), "{found}");
+    }
+    for not_found in [
+        "id=c19c429454fc",
+        "id=429454ab",
+        "n=14294540",
+        "latency 1.429454 s",
+        "response status=503 micros=429454",
+        "key_429454",
+    ] {
+        assert!(!contains_number(not_found, "429454"), "{not_found}");
+    }
+}

@@ -622,15 +622,20 @@ pub struct DeviceRow {
 /// Whether `text` holds `number` not adjacent to other digits.
 pub fn contains_number(text: &str, number: &str) -> bool {
     let bytes = text.as_bytes();
+    // A letter, digit or `_` beside the digits: part of a longer number or word (a request
+    // id's hex, `c19c93da17…`), which is not a code; likewise after a decimal point after a
+    // digit (a fraction, "latency 1.032782 s") and after a measurement's label (a request's
+    // `micros=429454`): the rules of the whole run's scan (`xtask/src/leaks.rs`). Without
+    // them a long run's logs (thousands of request ids and latencies) held a code by chance.
+    let word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
     text.match_indices(number).any(|(i, _)| {
-        // A digit before, or a decimal point after a digit: the code's digits would be part
-        // of a longer number or of a fraction ("latency 1.032782 s"), which is not a code.
         let before = i.checked_sub(1).is_some_and(|j| {
-            bytes[j].is_ascii_digit()
+            word(&bytes[j])
                 || (bytes[j] == b'.' && j.checked_sub(1).is_some_and(|k| bytes[k].is_ascii_digit()))
         });
-        let after = bytes.get(i + number.len()).is_some_and(u8::is_ascii_digit);
-        !before && !after
+        let measured = text[..i].ends_with("micros=");
+        let after = bytes.get(i + number.len()).is_some_and(word);
+        !before && !after && !measured
     })
 }
 
