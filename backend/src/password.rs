@@ -38,7 +38,7 @@ pub const QUEUE: Duration = Duration::from_secs(2);
 /// thread's heap, and glibc gave it back (`madvise`) only to fault it in again on the next
 /// request — ~2.5 `madvise` calls per resync, with their page faults and TLB shootdowns, ~15 %
 /// of the server's CPU per resync on the benchmark (`backend/examples/load/`: 487–493 µs,
-/// 434–449 µs with [`TRIM_THRESHOLD`], measured in alternation). Small blocks are kept up to
+/// 432–443 µs with [`TRIM_THRESHOLD`], measured in alternation on a busy machine). Small blocks are kept up to
 /// it; the hashes' blocks are still mapped and unmapped on their own.
 pub fn return_hash_memory_after_each_hash() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]

@@ -83,27 +83,12 @@ impl Storage {
                 ThrottleKey::Codes(_) => reserve_budget_sql(),
             };
             // One statement, except for an unknown name: its row first, and its time after.
-            return match key {
-                ThrottleKey::Device(id) | ThrottleKey::Principal(id) => {
-                    direct
-                        .run(|c| {
-                            c.prepare_cached(statement)?
-                                .query_row(params![now_ms, id, now_ms], |r| r.get(0))
-                                .optional()
-                        })
-                        .await
-                }
-                ThrottleKey::Codes(id) => {
-                    direct
-                        .run(|c| {
-                            c.prepare_cached(statement)?
-                                .query_row(params![id, now_ms, now_ms], |r| r.get(0))
-                                .optional()
-                        })
-                        .await
-                }
+            // The statements bind the time, the key, the time; the budget's upsert its key first.
+            let (first, second) = match key {
+                ThrottleKey::Device(id) | ThrottleKey::Principal(id) => (now_ms, id),
+                ThrottleKey::Codes(id) => (id, now_ms),
                 ThrottleKey::UnknownSignIn(k) => {
-                    direct
+                    return direct
                         .transaction(|c| {
                             c.prepare_cached(INSERT_UNKNOWN)?.execute([k])?;
                             let count = c
@@ -116,9 +101,16 @@ impl Storage {
                             }
                             Ok(count)
                         })
-                        .await
+                        .await;
                 }
             };
+            return direct
+                .run(|c| {
+                    c.prepare_cached(statement)?
+                        .query_row(params![first, second, now_ms], |r| r.get(0))
+                        .optional()
+                })
+                .await;
         }
         if let ThrottleKey::UnknownSignIn(k) = key {
             on_db!(self, |pool, sql| {
