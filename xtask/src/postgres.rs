@@ -42,6 +42,7 @@ pub fn ensure_postgresql() -> Result {
 pub const SQLITE_ONLY: &[&str] = &[
     "a_database_sealed_the_old_way_is_resealed_at_start_and_keeps_working",
     "a_full_disk_answers_503_with_retry_after_and_service_returns_when_space_does",
+    "a_database_made_read_only_while_serving_answers_503_and_service_returns_when_it_is_writable",
 ];
 
 /// The black-box tests that run on PostgreSQL alone: failover needs a standby to promote, and

@@ -228,6 +228,57 @@ impl fmt::Debug for Storage {
 /// connections were no better than 8.
 const POOL_CONNECTIONS: u32 = 8;
 
+/// Pooled SQLite connections opened while the database's files could not be written.
+///
+/// SQLite opens a database read-only, silently, when its file cannot be opened for writing
+/// (a filesystem remounted read-only, a file made read-only), and such a connection stays
+/// read-only for as long as it lives: after the files are writable again, every write that
+/// reaches it would still be refused (503) until the pool retires it (30 min). So a connection
+/// opened read-only is counted at connect, and while any is counted, each connection the pool
+/// hands out is asked whether it is read-only and closed if it is (the next one is opened
+/// read-write once the files take writes). The check is a hop to the connection's thread, so
+/// it is made only while the count is above zero — never on a healthy server. A read-only
+/// connection that the pool closes for idleness leaves the count above zero: the check then
+/// goes on, costing a hop per acquire, and stays correct (`tests/read_only.rs`).
+mod read_only {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use sqlx::sqlite::SqliteConnection;
+
+    static OPEN: AtomicUsize = AtomicUsize::new(0);
+
+    /// Whether `conn`'s main database is read-only.
+    async fn is_read_only(conn: &mut SqliteConnection) -> Result<bool, sqlx::Error> {
+        let mut handle = conn.lock_handle().await?;
+        // SAFETY: the handle is locked out of its worker thread for this call, and
+        // sqlite3_db_readonly only reads the connection's state for the schema named.
+        let answer = unsafe {
+            rusqlite::ffi::sqlite3_db_readonly(handle.as_raw_handle().as_ptr(), c"main".as_ptr())
+        };
+        Ok(answer == 1)
+    }
+
+    /// `after_connect`: counts a connection SQLite opened read-only (it still serves reads).
+    pub(super) async fn note_if_read_only(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+        if is_read_only(conn).await? {
+            tracing::warn!("a database connection opened read-only (its files refuse writes)");
+            OPEN.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// `before_acquire`: false (close it) for a read-only connection, while any was opened.
+    pub(super) async fn keep(conn: &mut SqliteConnection) -> Result<bool, sqlx::Error> {
+        if OPEN.load(Ordering::Relaxed) == 0 || !is_read_only(conn).await? {
+            return Ok(true);
+        }
+        // Saturating: a connection counted in another pool of this process (tests open
+        // several) may be the one closed here.
+        let _ = OPEN.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+        Ok(false)
+    }
+}
+
 /// How long a request waits for a PostgreSQL connection before it fails (and `/readyz` says
 /// 503): a database that is away must not hold requests for sqlx's default 30 s.
 const PG_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -260,6 +311,8 @@ impl Storage {
             // thread); statements on a pooled connection took three (ping, statement, the ping
             // on release), now two.
             .test_before_acquire(false)
+            .after_connect(|conn, _| Box::pin(read_only::note_if_read_only(conn)))
+            .before_acquire(|conn, _| Box::pin(read_only::keep(conn)))
             .connect_with(options)
             .await?;
         SQLITE_MIGRATIONS.run(&pool).await?;

@@ -67,6 +67,8 @@ pub struct Server {
     /// pipe ([`Server::log_through_pipe`]).
     log_copier: Option<std::thread::JoinHandle<()>>,
     piped_log: bool,
+    /// Environment variables the server is started with ([`Server::env`]).
+    extra_env: Vec<(String, std::ffi::OsString)>,
 }
 
 impl Server {
@@ -89,6 +91,7 @@ impl Server {
             pg_url: pg::on_postgres().then(pg::fresh_database_url),
             log_copier: None,
             piped_log: false,
+            extra_env: Vec::new(),
         };
         let out = s.cli(&["demo", "--json"], None);
         s.demo = serde_json::from_str(&out).expect("demo --json prints JSON");
@@ -110,6 +113,7 @@ impl Server {
             pg_url: Some(url.to_owned()),
             log_copier: None,
             piped_log: false,
+            extra_env: Vec::new(),
         };
         let out = s.cli(&["demo", "--json"], None);
         s.demo = serde_json::from_str(&out).expect("demo --json prints JSON");
@@ -141,6 +145,7 @@ impl Server {
             pg_url: Some(url),
             log_copier: None,
             piped_log: false,
+            extra_env: first.extra_env.clone(),
         };
         s.spawn();
         s
@@ -160,6 +165,11 @@ impl Server {
     /// (a test that limits the size of the files it may write limits the database alone).
     pub fn log_through_pipe(&mut self) {
         self.piped_log = true;
+    }
+
+    /// From the next start on, the server runs with `key` set to `value` in its environment.
+    pub fn env(&mut self, key: &str, value: impl Into<std::ffi::OsString>) {
+        self.extra_env.push((key.to_owned(), value.into()));
     }
 
     fn join_log_copier(&mut self) {
@@ -297,6 +307,7 @@ impl Server {
             .args(["serve", "--addr", "127.0.0.1:0"])
             .args(&self.extra_args)
             .env("RUST_LOG", "debug")
+            .envs(self.extra_env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::piped())
             .stderr(if self.piped_log {
                 Stdio::piped()
