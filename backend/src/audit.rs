@@ -58,6 +58,90 @@ pub struct AuditEntry<'a> {
     pub serial_number: Option<&'a str>,
 }
 
+/// An action's audit event, prepared before the action runs: its success event can then be
+/// stored by the change it records, in that change's transaction ([`Prepared::success`],
+/// `Storage::compare_and_set_state`), so a crash can never leave the change without its event
+/// (security rule 31); [`Prepared::record`] writes the outcome afterwards — the row only if the
+/// change's transaction did not.
+#[derive(Debug)]
+pub struct Prepared<'a> {
+    meta: &'a RequestMeta,
+    action: String,
+    account_id: Option<String>,
+    actor: String,
+    target_user: Option<String>,
+    serial_number: Option<String>,
+    /// Whether the success's row was stored by the change.
+    stored: std::sync::atomic::AtomicBool,
+}
+
+impl<'a> Prepared<'a> {
+    /// The event of `entry`'s attempt, from `meta`, with what a client chose bounded.
+    pub fn new(meta: &'a RequestMeta, entry: &AuditEntry<'_>) -> Prepared<'a> {
+        Prepared {
+            meta,
+            action: entry.action.to_owned(),
+            account_id: entry.account_id.map(str::to_owned),
+            actor: entry.actor.to_owned(),
+            target_user: entry
+                .target_user
+                .map(|u| bounded(u, MAX_RECORDED).into_owned()),
+            serial_number: entry
+                .serial_number
+                .map(|s| bounded(s, MAX_RECORDED).into_owned()),
+            stored: Default::default(),
+        }
+    }
+
+    fn entry(&self) -> AuditEntry<'_> {
+        AuditEntry {
+            action: &self.action,
+            account_id: self.account_id.as_deref(),
+            actor: &self.actor,
+            target_user: self.target_user.as_deref(),
+            serial_number: self.serial_number.as_deref(),
+        }
+    }
+
+    /// The success's row at `now_ms`, for the change's transaction; call
+    /// [`Prepared::stored`] once that transaction has committed it.
+    pub fn success(&self, now_ms: i64) -> NewAuditEvent<'_> {
+        NewAuditEvent {
+            account_id: self.account_id.as_deref(),
+            event_time: now_ms,
+            actor: &self.actor,
+            action: &self.action,
+            target_user: self.target_user.as_deref(),
+            serial_number: self.serial_number.as_deref(),
+            source_ip: &self.meta.source_ip,
+            outcome: Outcome::Success.as_str(),
+            error_code: None,
+            request_id: Some(&self.meta.request_id),
+        }
+    }
+
+    /// The change's transaction committed the success's row.
+    pub fn stored(&self) {
+        self.stored
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Records the outcome: the log line always, the row unless the change stored it.
+    pub async fn record<T>(&self, state: &AppState, result: &Result<T, Error>) {
+        let failure = result.as_ref().err().map(|e| e.code().as_str());
+        let stored = self.stored.load(std::sync::atomic::Ordering::Relaxed);
+        debug_assert!(!stored || failure.is_none(), "a stored success then failed");
+        write(
+            state,
+            self.meta,
+            &self.entry(),
+            failure,
+            stored && failure.is_none(),
+        )
+        .await;
+    }
+}
+
 /// Records the attempt's outcome. A failure to write is logged; it does not change the answer.
 pub async fn record<T>(
     state: &AppState,
@@ -91,7 +175,7 @@ pub async fn record_by(
         target_user: own.as_deref(),
         serial_number: None,
     };
-    write(state, meta, &entry, failure).await;
+    write(state, meta, &entry, failure, false).await;
 }
 
 /// [`record`] with the outcome alone: success, or the error it failed with.
@@ -101,15 +185,16 @@ pub async fn record_outcome(
     entry: &AuditEntry<'_>,
     error: Option<&Error>,
 ) {
-    write(state, meta, entry, error.map(|e| e.code().as_str())).await;
+    write(state, meta, entry, error.map(|e| e.code().as_str()), false).await;
 }
 
-/// The event's row and log line.
+/// The event's log line, and its row unless `stored` (the change's transaction wrote it).
 async fn write(
     state: &AppState,
     meta: &RequestMeta,
     entry: &AuditEntry<'_>,
     failure: Option<&str>,
+    stored: bool,
 ) {
     let (outcome, code) = match failure {
         None => (Outcome::Success, None),
@@ -141,6 +226,7 @@ async fn write(
         "audit"
     );
     let written = match code {
+        None if stored => Ok(()),
         None => state.storage.insert_audit(&event).await,
         Some(_) => state
             .storage

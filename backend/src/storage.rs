@@ -235,12 +235,47 @@ mod tests {
                 last_used_step: 9,
                 ..state
             };
+            // The success's audit event is stored by a won compare-and-set, and by it alone.
+            let event = |request_id: &'static str| NewAuditEvent {
+                account_id: Some("111122223333"),
+                event_time: 1_000,
+                actor: "arn:aws:iam::111122223333:user/alice",
+                action: "ResyncMFADevice",
+                target_user: Some("alice"),
+                serial_number: Some("TOTP00001"),
+                source_ip: "127.0.0.1",
+                outcome: "Success",
+                error_code: None,
+                request_id: Some(request_id),
+            };
+            let events = |storage: Storage| async move {
+                let rows = storage
+                    .audit_events("111122223333", &AuditFilter::default(), i64::MAX, 10)
+                    .await
+                    .unwrap();
+                rows.into_iter()
+                    .map(|r| (r.action, r.outcome, r.serial_number))
+                    .collect::<Vec<_>>()
+            };
             assert!(
                 storage
-                    .compare_and_set_state(dev.id, state, after, -1, Some((alice, -1)))
+                    .compare_and_set_state(
+                        dev.id,
+                        state,
+                        after,
+                        -1,
+                        Some((alice, -1)),
+                        Some(&event("won"))
+                    )
                     .await
                     .unwrap()
             );
+            let won = (
+                "ResyncMFADevice".to_owned(),
+                "Success".to_owned(),
+                Some("TOTP00001".to_owned()),
+            );
+            assert_eq!(events(storage.clone()).await, std::slice::from_ref(&won));
             assert_eq!(
                 storage.throttle_of(budget).await.unwrap().unwrap().failures,
                 0
@@ -258,7 +293,7 @@ mod tests {
             };
             assert!(
                 storage
-                    .compare_and_set_state(dev.id, after, later, -1, Some((alice, 6)))
+                    .compare_and_set_state(dev.id, after, later, -1, Some((alice, 6)), None)
                     .await
                     .unwrap()
             );
@@ -271,12 +306,39 @@ mod tests {
             // A lost compare-and-set changes neither.
             assert!(
                 !storage
-                    .compare_and_set_state(dev.id, after, later, -1, Some((alice, 7)))
+                    .compare_and_set_state(
+                        dev.id,
+                        after,
+                        later,
+                        -1,
+                        Some((alice, 7)),
+                        Some(&event("lost"))
+                    )
                     .await
                     .unwrap()
             );
             let b = storage.throttle_of(budget).await.unwrap().unwrap();
             assert_eq!((b.failures, b.locked), (7, true));
+            assert_eq!(
+                events(storage.clone()).await,
+                std::slice::from_ref(&won),
+                "no event for a lost one"
+            );
+            // The change and its event are one: an event that cannot be written (its table
+            // gone) takes the change back with it.
+            exec(&storage, "ALTER TABLE audit_events RENAME TO audit_away").await;
+            let newer = StoredState {
+                last_used_step: 11,
+                ..state
+            };
+            let torn = storage
+                .compare_and_set_state(dev.id, later, newer, -1, None, Some(&event("torn")))
+                .await;
+            assert!(torn.is_err(), "{torn:?}");
+            exec(&storage, "ALTER TABLE audit_away RENAME TO audit_events").await;
+            let stored = storage.device("111122223333", "TOTP00001").await.unwrap();
+            assert_eq!(stored.unwrap().state, later, "the change was not kept");
+            assert_eq!(events(storage.clone()).await, [won]);
         }
     }
 

@@ -3,7 +3,7 @@
 
 use shared::api::Action;
 
-use crate::audit::{self, AuditEntry, RequestMeta};
+use crate::audit::{AuditEntry, Prepared, RequestMeta};
 use crate::error::Error;
 use crate::state::AppState;
 use crate::storage::PrincipalRow;
@@ -71,7 +71,21 @@ pub(crate) async fn audited<T>(
     serial: Option<&str>,
     run: impl Future<Output = Result<T, Error>>,
 ) -> Result<T, Error> {
+    let event = prepare(caller, action, target_user, serial);
     let result = run.await;
+    event.record(state, &result).await;
+    result
+}
+
+/// The audit event of `caller`'s `action` on `target_user` (the caller when `None`) and
+/// `serial`, for an action whose change stores its own success event ([`Prepared`]); the
+/// action's answer is then passed to [`Prepared::record`], as [`audited`] does.
+pub(crate) fn prepare<'a>(
+    caller: &'a Caller,
+    action: Action,
+    target_user: Option<&str>,
+    serial: Option<&str>,
+) -> Prepared<'a> {
     let actor = caller.arn();
     let own = caller.principal.display_name();
     let entry = AuditEntry {
@@ -81,8 +95,7 @@ pub(crate) async fn audited<T>(
         target_user: target_user.or(Some(own.as_str())),
         serial_number: serial,
     };
-    audit::record(state, &caller.meta, &entry, &result).await;
-    result
+    Prepared::new(&caller.meta, &entry)
 }
 
 /// Security rule 26: a device of `owner` was enabled or deactivated. Every other session of the

@@ -18,6 +18,7 @@ use shared::verify::{repeats_last_hotp, repeats_last_totp, verify_hotp, verify_t
 
 use super::attempt;
 use super::validate::precheck_code;
+use crate::audit::Prepared;
 use crate::config::Settings;
 use crate::crypto::Sealed;
 use crate::error::Error;
@@ -175,12 +176,14 @@ pub(crate) enum Commit {
 /// `ResyncMFADevice`'s pair on `owner`'s device `serial`. The common case takes one round trip:
 /// the storage finds and counts the device in one statement when everything checked before
 /// counting holds; otherwise the device is read, checked and counted in turn, which gives the
-/// exact answer (no such device, a FIDO key, another length, throttled, locked).
+/// exact answer (no such device, a FIDO key, another length, throttled, locked). The success's
+/// audit `event` is stored with the new state, in its transaction.
 pub(crate) async fn resync(
     state: &AppState,
     owner: &PrincipalRow,
     serial: &str,
     pair: &CodePair,
+    event: &Prepared<'_>,
 ) -> Result<PairOutcome, Error> {
     let window = Window::resync(&state.settings);
     if let Some(digits) = pair.digits() {
@@ -205,7 +208,17 @@ pub(crate) async fn resync(
                 owner: Some((owner.id, Reserved { count: budget, now })),
             };
             let codes = usable(&dev, &pair_members(pair))?;
-            return evaluate_pair(state, &dev, codes, pair, window, Commit::State, counted).await;
+            return evaluate_pair(
+                state,
+                &dev,
+                codes,
+                pair,
+                window,
+                Commit::State,
+                counted,
+                Some(event),
+            )
+            .await;
         }
     }
     let dev = state
@@ -214,16 +227,18 @@ pub(crate) async fn resync(
         .await?
         .filter(|d| d.owner_id == Some(owner.id))
         .ok_or_else(Error::no_such_device)?;
-    check_pair(state, &dev, pair, window, Commit::State).await
+    check_pair(state, &dev, pair, window, Commit::State, Some(event)).await
 }
 
-/// Two consecutive codes on `dev`: fitness, the attempt counted, then the evaluation.
+/// Two consecutive codes on `dev`: fitness, the attempt counted, then the evaluation (`event`:
+/// the success's audit event, stored by a [`Commit::State`] with the state).
 pub(crate) async fn check_pair(
     state: &AppState,
     dev: &Device,
     pair: &CodePair,
     window: Window,
     commit: Commit,
+    event: Option<&Prepared<'_>>,
 ) -> Result<PairOutcome, Error> {
     let codes = usable(dev, &pair_members(pair))?;
     let owner = match commit {
@@ -231,11 +246,12 @@ pub(crate) async fn check_pair(
         Commit::Assign { owner, .. } => Some(owner),
     };
     let counted = reserve(state, dev, owner).await?;
-    evaluate_pair(state, dev, codes, pair, window, commit, counted).await
+    evaluate_pair(state, dev, codes, pair, window, commit, counted, event).await
 }
 
 /// The pair's evaluation once the attempt is counted: `shared`'s search, then the
 /// compare-and-set.
+#[allow(clippy::too_many_arguments)]
 async fn evaluate_pair(
     state: &AppState,
     dev: &Device,
@@ -244,6 +260,7 @@ async fn evaluate_pair(
     window: Window,
     commit: Commit,
     counted: Counted,
+    event: Option<&Prepared<'_>>,
 ) -> Result<PairOutcome, Error> {
     let reserved = counted.device;
     let secret = secret(state, dev, codes)?;
@@ -294,10 +311,22 @@ async fn evaluate_pair(
     let own_lock = reserved.own_lock();
     let won = match commit {
         Commit::State => {
-            state
+            let row = event.map(|e| e.success(state.clock.now_ms()));
+            let won = state
                 .storage
-                .compare_and_set_state(dev.id, before, after, own_lock, counted.budget())
-                .await?
+                .compare_and_set_state(
+                    dev.id,
+                    before,
+                    after,
+                    own_lock,
+                    counted.budget(),
+                    row.as_ref(),
+                )
+                .await?;
+            if let (true, Some(event)) = (won, event) {
+                event.stored();
+            }
+            won
         }
         Commit::Assign { owner, max_devices } => {
             let won = state
@@ -373,7 +402,14 @@ pub(crate) async fn check_single(state: &AppState, dev: &Device, code: &Code) ->
     };
     if state
         .storage
-        .compare_and_set_state(dev.id, before, after, reserved.own_lock(), counted.budget())
+        .compare_and_set_state(
+            dev.id,
+            before,
+            after,
+            reserved.own_lock(),
+            counted.budget(),
+            None,
+        )
         .await?
     {
         Ok(())

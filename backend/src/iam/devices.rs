@@ -8,7 +8,7 @@ use shared::api::{
 };
 
 use super::authorize::{Visibility, authorize_user};
-use super::caller::{Caller, audited};
+use super::caller::{Caller, audited, prepare};
 use super::codes::{self, CodePair};
 use super::paging::{self, Position};
 use super::validate::validate_serial;
@@ -116,7 +116,9 @@ pub async fn resync_mfa_device(
     let user_name = req.user_name.as_deref();
     let serial = req.serial_number.as_str();
     let action = Action::ResyncMfaDevice;
-    audited(state, caller, action, user_name, Some(serial), async {
+    // The success's event is stored with the new state, in its transaction (rule 31).
+    let event = prepare(caller, action, user_name, Some(serial));
+    let result = async {
         validate_serial(serial)?;
         let pair = CodePair::parse(&req.authentication_code1, &req.authentication_code2)?;
         let owner = authorize_user(
@@ -127,13 +129,15 @@ pub async fn resync_mfa_device(
             Visibility::AsMissingDevice,
         )
         .await?;
-        let outcome = codes::resync(state, &owner, serial, &pair).await?;
+        let outcome = codes::resync(state, &owner, serial, &pair, &event).await?;
         Ok(ResyncMfaDeviceResponse {
             drift_steps: outcome.drift_steps,
             drift_seconds: outcome.drift_seconds,
         })
-    })
-    .await
+    }
+    .await;
+    event.record(state, &result).await;
+    result
 }
 
 /// `DeactivateMFADevice`: a virtual device returns to the account's unassigned devices; a

@@ -202,7 +202,7 @@ pub async fn enable_mfa_device(
             owner: target.id,
             max_devices,
         };
-        codes::check_pair(state, &dev, &pair, window, commit).await?;
+        codes::check_pair(state, &dev, &pair, window, commit, None).await?;
         super::caller::after_mfa_change(state, caller, target.id).await?;
         Ok(EmptyResponse {})
     })

@@ -134,40 +134,12 @@ impl Storage {
 
     /// Appends an event.
     pub async fn insert_audit(&self, e: &NewAuditEvent<'_>) -> Result<(), sqlx::Error> {
-        const INSERT: &str = "INSERT INTO audit_events (account_id, event_time, actor, action, \
-             target_user, serial_number, source_ip, outcome, error_code, request_id) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
         if let Some(direct) = &self.direct {
-            direct
-                .run(|c| {
-                    c.prepare_cached(INSERT)?.execute(rusqlite::params![
-                        e.account_id,
-                        e.event_time,
-                        e.actor,
-                        e.action,
-                        e.target_user,
-                        e.serial_number,
-                        e.source_ip,
-                        e.outcome,
-                        e.error_code,
-                        e.request_id
-                    ])
-                })
-                .await?;
+            direct.run(|c| insert_event(c, e)).await?;
             return Ok(());
         }
         on_db!(self, |pool, sql| {
-            sqlx::query(sql(INSERT))
-                .bind(e.account_id)
-                .bind(e.event_time)
-                .bind(e.actor)
-                .bind(e.action)
-                .bind(e.target_user)
-                .bind(e.serial_number)
-                .bind(e.source_ip)
-                .bind(e.outcome)
-                .bind(e.error_code)
-                .bind(e.request_id)
+            bind_event(sqlx::query(sql(INSERT_EVENT)), e)
                 .execute(pool)
                 .await
                 .map(|done| done.rows_affected())
@@ -210,6 +182,54 @@ impl Storage {
             .await
         })
     }
+}
+
+/// The statement that appends an event, its values bound by [`bind_event`] or
+/// [`insert_event`] in this order.
+pub(super) const INSERT_EVENT: &str = "INSERT INTO audit_events (account_id, event_time, \
+     actor, action, target_user, serial_number, source_ip, outcome, error_code, request_id) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+/// [`INSERT_EVENT`] with `e`'s values, on either engine's sqlx query.
+pub(super) fn bind_event<'q, DB: sqlx::Database>(
+    query: sqlx::query::Query<'q, DB, DB::Arguments>,
+    e: &NewAuditEvent<'_>,
+) -> sqlx::query::Query<'q, DB, DB::Arguments>
+where
+    for<'t> &'t str: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> Option<&'t str>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    query
+        .bind(e.account_id)
+        .bind(e.event_time)
+        .bind(e.actor)
+        .bind(e.action)
+        .bind(e.target_user)
+        .bind(e.serial_number)
+        .bind(e.source_ip)
+        .bind(e.outcome)
+        .bind(e.error_code)
+        .bind(e.request_id)
+}
+
+/// [`INSERT_EVENT`] on the request path's SQLite connection (`direct.rs`).
+pub(super) fn insert_event(
+    c: &rusqlite::Connection,
+    e: &NewAuditEvent<'_>,
+) -> rusqlite::Result<usize> {
+    c.prepare_cached(INSERT_EVENT)?.execute(rusqlite::params![
+        e.account_id,
+        e.event_time,
+        e.actor,
+        e.action,
+        e.target_user,
+        e.serial_number,
+        e.source_ip,
+        e.outcome,
+        e.error_code,
+        e.request_id
+    ])
 }
 
 /// Which events [`Storage::audit_events`] lists; `None` lets every value through.

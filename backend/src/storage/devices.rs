@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 use rusqlite::{OptionalExtension, params};
 
 use super::attempts::{RESET_CODE_BUDGET, ThrottleKey, reserve_budget_sql, reserve_set_sql};
+use super::audit::{INSERT_EVENT, NewAuditEvent, bind_event, insert_event};
 use super::db::{Storage, on_db};
 use super::device::{Device, DeviceRow, StoredState, typed, typed_one};
 use super::sealed::SEAL_VERSION;
@@ -395,9 +396,10 @@ impl Storage {
     /// counter (the one this attempt reserved included, rule 9) only if the stored state still
     /// equals `before` and the device is not locked, unless the lock is the one this attempt's
     /// own reservation set (`own_lock`: its count when that reached the lock, else -1).
-    /// When it wins and `budget` names the owner's code budget with this attempt's own lock on
-    /// it, that budget is cleared too ([`Storage::reset_code_budget`]; one transaction on
-    /// SQLite). Returns whether this request won.
+    /// When it wins, in the same transaction: `budget`, the owner's code budget with this
+    /// attempt's own lock on it, is cleared ([`Storage::reset_code_budget`]), and `event`, the
+    /// success's audit event, is appended — a change is never stored without its event (rule
+    /// 31). Returns whether this request won.
     pub async fn compare_and_set_state(
         &self,
         id: i64,
@@ -405,60 +407,77 @@ impl Storage {
         after: StoredState,
         own_lock: i64,
         budget: Option<(i64, i64)>,
+        event: Option<&NewAuditEvent<'_>>,
     ) -> Result<bool, sqlx::Error> {
         const CAS: &str = "UPDATE mfa_devices SET drift_steps = ?, last_used_step = ?, \
              hotp_counter = ?, failures = 0, throttled_until = 0, locked = FALSE \
              WHERE id = ? AND drift_steps = ? AND last_used_step = ? AND hotp_counter = ? \
              AND (locked = FALSE OR failures = ?)";
+        let values = (
+            after.drift_steps,
+            after.last_used_step,
+            after.hotp_counter,
+            id,
+            before.drift_steps,
+            before.last_used_step,
+            before.hotp_counter,
+            own_lock,
+        );
         if let Some(direct) = &self.direct {
-            let won = |c: &rusqlite::Connection| {
-                let done = c.prepare_cached(CAS)?.execute(params![
-                    after.drift_steps,
-                    after.last_used_step,
-                    after.hotp_counter,
-                    id,
-                    before.drift_steps,
-                    before.last_used_step,
-                    before.hotp_counter,
-                    own_lock
-                ])?;
-                Ok(done == 1)
-            };
-            return match budget {
-                None => direct.run(won).await,
-                Some((principal_id, budget_lock)) => {
-                    direct
-                        .transaction(|c| {
-                            let won = won(c)?;
-                            if won {
-                                c.prepare_cached(RESET_CODE_BUDGET)?
-                                    .execute(params![principal_id, budget_lock])?;
-                            }
-                            Ok(won)
-                        })
-                        .await
+            let won = |c: &rusqlite::Connection| Ok(c.prepare_cached(CAS)?.execute(values)? == 1);
+            if budget.is_none() && event.is_none() {
+                return direct.run(won).await;
+            }
+            return direct
+                .transaction(|c| {
+                    let won = won(c)?;
+                    if won {
+                        if let Some((principal_id, budget_lock)) = budget {
+                            c.prepare_cached(RESET_CODE_BUDGET)?
+                                .execute(params![principal_id, budget_lock])?;
+                        }
+                        if let Some(e) = event {
+                            insert_event(c, e)?;
+                        }
+                    }
+                    Ok(won)
+                })
+                .await;
+        }
+        on_db!(self, |pool, sql| {
+            async {
+                let mut tx = pool.begin().await?;
+                let done = sqlx::query(sql(CAS))
+                    .bind(values.0)
+                    .bind(values.1)
+                    .bind(values.2)
+                    .bind(values.3)
+                    .bind(values.4)
+                    .bind(values.5)
+                    .bind(values.6)
+                    .bind(values.7)
+                    .execute(&mut *tx)
+                    .await?;
+                let won = done.rows_affected() == 1;
+                if won {
+                    if let Some((principal_id, budget_lock)) = budget {
+                        sqlx::query(sql(RESET_CODE_BUDGET))
+                            .bind(principal_id)
+                            .bind(budget_lock)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    if let Some(e) = event {
+                        bind_event(sqlx::query(sql(INSERT_EVENT)), e)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                 }
-            };
-        }
-        let done = on_db!(self, |pool, sql| {
-            sqlx::query(sql(CAS))
-                .bind(after.drift_steps)
-                .bind(after.last_used_step)
-                .bind(after.hotp_counter)
-                .bind(id)
-                .bind(before.drift_steps)
-                .bind(before.last_used_step)
-                .bind(before.hotp_counter)
-                .bind(own_lock)
-                .execute(pool)
-                .await
-                .map(|done| done.rows_affected())
-        })?;
-        let won = done == 1;
-        if let (true, Some((principal_id, budget_lock))) = (won, budget) {
-            self.reset_code_budget(principal_id, budget_lock).await?;
-        }
-        Ok(won)
+                tx.commit().await?;
+                Ok::<_, sqlx::Error>(won)
+            }
+            .await
+        })
     }
 
     /// Assigns an unassigned virtual device (EnableMFADevice), compare-and-set like
