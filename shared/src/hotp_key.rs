@@ -228,15 +228,18 @@ mod tests {
             (u64::MAX - 4, 5),
         ];
         for key in [HotpKey::new(b"12345678901234567890"), portable] {
-            for (first, len) in ranges {
-                let mut out = vec![0u32; len];
-                key.fill(first, &mut out, Digits::SIX);
-                for (k, code) in out.iter().enumerate() {
-                    assert_eq!(
-                        *code,
-                        key.code(first + k as u64, Digits::SIX),
-                        "{first}+{k}"
-                    );
+            for digits in [Digits::SIX, Digits::SEVEN, Digits::EIGHT] {
+                for (first, len) in ranges {
+                    let mut out = vec![0u32; len];
+                    key.fill(first, &mut out, digits);
+                    for (k, code) in out.iter().enumerate() {
+                        assert_eq!(
+                            *code,
+                            key.code(first + k as u64, digits),
+                            "{digits:?} {first}+{k}"
+                        );
+                        assert!(*code < digits.modulus());
+                    }
                 }
             }
         }
