@@ -1,4 +1,5 @@
-//! What the server forgets on a schedule, for as long as it runs: expired sessions, the digests
+//! What the server forgets on a schedule, for as long as it runs: expired sessions and temporary
+//! credentials, the digests
 //! of signatures past the clock-skew window (security rule 22) and a few minutes more (server
 //! clocks differ), and the rows of unknown sign-in names a day after their last failure unless
 //! locked (rule 24). Every ten minutes; each statement is idempotent, so several servers on one
@@ -44,6 +45,13 @@ pub async fn sweep(state: &AppState) {
         .await
     {
         tracing::warn!(error = %e, "signature sweep failed");
+    }
+    if let Err(e) = state
+        .storage
+        .delete_expired_temporary_credentials(now)
+        .await
+    {
+        tracing::warn!(error = %e, "temporary credential sweep failed");
     }
     if let Err(e) = state
         .storage

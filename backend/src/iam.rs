@@ -18,6 +18,7 @@ mod devices;
 mod get_user;
 pub(crate) mod paging;
 mod sign_in;
+mod sts;
 mod users;
 mod validate;
 mod virtual_devices;
@@ -31,6 +32,10 @@ pub use caller::{Authentication, Caller};
 pub use devices::{deactivate_mfa_device, list_mfa_devices, resync_mfa_device, unlock_mfa_device};
 pub use get_user::{GetUserRequest, GetUserResponse, get_user};
 pub use sign_in::{SignedIn, session_info, sign_in_mfa, sign_in_root, sign_in_user, sign_out};
+pub use sts::{
+    CallerIdentity, GetSessionTokenRequest, TemporaryCredentials, TemporaryRefusal,
+    get_caller_identity, get_session_token, temporary_signing_key,
+};
 pub use users::{list_users, lookup_events};
 pub use validate::{validate_serial, validate_user_name};
 pub use virtual_devices::{

@@ -17,6 +17,7 @@ mod principals;
 mod sealed;
 mod sessions;
 mod signatures;
+mod temporary_credentials;
 
 pub use access_keys::AccessKeyRow;
 pub use attempts::ThrottleKey;
@@ -27,6 +28,7 @@ pub use devices::NewDevice;
 pub use principals::{AccountRow, NewPrincipal, PrincipalRow};
 pub use sealed::SealedRow;
 pub use sessions::{SessionRow, SessionWithPrincipal};
+pub use temporary_credentials::{NewTemporaryCredentials, TemporaryCredentialsRow};
 
 /// The throwaway PostgreSQL cluster of the black-box tests, for the storage tests here.
 #[cfg(test)]

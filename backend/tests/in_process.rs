@@ -695,11 +695,24 @@ async fn signed(
     body: &str,
     extra: &[(&str, &str)],
 ) -> (StatusCode, String) {
-    let identity = Credentials::new(id, secret, None, None, "test").into();
+    signed_for(w, (id, secret, None), "iam", signed_at, body, extra).await
+}
+
+/// [`signed`] for `service` with `(key id, secret, session token)`: temporary credentials'
+/// token goes in `X-Amz-Security-Token`, signed, as the SDKs send it.
+async fn signed_for(
+    w: &World,
+    (id, secret, token): (&str, &str, Option<&str>),
+    service: &str,
+    signed_at: i64,
+    body: &str,
+    extra: &[(&str, &str)],
+) -> (StatusCode, String) {
+    let identity = Credentials::new(id, secret, token.map(str::to_owned), None, "test").into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region("us-east-1")
-        .name("iam")
+        .name(service)
         .time(UNIX_EPOCH + Duration::from_millis(signed_at as u64))
         .settings(SigningSettings::default())
         .build()
@@ -951,4 +964,404 @@ async fn a_sign_in_that_finds_no_hashing_slot_gets_503_and_counts_nothing() {
     );
     drop(held);
     w.sign_in("bob").await;
+}
+
+/// Credentials as the tests hold them: key id, secret, and a session token for temporary ones.
+struct Creds {
+    id: String,
+    secret: String,
+    token: Option<String>,
+}
+
+impl Creds {
+    fn long_term(key: &backend::iam::CreatedAccessKey) -> Creds {
+        Creds {
+            id: key.access_key_id.clone(),
+            secret: key.secret_access_key.to_string(),
+            token: None,
+        }
+    }
+
+    fn parts(&self) -> (&str, &str, Option<&str>) {
+        (&self.id, &self.secret, self.token.as_deref())
+    }
+}
+
+/// The text of `<tag>` in `xml`.
+fn xml_text<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
+    let start = xml.find(&format!("<{tag}>"))? + tag.len() + 2;
+    let end = start + xml[start..].find(&format!("</{tag}>"))?;
+    Some(&xml[start..end])
+}
+
+/// The code of alice's device at `step`.
+fn alice_code(step: u64) -> String {
+    let seed = Secret::from_base32_typed(SEED).unwrap();
+    let totp = shared::otp::Totp::default();
+    shared::otp::format_code(totp.code_for_step(&seed, step), totp.digits)
+}
+
+/// STS `GetSessionToken` with `members` (form-encoded), signed by `creds` at the world's time.
+async fn get_session_token(w: &World, creds: &Creds, members: &str) -> (StatusCode, String) {
+    let body = format!("Action=GetSessionToken&Version=2011-06-15{members}");
+    signed_for(w, creds.parts(), "sts", w.state.clock.now_ms(), &body, &[]).await
+}
+
+/// The temporary credentials of a successful `GetSessionToken` answer.
+fn issued(status: StatusCode, xml: &str) -> Creds {
+    assert_eq!(status, StatusCode::OK, "{xml}");
+    assert!(
+        xml.contains(
+            "<GetSessionTokenResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
+        ),
+        "{xml}"
+    );
+    let creds = Creds {
+        id: xml_text(xml, "AccessKeyId").unwrap().to_owned(),
+        secret: xml_text(xml, "SecretAccessKey").unwrap().to_owned(),
+        token: Some(xml_text(xml, "SessionToken").unwrap().to_owned()),
+    };
+    assert!(
+        creds.id.starts_with("ASIA") && creds.id.len() == 20,
+        "{}",
+        creds.id
+    );
+    assert_eq!(creds.secret.len(), 40);
+    creds
+}
+
+/// `ListUsers` signed by `creds` at the world's time: its status and the error code, if any.
+async fn list_users_with(w: &World, creds: &Creds) -> (StatusCode, String) {
+    let body = "Action=ListUsers&Version=2010-05-08";
+    let (status, xml) =
+        signed_for(w, creds.parts(), "iam", w.state.clock.now_ms(), body, &[]).await;
+    (status, xml_text(&xml, "Code").unwrap_or("").to_owned())
+}
+
+async fn temporary_rows(w: &World) -> i64 {
+    let pool = sqlx::SqlitePool::connect(&format!(
+        "sqlite:{}",
+        w._dir.path().join("t.sqlite").display()
+    ))
+    .await
+    .unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM temporary_credentials")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    n
+}
+
+/// Issue 15: a long-term key alone cannot pass an MFA condition; `GetSessionToken` with a code
+/// of the caller's own device gives temporary credentials that carry MFA, and
+/// `aws:MultiFactorAuthAge` counts from the code's check: a `NumericLessThan 300` condition
+/// allows up to 299 s and denies from 300 s (the clock moved, nothing waited).
+#[tokio::test]
+async fn session_credentials_carry_mfa_and_its_age_counts_from_the_code() {
+    let w = World::new().await;
+    let alice = w
+        .state
+        .storage
+        .find_user(ACCOUNT, "alice")
+        .await
+        .unwrap()
+        .unwrap();
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+        "Action":"iam:ListUsers","Resource":"*",
+        "Condition":{"NumericLessThan":{"aws:MultiFactorAuthAge":"300"}}}]}"#;
+    w.state
+        .storage
+        .put_policy(alice.id, "FreshMfa", policy)
+        .await
+        .unwrap();
+    let key = admin::create_access_key_for(&w.state, ACCOUNT, Some("alice"))
+        .await
+        .unwrap();
+    let long = Creds::long_term(&key);
+    // The long-term key carries no MFA age: denied.
+    assert_eq!(
+        list_users_with(&w, &long).await,
+        (StatusCode::FORBIDDEN, "AccessDenied".into())
+    );
+    let step = shared::otp::Totp::default().step_at((T0 / 1000) as u64);
+    let members = format!(
+        "&SerialNumber={}&TokenCode={}",
+        urlencode(SERIAL),
+        alice_code(step)
+    );
+    let (status, xml) = get_session_token(&w, &long, &members).await;
+    let temp = issued(status, &xml);
+    assert_eq!(
+        xml_text(&xml, "Expiration"),
+        Some("2026-12-01T12:00:00Z"),
+        "12 h by default"
+    );
+    assert_eq!(list_users_with(&w, &temp).await.0, StatusCode::OK);
+    w.advance(299_999);
+    assert_eq!(
+        list_users_with(&w, &temp).await.0,
+        StatusCode::OK,
+        "299 s old"
+    );
+    w.advance(1);
+    assert_eq!(
+        list_users_with(&w, &temp).await,
+        (StatusCode::FORBIDDEN, "AccessDenied".into()),
+        "300 s old"
+    );
+    // The code was burned: the same one again issues nothing.
+    let (status, xml) = get_session_token(&w, &long, &members).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{xml}");
+    assert_eq!(xml_text(&xml, "Code"), Some("InvalidAuthenticationCode"));
+    assert_eq!(temporary_rows(&w).await, 1);
+    // GetCallerIdentity with the temporary credentials: alice.
+    let body = "Action=GetCallerIdentity&Version=2011-06-15";
+    let (status, xml) =
+        signed_for(&w, temp.parts(), "sts", w.state.clock.now_ms(), body, &[]).await;
+    assert_eq!(status, StatusCode::OK, "{xml}");
+    assert_eq!(
+        xml_text(&xml, "Arn"),
+        Some("arn:aws:iam::111122223333:user/alice")
+    );
+    assert_eq!(xml_text(&xml, "Account"), Some(ACCOUNT));
+    assert_eq!(xml_text(&xml, "UserId"), Some(alice.user_id.as_str()));
+    // Temporary credentials cannot make more.
+    let (status, xml) = get_session_token(&w, &temp, "").await;
+    assert_eq!(
+        (status, xml_text(&xml, "Code")),
+        (StatusCode::FORBIDDEN, Some("AccessDenied"))
+    );
+}
+
+/// Without a code, `GetSessionToken` still works but the credentials carry
+/// `aws:MultiFactorAuthPresent = false` (a long-term key: absent) and no age; a wrong,
+/// malformed, half-given or foreign code issues nothing.
+#[tokio::test]
+async fn without_a_code_the_credentials_carry_no_mfa_and_a_wrong_code_issues_nothing() {
+    let w = World::new().await;
+    let key = admin::create_access_key_for(&w.state, ACCOUNT, Some("alice"))
+        .await
+        .unwrap();
+    let alice = Creds::long_term(&key);
+    let step = shared::otp::Totp::default().step_at((T0 / 1000) as u64);
+    let wrong = format!(
+        "{:06}",
+        (alice_code(step).parse::<u32>().unwrap() + 1) % 1_000_000
+    );
+    let serial = urlencode(SERIAL);
+    let bobs = urlencode("arn:aws:iam::111122223333:mfa/bob");
+    let refusals = [
+        (
+            format!("&SerialNumber={serial}&TokenCode={wrong}"),
+            "InvalidAuthenticationCode",
+        ),
+        (
+            format!("&SerialNumber={serial}&TokenCode=12345"),
+            "ValidationError",
+        ),
+        (
+            format!("&TokenCode={}", alice_code(step)),
+            "ValidationError",
+        ),
+        (
+            format!("&SerialNumber={bobs}&TokenCode={}", alice_code(step)),
+            "NoSuchEntity",
+        ),
+        (
+            format!(
+                "&SerialNumber={serial}&TokenCode={}&DurationSeconds=899",
+                alice_code(step)
+            ),
+            "ValidationError",
+        ),
+    ];
+    for (members, code) in &refusals {
+        w.advance(1_000); // a new signature each time (rule 22)
+        let (_, xml) = get_session_token(&w, &alice, members).await;
+        assert_eq!(xml_text(&xml, "Code"), Some(*code), "{members}: {xml}");
+    }
+    assert_eq!(temporary_rows(&w).await, 0, "nothing issued");
+    // A user whose one policy allows ListUsers only while MFA is present and false.
+    admin::create_user(&w.state, ACCOUNT, "carol", "carol-password-1", None)
+        .await
+        .unwrap();
+    let carol = w
+        .state
+        .storage
+        .find_user(ACCOUNT, "carol")
+        .await
+        .unwrap()
+        .unwrap();
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+        "Action":"iam:ListUsers","Resource":"*",
+        "Condition":{"Bool":{"aws:MultiFactorAuthPresent":"false"}}}]}"#;
+    w.state
+        .storage
+        .put_policy(carol.id, "NoMfa", policy)
+        .await
+        .unwrap();
+    let key = admin::create_access_key_for(&w.state, ACCOUNT, Some("carol"))
+        .await
+        .unwrap();
+    let long = Creds::long_term(&key);
+    assert_eq!(
+        list_users_with(&w, &long).await.0,
+        StatusCode::FORBIDDEN,
+        "absent"
+    );
+    let (status, xml) = get_session_token(&w, &long, "&DurationSeconds=900").await;
+    let temp = issued(status, &xml);
+    assert_eq!(
+        list_users_with(&w, &temp).await.0,
+        StatusCode::OK,
+        "present: false"
+    );
+}
+
+/// Temporary credentials end at their expiry (`ExpiredToken`), and with what made them: the
+/// long-term key deleted, the MFA device deactivated, the user's policies changed
+/// (`InvalidClientTokenId`); they need their own token, signed.
+#[tokio::test]
+async fn temporary_credentials_end_with_expiry_key_device_and_policies() {
+    let w = World::new().await;
+    // The AWS guide's manage-own-MFA policy: deactivating needs MFA.
+    let alice = w
+        .state
+        .storage
+        .find_user(ACCOUNT, "alice")
+        .await
+        .unwrap()
+        .unwrap();
+    w.state
+        .storage
+        .put_policy(
+            alice.id,
+            "SelfService",
+            backend::policy::MANAGE_OWN_MFA_POLICY,
+        )
+        .await
+        .unwrap();
+    let key = admin::create_access_key_for(&w.state, ACCOUNT, Some("alice"))
+        .await
+        .unwrap();
+    let long = Creds::long_term(&key);
+    let totp = shared::otp::Totp::default();
+    let issue = |extra: &'static str| {
+        let w = &w;
+        let long = &long;
+        async move {
+            let step = totp.step_at((w.state.clock.now_ms() / 1000) as u64);
+            let members = format!(
+                "&SerialNumber={}&TokenCode={}{extra}",
+                urlencode(SERIAL),
+                alice_code(step)
+            );
+            let (status, xml) = get_session_token(w, long, &members).await;
+            issued(status, &xml)
+        }
+    };
+    let list = |creds: &Creds| {
+        let body = "Action=ListMFADevices&Version=2010-05-08";
+        let parts = (creds.id.clone(), creds.secret.clone(), creds.token.clone());
+        let w = &w;
+        async move {
+            let (status, xml) = signed_for(
+                w,
+                (&parts.0, &parts.1, parts.2.as_deref()),
+                "iam",
+                w.state.clock.now_ms(),
+                body,
+                &[],
+            )
+            .await;
+            (status, xml_text(&xml, "Code").unwrap_or("").to_owned())
+        }
+    };
+    let ok = (StatusCode::OK, String::new());
+    let invalid = (StatusCode::FORBIDDEN, "InvalidClientTokenId".to_owned());
+    // Expiry: 900 s.
+    let short = issue("&DurationSeconds=900").await;
+    assert_eq!(list(&short).await, ok);
+    // Its token is its own: none, another's, or a long-term key with one are refused.
+    w.advance(30_000);
+    let other = issue("").await;
+    let swapped = Creds {
+        token: other.token.clone(),
+        ..short_clone(&short)
+    };
+    assert_eq!(list(&swapped).await, invalid);
+    let bare = Creds {
+        token: None,
+        ..short_clone(&short)
+    };
+    assert_eq!(list(&bare).await, invalid);
+    let long_with_token = Creds {
+        token: short.token.clone(),
+        ..Creds::long_term(&key)
+    };
+    assert_eq!(list(&long_with_token).await, invalid);
+    w.advance(870_000 - 1);
+    assert_eq!(list(&short).await, ok, "1 ms before its expiry");
+    w.advance(1);
+    assert_eq!(
+        list(&short).await,
+        (StatusCode::BAD_REQUEST, "ExpiredToken".to_owned())
+    );
+    // The device deactivated: the credentials that carry its code end.
+    assert_eq!(list(&other).await, ok);
+    // (Deactivating needs MFA under the self-service policy: the temporary credentials have it.)
+    let (status, xml) = signed_for(
+        &w,
+        other.parts(),
+        "iam",
+        w.state.clock.now_ms(),
+        &format!(
+            "Action=DeactivateMFADevice&Version=2010-05-08&SerialNumber={}",
+            urlencode(SERIAL)
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{xml}");
+    assert_eq!(list(&other).await, invalid);
+    // A policy change, and the key deleted: credentials issued without MFA end too.
+    w.advance(1_000);
+    let (status, xml) = get_session_token(&w, &long, "").await;
+    let plain = issued(status, &xml);
+    assert_eq!(list(&plain).await, ok);
+    w.state
+        .storage
+        .put_policy(
+            alice.id,
+            "SelfService",
+            backend::policy::SELF_SERVICE_POLICY,
+        )
+        .await
+        .unwrap();
+    assert_eq!(list(&plain).await, invalid);
+    w.advance(1_000);
+    let (status, xml) = get_session_token(&w, &long, "").await;
+    let last = issued(status, &xml);
+    assert_eq!(list(&last).await, ok);
+    assert!(
+        w.state
+            .storage
+            .delete_access_key(&key.access_key_id, alice.id)
+            .await
+            .unwrap()
+    );
+    assert_eq!(list(&last).await, invalid);
+}
+
+fn short_clone(c: &Creds) -> Creds {
+    Creds {
+        id: c.id.clone(),
+        secret: c.secret.clone(),
+        token: c.token.clone(),
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

@@ -41,6 +41,39 @@ pub enum Action {
     GetUser,
     /// `DeleteAccessKey` (the IAM Query API only).
     DeleteAccessKey,
+    /// STS `GetSessionToken` (the Query API only): temporary credentials for a long-term access
+    /// key, carrying MFA when a code is given.
+    GetSessionToken,
+    /// STS `GetCallerIdentity` (the Query API only): who the credentials belong to.
+    GetCallerIdentity,
+}
+
+/// The AWS service whose protocol an action belongs to: its SigV4 signing name and its Query
+/// `Version`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Service {
+    /// IAM, `2010-05-08`.
+    Iam,
+    /// STS, `2011-06-15`.
+    Sts,
+}
+
+impl Service {
+    /// The name in a SigV4 credential scope (`…/us-east-1/iam/aws4_request`).
+    pub const fn signing_name(self) -> &'static str {
+        match self {
+            Service::Iam => "iam",
+            Service::Sts => "sts",
+        }
+    }
+
+    /// The Query protocol's `Version=`.
+    pub const fn version(self) -> &'static str {
+        match self {
+            Service::Iam => "2010-05-08",
+            Service::Sts => "2011-06-15",
+        }
+    }
 }
 
 /// Where an action is served.
@@ -58,7 +91,7 @@ pub const IAM_PATH_PREFIX: &str = "/api/iam/";
 impl Action {
     /// Every action: the sign-in steps, then what acts on a device, then the lists (the
     /// browser app's audit filter offers them in this order).
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 19] = [
         Action::SignIn,
         Action::SignInRoot,
         Action::SignInMfa,
@@ -76,6 +109,8 @@ impl Action {
         Action::LookupEvents,
         Action::GetUser,
         Action::DeleteAccessKey,
+        Action::GetSessionToken,
+        Action::GetCallerIdentity,
     ];
 
     /// The name, exactly as IAM spells it (`ResyncMFADevice`), or ours for the sign-in steps.
@@ -98,14 +133,29 @@ impl Action {
             Action::LookupEvents => "LookupEvents",
             Action::GetUser => "GetUser",
             Action::DeleteAccessKey => "DeleteAccessKey",
+            Action::GetSessionToken => "GetSessionToken",
+            Action::GetCallerIdentity => "GetCallerIdentity",
+        }
+    }
+
+    /// The service it belongs to.
+    pub const fn service(self) -> Service {
+        match self {
+            Action::GetSessionToken | Action::GetCallerIdentity => Service::Sts,
+            _ => Service::Iam,
         }
     }
 
     /// The IAM action a policy statement grants it by (`iam:ResyncMFADevice`); `None` for the
-    /// sign-in steps, which need no permission.
+    /// sign-in steps and STS's two actions, which need no permission (as in AWS).
     pub const fn iam_action(self) -> Option<&'static str> {
         Some(match self {
-            Action::SignIn | Action::SignInRoot | Action::SignInMfa | Action::SignOut => {
+            Action::SignIn
+            | Action::SignInRoot
+            | Action::SignInMfa
+            | Action::SignOut
+            | Action::GetSessionToken
+            | Action::GetCallerIdentity => {
                 return None;
             }
             Action::ListMfaDevices => "iam:ListMFADevices",
@@ -132,7 +182,10 @@ impl Action {
             Action::SignInMfa => (Some("/api/sign-in/mfa"), false),
             Action::SignOut => (Some("/api/sign-out"), false),
             Action::LookupEvents => (Some("/api/audit/LookupEvents"), false),
-            Action::GetUser | Action::DeleteAccessKey => (None, true),
+            Action::GetUser
+            | Action::DeleteAccessKey
+            | Action::GetSessionToken
+            | Action::GetCallerIdentity => (None, true),
             Action::ListMfaDevices => (Some("/api/iam/ListMFADevices"), true),
             Action::ResyncMfaDevice => (Some("/api/iam/ResyncMFADevice"), true),
             Action::EnableMfaDevice => (Some("/api/iam/EnableMFADevice"), true),
@@ -176,13 +229,16 @@ impl Action {
                 | Action::ListAccessKeys
                 | Action::LookupEvents
                 | Action::GetUser
+                | Action::GetCallerIdentity
         )
     }
 
-    /// Whether the browser app's audit filter offers it: the sign-in steps and what changes a
-    /// device (the list actions are audited too, and the API filters on them).
+    /// Whether the browser app's audit filter offers it: the sign-in steps, what changes a
+    /// device, and STS's two actions (scripts signing in; the list actions are audited too,
+    /// and the API filters on them).
     pub const fn in_audit_filter(self) -> bool {
-        self.changes_state() && !matches!(self, Action::DeleteAccessKey)
+        (self.changes_state() && !matches!(self, Action::DeleteAccessKey))
+            || matches!(self, Action::GetCallerIdentity)
     }
 }
 
@@ -211,8 +267,9 @@ mod tests {
     #[test]
     fn reads_are_the_list_and_get_actions() {
         for a in Action::ALL {
+            // GetSessionToken issues credentials and burns the code it checks.
             let read = a.name().starts_with("List")
-                || a.name().starts_with("Get")
+                || (a.name().starts_with("Get") && a != Action::GetSessionToken)
                 || a == Action::LookupEvents;
             assert_eq!(a.changes_state(), !read, "{a}");
         }
@@ -223,7 +280,8 @@ mod tests {
     #[test]
     fn the_audit_filter_offers_the_changes_and_an_action_shows_its_name() {
         for a in Action::ALL {
-            let offered = a.changes_state() && a != Action::DeleteAccessKey;
+            let offered = (a.changes_state() && a != Action::DeleteAccessKey)
+                || a == Action::GetCallerIdentity;
             assert_eq!(a.in_audit_filter(), offered, "{a}");
             assert_eq!(a.to_string(), a.name());
         }
@@ -231,6 +289,8 @@ mod tests {
         assert!(Action::SignInMfa.in_audit_filter());
         assert!(!Action::ListMfaDevices.in_audit_filter());
         assert!(!Action::DeleteAccessKey.in_audit_filter());
+        assert!(Action::GetSessionToken.in_audit_filter());
+        assert!(Action::GetCallerIdentity.in_audit_filter());
         assert_eq!(format!("{}", Action::ResyncMfaDevice), "ResyncMFADevice");
     }
 
@@ -261,5 +321,26 @@ mod tests {
         assert_eq!(Action::of_query_name("GetUser"), Some(Action::GetUser));
         // Sign-in steps need no permission.
         assert_eq!(Action::SignInMfa.iam_action(), None);
+    }
+
+    /// STS's actions are signed for `sts` and speak its version; every other, IAM's.
+    #[test]
+    fn sts_actions_belong_to_sts() {
+        for a in Action::ALL {
+            let sts = matches!(a, Action::GetSessionToken | Action::GetCallerIdentity);
+            assert_eq!(a.service() == Service::Sts, sts, "{a}");
+            if sts {
+                assert_eq!(a.iam_action(), None, "{a} needs no permission");
+                assert!(a.surface().query && a.surface().json_path.is_none(), "{a}");
+            }
+        }
+        assert_eq!(
+            (Service::Sts.signing_name(), Service::Sts.version()),
+            ("sts", "2011-06-15")
+        );
+        assert_eq!(
+            (Service::Iam.signing_name(), Service::Iam.version()),
+            ("iam", "2010-05-08")
+        );
     }
 }

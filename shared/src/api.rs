@@ -39,7 +39,7 @@ pub const SESSION_COOKIE: &str = "mfa_resync_session";
 /// when it is `Secure`, has `Path=/` and no `Domain`, and was set over HTTPS.
 pub const SECURE_SESSION_COOKIE: &str = "__Host-mfa_resync_session";
 
-pub use crate::action::{Action, IAM_PATH_PREFIX};
+pub use crate::action::{Action, IAM_PATH_PREFIX, Service};
 
 mod access_keys;
 mod audit;

@@ -162,6 +162,7 @@ async fn caller(parts: &Parts, state: &AppState) -> Result<Caller, Error> {
             meta: request_meta(&parts.extensions),
             policies: Some(policies),
             session: Some(row.token_hash),
+            access_key_id: None,
         })
     }
 }

@@ -1,5 +1,6 @@
 //! The IAM Query protocol (issue 6): the unmodified `aws` CLI and boto3, pointed at this server
-//! with `--endpoint-url`, call the same actions as the browser app.
+//! with `--endpoint-url`, call the same actions as the browser app — and STS's
+//! `GetSessionToken` and `GetCallerIdentity` (issue 15), in STS's version and namespace.
 //!
 //! `POST /` with a form body `Action=…&Version=2010-05-08&…` (or `GET /?Action=…`), signed with
 //! AWS Signature Version 4 by an access key ([`sigv4`]); the answer is IAM's XML
@@ -32,9 +33,9 @@ use axum::response::Response;
 use axum::routing::post;
 use axum::{Extension, Router};
 
-use shared::api::Action;
+use shared::api::{Action, Service};
 
-use crate::iam::{Authentication, Caller};
+use crate::iam::Caller;
 use crate::state::AppState;
 use params::Params;
 use refusal::{Failure, Refusal};
@@ -70,26 +71,39 @@ async fn post_query(State(state): State<AppState>, req: Request) -> Response {
 async fn handle(state: AppState, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let request_id = super::trace::request_id(&parts.extensions);
-    let result = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(body) => serve(&state, &parts, &body).await,
-        Err(_) => {
-            Err(Refusal::invalid_parameter("The request body is too large or unreadable.").into())
+    let (result, service) = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(body) => {
+            // The service answering: the action's, as far as it can be told (IAM's otherwise).
+            let action = form_urlencoded::parse(&body)
+                .chain(form_urlencoded::parse(
+                    parts.uri.query().unwrap_or("").as_bytes(),
+                ))
+                .find(|(k, _)| k == "Action")
+                .map(|(_, v)| v.into_owned());
+            let service = params::service_of(action.as_deref());
+            (serve(&state, &parts, &body, service).await, service)
         }
+        Err(_) => (
+            Err(Refusal::invalid_parameter("The request body is too large or unreadable.").into()),
+            Service::Iam,
+        ),
     };
     match result {
         Ok((action, out)) => {
-            let body = xml::success(action, out.as_ref(), &request_id);
+            let body = xml::success(service, action, out.as_ref(), &request_id);
             xml::response(StatusCode::OK, body, &request_id)
         }
-        Err(failure) => failure.into_response(&request_id),
+        Err(failure) => failure.into_response(service, &request_id),
     }
 }
 
-/// Parameters, signature, then the action. Returns the action's name and its result element.
+/// Parameters, signature (for `service`), then the action. Returns the action's name and its
+/// result element.
 async fn serve(
     state: &AppState,
     parts: &Parts,
     body: &Bytes,
+    service: Service,
 ) -> Result<(&'static str, Option<xml::Xml>), Failure> {
     let form = parts
         .headers
@@ -109,7 +123,7 @@ async fn serve(
     let params = Params::parse(parts.uri.query(), form.then_some(&body[..]))?;
     let label = Action::of_query_name(params.get("Action").unwrap_or(""))
         .map_or("QueryRequest", Action::name);
-    let signed = sigv4::authenticate(state, parts, body, label).await?;
+    let signed = sigv4::authenticate(state, parts, body, label, service).await?;
     let action = params.action()?;
     let action = Action::of_query_name(action).ok_or_else(|| Refusal::invalid_action(action))?;
     if action.changes_state() {
@@ -117,10 +131,11 @@ async fn serve(
     }
     let caller = Caller {
         principal: signed.principal,
-        authentication: Authentication::AccessKey,
+        authentication: signed.authentication,
         meta: super::extract::request_meta(&parts.extensions),
         policies: None,
         session: None,
+        access_key_id: Some(signed.access_key_id),
     };
     Ok((
         action.name(),

@@ -158,6 +158,7 @@ async fn is_allowed(
         account: caller.account(),
         username: caller.principal.user_name.as_deref(),
         mfa_present: caller.authentication.mfa_present(),
+        mfa_age: caller.authentication.mfa_age(state.clock.now_ms()),
     };
     Ok(policy::evaluate(&policies, &ctx).is_allowed())
 }

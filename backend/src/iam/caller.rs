@@ -20,6 +20,13 @@ pub enum Authentication {
     Mfa,
     /// A signed API call with an access key: `aws:MultiFactorAuthPresent` absent.
     AccessKey,
+    /// A signed API call with temporary credentials from STS `GetSessionToken`:
+    /// `aws:MultiFactorAuthPresent` true when they were issued after an MFA code (checked at
+    /// `mfa_at`, Unix ms; `aws:MultiFactorAuthAge` counts from then), false otherwise, as in AWS.
+    Temporary {
+        /// When the code was checked; `None`: issued without one.
+        mfa_at: Option<i64>,
+    },
 }
 
 impl Authentication {
@@ -29,6 +36,19 @@ impl Authentication {
             Authentication::PasswordOnly | Authentication::Password => Some(false),
             Authentication::Mfa => Some(true),
             Authentication::AccessKey => None,
+            Authentication::Temporary { mfa_at } => Some(mfa_at.is_some()),
+        }
+    }
+
+    /// The value of `aws:MultiFactorAuthAge` at `now_ms`: whole seconds since the MFA code of
+    /// temporary credentials was checked; absent otherwise (AWS sets it only for temporary
+    /// credentials issued with MFA).
+    pub fn mfa_age(self, now_ms: i64) -> Option<i64> {
+        match self {
+            Authentication::Temporary {
+                mfa_at: Some(at), ..
+            } => Some((now_ms - at).max(0) / 1000),
+            _ => None,
         }
     }
 }
@@ -48,6 +68,8 @@ pub struct Caller {
     /// The SHA-256 of the session's token when called with a session (the one session a
     /// change of the caller's own MFA keeps, security rule 26).
     pub session: Option<String>,
+    /// The access key the request was signed with (`AKIA…` or `ASIA…`), on the Query API.
+    pub access_key_id: Option<String>,
 }
 
 impl Caller {

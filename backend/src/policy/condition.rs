@@ -31,6 +31,46 @@ pub(super) enum ConditionTest {
     Bool(Vec<bool>),
     /// `Null`: `true` means "the key is absent".
     Null(Vec<bool>),
+    /// `Numeric…` operators: the request's number `op` each of these (`NumericNotEquals` is
+    /// `NumericEquals` negated).
+    Numbers(NumericOp, Vec<f64>),
+}
+
+/// How a `Numeric…` operator compares the request's value (left) with the policy's (right).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum NumericOp {
+    /// `NumericEquals` (and, negated, `NumericNotEquals`).
+    Equals,
+    /// `NumericLessThan`.
+    LessThan,
+    /// `NumericLessThanEquals`.
+    LessThanEquals,
+    /// `NumericGreaterThan`.
+    GreaterThan,
+    /// `NumericGreaterThanEquals`.
+    GreaterThanEquals,
+}
+
+impl NumericOp {
+    fn holds(self, value: f64, bound: f64) -> bool {
+        match self {
+            NumericOp::Equals => value == bound,
+            NumericOp::LessThan => value < bound,
+            NumericOp::LessThanEquals => value <= bound,
+            NumericOp::GreaterThan => value > bound,
+            NumericOp::GreaterThanEquals => value >= bound,
+        }
+    }
+}
+
+/// A number as IAM's numeric operators read one: an integer or a decimal, finite.
+fn number(text: &str) -> Option<f64> {
+    let plain = !text.is_empty()
+        && text
+            .bytes()
+            .enumerate()
+            .all(|(i, b)| b.is_ascii_digit() || b == b'.' || (i == 0 && b == b'-'));
+    text.parse::<f64>().ok().filter(|n| plain && n.is_finite())
 }
 
 /// `"Condition": { operator: { key: value | [values] } }`.
@@ -51,7 +91,16 @@ pub(super) fn parse_conditions(
             at: at.into(),
             operator: operator.clone(),
         };
-        // (negated, wildcards, ignore_case) for the string family; None for Bool and Null.
+        // (negated, wildcards, ignore_case) for the string family; None for the others.
+        let numeric = match base {
+            "NumericEquals" => Some((false, NumericOp::Equals)),
+            "NumericNotEquals" => Some((true, NumericOp::Equals)),
+            "NumericLessThan" => Some((false, NumericOp::LessThan)),
+            "NumericLessThanEquals" => Some((false, NumericOp::LessThanEquals)),
+            "NumericGreaterThan" => Some((false, NumericOp::GreaterThan)),
+            "NumericGreaterThanEquals" => Some((false, NumericOp::GreaterThanEquals)),
+            _ => None,
+        };
         let string_rules = match base {
             "StringEquals" => Some((false, false, false)),
             "StringNotEquals" => Some((true, false, false)),
@@ -61,14 +110,24 @@ pub(super) fn parse_conditions(
             "StringNotLike" => Some((true, true, false)),
             "Bool" => None,
             "Null" if !if_exists => None, // IAM: IfExists cannot be added to Null.
+            _ if numeric.is_some() => None,
             _ => return Err(unknown()),
         };
         let at = format!("{at}.{operator}");
         for (key, values) in object(keys, &at)? {
             let at = format!("{at}.{key}");
             let texts = condition_values(values, &at)?;
-            let (negated, test) = match string_rules {
-                Some((negated, wildcards, ignore_case)) => {
+            let (negated, test) = match (string_rules, numeric) {
+                (_, Some((negated, op))) => {
+                    let bounds = texts
+                        .iter()
+                        .map(|t| {
+                            number(t).ok_or_else(|| invalid(&at, format!("{t:?} is not a number")))
+                        })
+                        .collect::<Result<_, _>>()?;
+                    (negated, ConditionTest::Numbers(op, bounds))
+                }
+                (Some((negated, wildcards, ignore_case)), None) => {
                     let syntax = Syntax {
                         wildcards,
                         variables,
@@ -80,7 +139,7 @@ pub(super) fn parse_conditions(
                         .collect::<Result<_, _>>()?;
                     (negated, ConditionTest::Strings(patterns))
                 }
-                None => {
+                (None, None) => {
                     let flags = texts
                         .iter()
                         .map(|t| boolean(t, &at))
@@ -152,11 +211,110 @@ pub(super) fn holds(
                 .iter()
                 .any(|&flag| value.eq_ignore_ascii_case(if flag { "true" } else { "false" })),
         ),
+        // A value that is not a number matches no number (and so does not equal any).
+        (ConditionTest::Numbers(op, bounds), Some(value)) => Some(match number(&value) {
+            Some(v) => bounds.iter().any(|&b| op.holds(v, b)) != condition.negated,
+            None => false,
+        }),
         (ConditionTest::Strings(patterns), Some(value)) => any_matches(
             patterns
                 .iter()
                 .map(|pattern| pattern.matches(&value, lookup)),
         )
         .map(|any| any != condition.negated),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ctx(mfa_age: Option<i64>) -> RequestContext<'static> {
+        RequestContext {
+            action: "iam:ListUsers",
+            resource: "*",
+            account: "111122223333",
+            username: Some("alice"),
+            mfa_present: Some(mfa_age.is_some()),
+            mfa_age,
+        }
+    }
+
+    /// Whether the one condition of `block` holds for a request whose MFA is `age` seconds old.
+    fn holds_at(block: serde_json::Value, age: Option<i64>) -> Option<bool> {
+        let conditions = parse_conditions(&block, "Condition", false).unwrap();
+        assert_eq!(conditions.len(), 1);
+        holds(&conditions[0], &ctx(age), &|_| None)
+    }
+
+    /// Each numeric operator at its bound, one below and one above; `NumericNotEquals` is the
+    /// negation; several values are OR'd.
+    #[test]
+    fn numeric_operators_compare_at_their_bounds() {
+        let cases = [
+            ("NumericEquals", [false, true, false]),
+            ("NumericNotEquals", [true, false, true]),
+            ("NumericLessThan", [true, false, false]),
+            ("NumericLessThanEquals", [true, true, false]),
+            ("NumericGreaterThan", [false, false, true]),
+            ("NumericGreaterThanEquals", [false, true, true]),
+        ];
+        for (op, expected) in cases {
+            for (age, want) in [299, 300, 301].into_iter().zip(expected) {
+                let block = json!({ op: { "aws:MultiFactorAuthAge": "300" } });
+                assert_eq!(holds_at(block, Some(age)), Some(want), "{op} at {age}");
+            }
+        }
+        let either = json!({"NumericEquals": {"aws:MultiFactorAuthAge": [10, "300"]}});
+        assert_eq!(holds_at(either.clone(), Some(10)), Some(true));
+        assert_eq!(holds_at(either, Some(11)), Some(false));
+        let decimal = json!({"NumericLessThan": {"aws:MultiFactorAuthAge": "0.5"}});
+        assert_eq!(holds_at(decimal, Some(0)), Some(true));
+    }
+
+    /// Without the key (no MFA, or not temporary credentials) a numeric condition fails, but
+    /// for the negated operator and …IfExists.
+    #[test]
+    fn a_missing_age_fails_a_numeric_condition_unless_if_exists_or_negated() {
+        let lt = json!({"NumericLessThan": {"aws:MultiFactorAuthAge": "300"}});
+        assert_eq!(holds_at(lt, None), Some(false));
+        let if_exists = json!({"NumericLessThanIfExists": {"aws:MultiFactorAuthAge": "300"}});
+        assert_eq!(holds_at(if_exists, None), Some(true));
+        let ne = json!({"NumericNotEquals": {"aws:MultiFactorAuthAge": "300"}});
+        assert_eq!(holds_at(ne, None), Some(true));
+    }
+
+    /// A key whose value is not a number matches no number.
+    #[test]
+    fn a_value_that_is_not_a_number_matches_none() {
+        let block = json!({"NumericEquals": {"aws:username": "0"}});
+        assert_eq!(holds_at(block, Some(1)), Some(false));
+        let block = json!({"NumericNotEquals": {"aws:username": "0"}});
+        assert_eq!(holds_at(block, Some(1)), Some(false));
+    }
+
+    /// A numeric operator's values must be numbers: the policy is refused, saying where.
+    #[test]
+    fn numeric_values_must_be_numbers() {
+        for bad in [
+            json!("abc"),
+            json!("1e3"),
+            json!(""),
+            json!("NaN"),
+            json!(true),
+            json!("--1"),
+        ] {
+            let block = json!({"NumericLessThan": {"aws:MultiFactorAuthAge": bad}});
+            let e = parse_conditions(&block, "Condition", false).unwrap_err();
+            assert!(
+                e.to_string()
+                    .contains("Condition.NumericLessThan.aws:MultiFactorAuthAge"),
+                "{bad}: {e}"
+            );
+        }
+        assert_eq!(number("-12.5"), Some(-12.5));
+        assert_eq!(number("300"), Some(300.0));
+        assert_eq!(number("3-00"), None);
     }
 }

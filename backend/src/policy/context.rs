@@ -23,6 +23,9 @@ pub struct RequestContext<'a> {
     /// `aws:MultiFactorAuthPresent`: `Some(true)` after MFA, `Some(false)` for a password-only
     /// session, `None` (key absent) for access-key calls — which `BoolIfExists` then matches.
     pub mfa_present: Option<bool>,
+    /// `aws:MultiFactorAuthAge`: seconds since the MFA code of temporary credentials was
+    /// checked; `None` (key absent) for every other caller, as in AWS.
+    pub mfa_age: Option<i64>,
 }
 
 impl RequestContext<'_> {
@@ -31,6 +34,7 @@ impl RequestContext<'_> {
     pub(super) fn value(&self, key: &str) -> Option<String> {
         match key {
             "aws:multifactorauthpresent" => self.mfa_present.map(|present| present.to_string()),
+            "aws:multifactorauthage" => self.mfa_age.map(|age| age.to_string()),
             "aws:username" => self.username.map(str::to_owned),
             "aws:principalaccount" => Some(self.account.to_owned()),
             _ => None,

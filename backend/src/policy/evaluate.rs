@@ -38,6 +38,7 @@ impl Decision {
 ///     account: "123456789012",
 ///     username: Some("alice"),
 ///     mfa_present: Some(false),
+///     mfa_age: None,
 /// };
 /// assert_eq!(evaluate(&policies, &ctx), Decision::Allow);
 /// # Ok::<(), backend::policy::PolicyError>(())

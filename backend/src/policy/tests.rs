@@ -37,6 +37,7 @@ fn decide(
             account: ACCOUNT,
             username,
             mfa_present,
+            mfa_age: None,
         },
     )
 }
@@ -954,6 +955,7 @@ fn nothing_crosses_accounts() {
         account: ACCOUNT,
         username: Some("alice"),
         mfa_present: Some(true),
+        mfa_age: None,
     };
     assert_eq!(evaluate(&seed, &ctx), ImplicitDeny);
 }

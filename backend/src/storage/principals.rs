@@ -306,6 +306,8 @@ impl Storage {
             .map(|done| done.rows_affected())
         })?;
         self.delete_sessions_of(principal_id, None).await?;
+        // Temporary credentials end with the policies they were issued under too (issue 15).
+        self.delete_temporary_credentials_of(principal_id).await?;
         Ok(())
     }
 

@@ -1,5 +1,6 @@
 //! Each Query action: its input from the parameters, the one implementation in [`crate::iam`],
-//! and its output as the members of IAM's service model (botocore's `iam/2010-05-08`): lists as
+//! and its output as the members of IAM's service model (botocore's `iam/2010-05-08`; STS's
+//! `sts/2011-06-15` for `GetSessionToken` and `GetCallerIdentity`): lists as
 //! `<Name><member>…</member></Name>`, timestamps in ISO 8601, blobs in base64. Our own extras in
 //! the JSON API's answers (drift, kind, lock) are not IAM members and are left out. The list
 //! actions take `MaxItems` and `Marker` ([`Params::paging`]) and end with `IsTruncated` and, when
@@ -119,6 +120,21 @@ pub async fn run(
                 }
             });
             truncation(&mut x, out.marker.as_deref());
+        }
+        Action::GetSessionToken => {
+            let out = iam::get_session_token(s, c, p.input()?).await?;
+            x.element("Credentials", |x| {
+                x.leaf("AccessKeyId", &out.access_key_id)
+                    .leaf("SecretAccessKey", &out.secret_access_key)
+                    .leaf("SessionToken", &out.session_token)
+                    .leaf("Expiration", &out.expiration);
+            });
+        }
+        Action::GetCallerIdentity => {
+            let out = iam::get_caller_identity(s, c).await?;
+            x.leaf("UserId", &out.user_id)
+                .leaf("Account", &out.account)
+                .leaf("Arn", &out.arn);
         }
         other => return Err(Refusal::invalid_action(other.name()).into()),
     }

@@ -9,10 +9,9 @@ use std::collections::BTreeMap;
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use shared::api::Paging;
+use shared::api::{Action, Paging, Service};
 
 use super::refusal::Refusal;
-use super::xml::VERSION;
 use crate::error::Error;
 
 /// Protocol members, not action members.
@@ -52,12 +51,14 @@ impl Params {
         self.0.get(name).map(String::as_str)
     }
 
-    /// `Action`, and `Version` which must be IAM's.
+    /// `Action`, and `Version` which must be its service's (STS's for STS's actions, IAM's
+    /// for every other name).
     pub fn action(&self) -> Result<&str, Refusal> {
         let action = self.get("Action").ok_or_else(Refusal::missing_action)?;
+        let service = service_of(Some(action));
         match self.get("Version") {
-            Some(VERSION) => Ok(action),
-            Some(other) => Err(Refusal::no_such_version(other)),
+            Some(v) if v == service.version() => Ok(action),
+            Some(other) => Err(Refusal::no_such_version(other, service)),
             None => Err(Refusal::missing_parameter("Version")),
         }
     }
@@ -106,6 +107,14 @@ impl Params {
             max_items,
         })
     }
+}
+
+/// The service an `Action=` name belongs to: STS's for its actions, IAM's for every other
+/// name (unknown names included: they are refused as IAM's).
+pub fn service_of(action: Option<&str>) -> Service {
+    action
+        .and_then(Action::of_query_name)
+        .map_or(Service::Iam, Action::service)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
+use shared::api::Service;
 
 use crate::error::Error;
 
@@ -48,6 +49,13 @@ impl Refusal {
             "The security token included in the request is invalid.",
         )
     }
+    pub(super) fn expired_token() -> Refusal {
+        Refusal::new(
+            "ExpiredToken",
+            StatusCode::BAD_REQUEST,
+            "The security token included in the request is expired",
+        )
+    }
     pub(super) fn signature_does_not_match(why: impl Into<String>) -> Refusal {
         Refusal::new("SignatureDoesNotMatch", StatusCode::FORBIDDEN, why)
     }
@@ -83,12 +91,14 @@ impl Refusal {
             format!("The request must contain the parameter {name}."),
         )
     }
-    pub(super) fn no_such_version(version: &str) -> Refusal {
+    pub(super) fn no_such_version(version: &str, service: Service) -> Refusal {
         Refusal::new(
             "NoSuchVersion",
             StatusCode::BAD_REQUEST,
             format!(
-                "The requested version ({version}) of service AWSIdentityManagementV20100508 does not exist."
+                "The requested version ({version}) of service {} does not exist; it speaks {}.",
+                service.signing_name(),
+                service.version()
             ),
         )
     }
@@ -98,7 +108,7 @@ impl Refusal {
             StatusCode::BAD_REQUEST,
             format!(
                 "Could not find operation {action} for version {}.",
-                super::xml::VERSION
+                Service::Iam.version()
             ),
         )
     }
@@ -137,8 +147,8 @@ impl From<Error> for Failure {
 }
 
 impl Failure {
-    /// IAM's `ErrorResponse` with IAM's status for the code.
-    pub(super) fn into_response(self, request_id: &str) -> Response {
+    /// The service's `ErrorResponse` with IAM's status for the code.
+    pub(super) fn into_response(self, service: Service, request_id: &str) -> Response {
         let (status, code, message, retry_after) = match self {
             Failure::Refused(r) => (r.status, r.code, r.message, None),
             Failure::Failed(Error::LimitExceeded {
@@ -168,7 +178,13 @@ impl Failure {
                 (status, code.as_str(), e.to_string(), e.retry_after())
             }
         };
-        let body = super::xml::error(status.is_client_error(), code, &message, request_id);
+        let body = super::xml::error(
+            service,
+            status.is_client_error(),
+            code,
+            &message,
+            request_id,
+        );
         let mut res = super::xml::response(status, body, request_id);
         if let Some(seconds) = retry_after {
             res.headers_mut()

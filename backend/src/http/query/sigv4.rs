@@ -6,8 +6,14 @@
 //! reads the `Authorization` header, finds the key, enforces AWS's 15-minute clock-skew limit
 //! against the server clock (security rule 20), and compares in constant time. The region is
 //! whatever the client signed for (it is part of the credential scope); the service must be
-//! `iam`. Refusals use AWS's codes: `MissingAuthenticationToken`, `IncompleteSignature`,
-//! `InvalidClientTokenId`, `RequestExpired`, `SignatureDoesNotMatch`.
+//! the action's (`iam`, or `sts` for STS's actions). Refusals use AWS's codes:
+//! `MissingAuthenticationToken`, `IncompleteSignature`, `InvalidClientTokenId`, `ExpiredToken`,
+//! `RequestExpired`, `SignatureDoesNotMatch`.
+//!
+//! Temporary credentials (`ASIA…`, from STS `GetSessionToken`, `crate::iam::sts`) sign like
+//! access keys and carry their session token in `X-Amz-Security-Token`, which must be signed:
+//! without it, with another's, or after what made them is gone, `InvalidClientTokenId`; past
+//! their expiry, `ExpiredToken`. A long-term key with a token is refused too.
 //! <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-troubleshooting.html>
 //!
 //! Unlike AWS, a signed request that changes state is accepted once (security rule 22,
@@ -26,16 +32,21 @@ use data_encoding::HEXLOWER;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use shared::api::Service;
+
 use super::refusal::Refusal;
 use crate::audit;
-use crate::iam::signing_key;
+use crate::iam::{Authentication, TemporaryRefusal, signing_key, temporary_signing_key};
 use crate::state::AppState;
 use crate::storage::PrincipalRow;
 
 /// AWS's limit between the request's `X-Amz-Date` and the server clock.
 pub const MAX_SKEW_MS: i64 = 15 * 60 * 1000;
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
-const SERVICE: &str = "iam";
+/// The header that carries temporary credentials' session token.
+const SECURITY_TOKEN: &str = "x-amz-security-token";
+/// The prefix of temporary credentials' key ids (long-term keys: `AKIA`).
+const TEMPORARY_PREFIX: &str = "ASIA";
 
 /// The parts of `Authorization: AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`.
 #[derive(Debug, PartialEq, Eq)]
@@ -144,19 +155,24 @@ pub(crate) fn parse_amz_date(text: &str) -> Option<i64> {
 pub struct Signed {
     /// Who signed it.
     pub principal: PrincipalRow,
+    /// With what: a long-term key, or temporary credentials and their MFA.
+    pub authentication: Authentication,
+    /// The key id it was signed with.
+    pub access_key_id: String,
     /// SHA-256 (hex) of the signature: what [`accept_once`] records.
     digest: String,
     /// Unix ms after which the request fails the skew check: how long the digest is kept.
     expires_at: i64,
 }
 
-/// The signer of the request, or the refusal to send. `action` only labels the audit event of a
-/// refused signature by a known key.
+/// The signer of the request, or the refusal to send: signed for `service`. `action` only
+/// labels the audit event of a refused signature by a known key.
 pub async fn authenticate(
     state: &AppState,
     parts: &Parts,
     body: &[u8],
     action: &str,
+    service: Service,
 ) -> Result<Signed, Refusal> {
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
     let Some(value) = header("authorization") else {
@@ -177,25 +193,55 @@ pub async fn authenticate(
             )));
         }
     }
-    if parts.headers.contains_key("x-amz-security-token") {
-        // No temporary credentials are ever issued here.
-        return Err(Refusal::invalid_client_token_id());
-    }
-    let key = signing_key(state, auth.key_id)
-        .await
-        .map_err(|e| Refusal::service_failure(&e))?
-        .ok_or_else(|| {
-            let key_id = crate::audit::bounded(auth.key_id, 128);
-            tracing::info!(access_key_id = %key_id, "unknown access key");
-            Refusal::invalid_client_token_id()
-        })?;
     let now_ms = state.clock.now_ms();
-    let checked = check(parts, body, &auth, amz_date, signed_at, &key.secret, now_ms);
+    let token = header(SECURITY_TOKEN);
+    let unknown = || {
+        let key_id = crate::audit::bounded(auth.key_id, 128);
+        tracing::info!(access_key_id = %key_id, "unknown access key");
+        Refusal::invalid_client_token_id()
+    };
+    let (key, authentication) = if auth.key_id.starts_with(TEMPORARY_PREFIX) {
+        if token.is_some() && !auth.signed_headers.contains(&SECURITY_TOKEN) {
+            return Err(Refusal::incomplete_signature(format!(
+                "'{SECURITY_TOKEN}' must be a signed header (SignedHeaders)."
+            )));
+        }
+        match temporary_signing_key(state, auth.key_id, token, now_ms)
+            .await
+            .map_err(|e| Refusal::service_failure(&e))?
+        {
+            Ok((key, mfa_at)) => (key, Authentication::Temporary { mfa_at }),
+            Err(TemporaryRefusal::Expired) => return Err(Refusal::expired_token()),
+            Err(TemporaryRefusal::Invalid) => return Err(unknown()),
+        }
+    } else {
+        if token.is_some() {
+            // A session token belongs to temporary credentials, never to a long-term key.
+            return Err(Refusal::invalid_client_token_id());
+        }
+        let key = signing_key(state, auth.key_id)
+            .await
+            .map_err(|e| Refusal::service_failure(&e))?
+            .ok_or_else(unknown)?;
+        (key, Authentication::AccessKey)
+    };
+    let checked = check(
+        parts,
+        body,
+        &auth,
+        amz_date,
+        signed_at,
+        &key.secret,
+        now_ms,
+        service.signing_name(),
+    );
     if let Err(refusal) = &checked {
         audit_refusal(state, parts, &key.principal, action, refusal).await;
     }
     checked.map(|()| Signed {
         principal: key.principal,
+        authentication,
+        access_key_id: auth.key_id.to_owned(),
         digest: HEXLOWER.encode(&Sha256::digest(auth.signature.as_bytes())),
         expires_at: signed_at * 1000 + MAX_SKEW_MS,
     })
@@ -223,7 +269,8 @@ pub async fn accept_once(
     Err(refusal)
 }
 
-/// Scope, clock and signature, in that order.
+/// Scope (signed for `service`), clock and signature, in that order.
+#[allow(clippy::too_many_arguments)]
 fn check(
     parts: &Parts,
     body: &[u8],
@@ -232,10 +279,11 @@ fn check(
     signed_at: i64,
     secret: &str,
     now_ms: i64,
+    service: &str,
 ) -> Result<(), Refusal> {
-    if auth.service != SERVICE {
+    if auth.service != service {
         return Err(Refusal::signature_does_not_match(format!(
-            "Credential should be scoped to correct service: '{SERVICE}'."
+            "Credential should be scoped to correct service: '{service}'."
         )));
     }
     if auth.scope_date != &amz_date[..8] {
@@ -262,9 +310,10 @@ fn check(
         }
         headers.extend(values.into_iter().map(|v| (*name, v)));
     }
-    let expected = recompute(parts, body, auth, signed_at, secret, headers).map_err(|e| {
-        Refusal::incomplete_signature(format!("The request cannot be signed: {e}."))
-    })?;
+    let expected =
+        recompute(parts, body, auth, signed_at, secret, headers, service).map_err(|e| {
+            Refusal::incomplete_signature(format!("The request cannot be signed: {e}."))
+        })?;
     if bool::from(expected.as_bytes().ct_eq(auth.signature.as_bytes())) {
         Ok(())
     } else {
@@ -285,6 +334,7 @@ fn recompute(
     signed_at: i64,
     secret: &str,
     headers: Vec<(&str, &str)>,
+    service: &str,
 ) -> Result<String, String> {
     let identity = Credentials::new(auth.key_id, secret, None, None, "mfa-resync").into();
     let mut settings = SigningSettings::default();
@@ -294,7 +344,7 @@ fn recompute(
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(auth.region)
-        .name(SERVICE)
+        .name(service)
         .time(time)
         .settings(settings)
         .build()

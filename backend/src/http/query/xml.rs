@@ -6,12 +6,15 @@ use std::fmt::Write as _;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use shared::api::Service;
 
-/// The only API version there is (`Version=`).
-pub const VERSION: &str = "2010-05-08";
-
-/// IAM's XML namespace.
-pub const NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
+/// The XML namespace of a service's answers.
+pub fn namespace(service: Service) -> &'static str {
+    match service {
+        Service::Iam => "https://iam.amazonaws.com/doc/2010-05-08/",
+        Service::Sts => "https://sts.amazonaws.com/doc/2011-06-15/",
+    }
+}
 
 /// An XML fragment under construction.
 #[derive(Debug, Default)]
@@ -72,7 +75,8 @@ fn escape_into(out: &mut String, text: &str) {
 
 /// `<ActionResponse><ActionResult>…</ActionResult><ResponseMetadata>…` (no `Result` element
 /// for actions whose output IAM's model leaves empty).
-pub fn success(action: &str, result: Option<&Xml>, request_id: &str) -> String {
+pub fn success(service: Service, action: &str, result: Option<&Xml>, request_id: &str) -> String {
+    let namespace = namespace(service);
     let mut body = Xml::new();
     if let Some(result) = result {
         body.element(&format!("{action}Result"), |x| {
@@ -83,13 +87,20 @@ pub fn success(action: &str, result: Option<&Xml>, request_id: &str) -> String {
         x.leaf("RequestId", request_id);
     });
     format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{action}Response xmlns=\"{NAMESPACE}\">{}</{action}Response>",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{action}Response xmlns=\"{namespace}\">{}</{action}Response>",
         body.as_str()
     )
 }
 
 /// `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>`.
-pub fn error(sender_fault: bool, code: &str, message: &str, request_id: &str) -> String {
+pub fn error(
+    service: Service,
+    sender_fault: bool,
+    code: &str,
+    message: &str,
+    request_id: &str,
+) -> String {
+    let namespace = namespace(service);
     let mut inner = Xml::new();
     inner.element("Error", |x| {
         x.leaf("Type", if sender_fault { "Sender" } else { "Receiver" })
@@ -98,7 +109,7 @@ pub fn error(sender_fault: bool, code: &str, message: &str, request_id: &str) ->
     });
     inner.leaf("RequestId", request_id);
     format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ErrorResponse xmlns=\"{NAMESPACE}\">{}</ErrorResponse>",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ErrorResponse xmlns=\"{namespace}\">{}</ErrorResponse>",
         inner.as_str()
     )
 }
@@ -129,25 +140,28 @@ mod tests {
             r.as_str(),
             "<UserName>a&lt;b&gt;&amp;&quot;&apos;\u{FFFD}</UserName>"
         );
-        let doc = success("GetUser", Some(&r), "rid");
+        let doc = success(Service::Iam, "GetUser", Some(&r), "rid");
         assert!(doc.ends_with(
             "<GetUserResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><GetUserResult>\
              <UserName>a&lt;b&gt;&amp;&quot;&apos;\u{FFFD}</UserName></GetUserResult>\
              <ResponseMetadata><RequestId>rid</RequestId></ResponseMetadata></GetUserResponse>"
         ), "{doc}");
-        let empty = success("ResyncMFADevice", None, "r");
+        let empty = success(Service::Iam, "ResyncMFADevice", None, "r");
         assert!(empty.contains("<ResyncMFADeviceResponse xmlns=") && !empty.contains("Result"));
         assert!(empty.ends_with("</ResyncMFADeviceResponse>"));
     }
 
     #[test]
     fn error_envelope_has_iams_shape() {
-        let doc = error(true, "NoSuchEntity", "gone", "r1");
+        let doc = error(Service::Iam, true, "NoSuchEntity", "gone", "r1");
         assert!(doc.ends_with(
             "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error>\
              <Type>Sender</Type><Code>NoSuchEntity</Code><Message>gone</Message></Error>\
              <RequestId>r1</RequestId></ErrorResponse>"
         ));
-        assert!(error(false, "ServiceFailure", "x", "r").contains("<Type>Receiver</Type>"));
+        assert!(
+            error(Service::Sts, false, "ServiceFailure", "x", "r")
+                .contains("<Type>Receiver</Type>")
+        );
     }
 }
