@@ -69,8 +69,11 @@ pub struct Prepared<'a> {
     action: String,
     account_id: Option<String>,
     actor: String,
+    /// As given (the log line and a refusal's row bound them when written) …
     target_user: Option<String>,
     serial_number: Option<String>,
+    /// … and bounded, for the success's row.
+    bounded: (Option<String>, Option<String>),
     /// Whether the success's row was stored by the change.
     stored: std::sync::atomic::AtomicBool,
 }
@@ -83,12 +86,16 @@ impl<'a> Prepared<'a> {
             action: entry.action.to_owned(),
             account_id: entry.account_id.map(str::to_owned),
             actor: entry.actor.to_owned(),
-            target_user: entry
-                .target_user
-                .map(|u| bounded(u, MAX_RECORDED).into_owned()),
-            serial_number: entry
-                .serial_number
-                .map(|s| bounded(s, MAX_RECORDED).into_owned()),
+            target_user: entry.target_user.map(str::to_owned),
+            serial_number: entry.serial_number.map(str::to_owned),
+            bounded: (
+                entry
+                    .target_user
+                    .map(|u| bounded(u, MAX_RECORDED).into_owned()),
+                entry
+                    .serial_number
+                    .map(|s| bounded(s, MAX_RECORDED).into_owned()),
+            ),
             stored: Default::default(),
         }
     }
@@ -111,8 +118,8 @@ impl<'a> Prepared<'a> {
             event_time: now_ms,
             actor: &self.actor,
             action: &self.action,
-            target_user: self.target_user.as_deref(),
-            serial_number: self.serial_number.as_deref(),
+            target_user: self.bounded.0.as_deref(),
+            serial_number: self.bounded.1.as_deref(),
             source_ip: &self.meta.source_ip,
             outcome: Outcome::Success.as_str(),
             error_code: None,
