@@ -42,6 +42,7 @@ import pg8000.native
 import pytest
 
 NS = "{https://iam.amazonaws.com/doc/2010-05-08/}"
+NS_STS = "{https://sts.amazonaws.com/doc/2011-06-15/}"
 STEP = 30
 
 # The tests' AWS configuration is what each call passes, nothing from the machine's ~/.aws.
@@ -166,19 +167,22 @@ class Env:
         ledger("access-key-secret", key["SecretAccessKey"])
         return key
 
-    def iam(self, key, secret=None, region="us-east-1"):
-        """A boto3 IAM client for `key`, without retries so that every refusal shows at once."""
+    def iam(self, key, secret=None, region="us-east-1", service="iam"):
+        """A boto3 client of `service` (IAM, or STS) for `key` — temporary credentials when it
+        holds a `SessionToken` — without retries so that every refusal shows at once."""
         return boto3.session.Session().client(
-            "iam",
+            service,
             endpoint_url=self.url,
             region_name=region,
             aws_access_key_id=key["AccessKeyId"],
             aws_secret_access_key=secret or key["SecretAccessKey"],
+            aws_session_token=key.get("SessionToken"),
             config=botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}),
         )
 
-    def aws(self, key, *args, region="us-east-1"):
-        """`aws iam ARGS --endpoint-url URL --output json` as `key`: (exit code, JSON or None, stderr)."""
+    def aws(self, key, *args, region="us-east-1", service="iam"):
+        """`aws SERVICE ARGS --endpoint-url URL --output json` as `key` (temporary credentials
+        when it holds a `SessionToken`): (exit code, JSON or None, stderr)."""
         environ = dict(os.environ)
         environ.update(
             AWS_ACCESS_KEY_ID=key["AccessKeyId"],
@@ -187,8 +191,10 @@ class Env:
             AWS_PAGER="",
             AWS_MAX_ATTEMPTS="1",
         )
+        if key.get("SessionToken"):
+            environ["AWS_SESSION_TOKEN"] = key["SessionToken"]
         p = subprocess.run(
-            [aws_executable(), "iam", *args, "--endpoint-url", self.url, "--output", "json"],
+            [aws_executable(), service, *args, "--endpoint-url", self.url, "--output", "json"],
             env=environ,
             capture_output=True,
             text=True,
