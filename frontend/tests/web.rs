@@ -249,7 +249,7 @@ fn pages_send_sessions_that_may_not_see_them_to_the_right_place() {
 }
 
 #[wasm_bindgen_test]
-fn the_audit_filter_offers_shareds_actions_in_the_order_it_always_had() {
+fn the_audit_filter_offers_shareds_actions_in_their_order() {
     assert_eq!(
         frontend::pages::admin::AUDIT_FILTER,
         [
@@ -263,6 +263,8 @@ fn the_audit_filter_offers_shareds_actions_in_the_order_it_always_had() {
             "UnlockMFADevice",
             "CreateVirtualMFADevice",
             "DeleteVirtualMFADevice",
+            "GetSessionToken",
+            "GetCallerIdentity",
         ]
     );
     assert_eq!(
@@ -273,6 +275,7 @@ fn the_audit_filter_offers_shareds_actions_in_the_order_it_always_had() {
             "<option>ResyncMFADevice</option><option>EnableMFADevice</option>",
             "<option>DeactivateMFADevice</option><option>UnlockMFADevice</option>",
             "<option>CreateVirtualMFADevice</option><option>DeleteVirtualMFADevice</option>",
+            "<option>GetSessionToken</option><option>GetCallerIdentity</option>",
         )
     );
 }
