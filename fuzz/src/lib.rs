@@ -374,6 +374,8 @@ pub fn policy(data: &[u8]) {
             account: "111122223333",
             username,
             mfa_present: mfa,
+            // Temporary credentials with MFA carry its age: the numeric operators get a value.
+            mfa_age: mfa.filter(|m| *m).map(|_| 120),
         };
         let one = evaluate(std::slice::from_ref(&policy), &ctx);
         assert_eq!(one, evaluate(std::slice::from_ref(&again), &ctx));
