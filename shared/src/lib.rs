@@ -55,6 +55,7 @@ pub mod action;
 pub mod api;
 pub mod code;
 pub mod device;
+pub mod forecast;
 mod hotp_key;
 pub mod otp;
 pub mod otpauth;
