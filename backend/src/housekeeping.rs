@@ -1,5 +1,5 @@
 //! What the server forgets on a schedule, for as long as it runs: expired sessions and temporary
-//! credentials, the digests
+//! credentials, devices' drift history past its bound (evenly thinned), the digests
 //! of signatures past the clock-skew window (security rule 22) and a few minutes more (server
 //! clocks differ), and the rows of unknown sign-in names a day after their last failure unless
 //! locked (rule 24). Every ten minutes; each statement is idempotent, so several servers on one
@@ -45,6 +45,9 @@ pub async fn sweep(state: &AppState) {
         .await
     {
         tracing::warn!(error = %e, "signature sweep failed");
+    }
+    if let Err(e) = state.storage.thin_drift_samples().await {
+        tracing::warn!(error = %e, "drift history sweep failed");
     }
     if let Err(e) = state
         .storage

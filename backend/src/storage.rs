@@ -24,7 +24,7 @@ pub use attempts::ThrottleKey;
 pub use audit::{AuditFilter, AuditRow, NewAuditEvent};
 pub use db::{Database, DatabaseUrlError, PgTarget, Storage};
 pub use device::{Codes, Device, Generator, StoredState};
-pub use devices::NewDevice;
+pub use devices::{NewDevice, OnWin};
 pub use principals::{AccountRow, NewPrincipal, PrincipalRow};
 pub use sealed::SealedRow;
 pub use sessions::{SessionRow, SessionWithPrincipal};
@@ -266,8 +266,11 @@ mod tests {
                         state,
                         after,
                         -1,
-                        Some((alice, -1)),
-                        Some(&event("won"))
+                        OnWin {
+                            budget: Some((alice, -1)),
+                            event: Some(&event("won")),
+                            sample: Some((1_000, 3)),
+                        }
                     )
                     .await
                     .unwrap()
@@ -295,7 +298,16 @@ mod tests {
             };
             assert!(
                 storage
-                    .compare_and_set_state(dev.id, after, later, -1, Some((alice, 6)), None)
+                    .compare_and_set_state(
+                        dev.id,
+                        after,
+                        later,
+                        -1,
+                        OnWin {
+                            budget: Some((alice, 6)),
+                            ..OnWin::default()
+                        }
+                    )
                     .await
                     .unwrap()
             );
@@ -313,8 +325,11 @@ mod tests {
                         after,
                         later,
                         -1,
-                        Some((alice, 7)),
-                        Some(&event("lost"))
+                        OnWin {
+                            budget: Some((alice, 7)),
+                            event: Some(&event("lost")),
+                            sample: Some((2_000, 4)),
+                        }
                     )
                     .await
                     .unwrap()
@@ -334,13 +349,48 @@ mod tests {
                 ..state
             };
             let torn = storage
-                .compare_and_set_state(dev.id, later, newer, -1, None, Some(&event("torn")))
+                .compare_and_set_state(
+                    dev.id,
+                    later,
+                    newer,
+                    -1,
+                    OnWin {
+                        event: Some(&event("torn")),
+                        sample: Some((3_000, 5)),
+                        ..OnWin::default()
+                    },
+                )
                 .await;
             assert!(torn.is_err(), "{torn:?}");
             exec(&storage, "ALTER TABLE audit_away RENAME TO audit_events").await;
             let stored = storage.device("111122223333", "TOTP00001").await.unwrap();
             assert_eq!(stored.unwrap().state, later, "the change was not kept");
             assert_eq!(events(storage.clone()).await, [won]);
+            // The won one's offset is recorded, the lost and the torn ones' are not.
+            assert_eq!(
+                storage.drift_samples(dev.id, 0).await.unwrap(),
+                [(1_000, 3)]
+            );
+            // The history is bounded by the housekeeping: 260 more samples thinned to 200,
+            // the first and the newest hundred kept.
+            for at in 0..260i64 {
+                on_db!(storage, |pool, sql| sqlx::query(sql(
+                    "INSERT INTO drift_samples (device_id, at, offset_steps) VALUES (?, ?, 0)"
+                ))
+                .bind(dev.id)
+                .bind(10_000 + at)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected()))
+                .unwrap();
+            }
+            assert_eq!(storage.thin_drift_samples().await.unwrap(), 61);
+            let kept = storage.drift_samples(dev.id, 0).await.unwrap();
+            assert_eq!(kept.len(), shared::forecast::MAX_SAMPLES);
+            assert_eq!(kept[0], (1_000, 3));
+            let newest: Vec<i64> = kept[100..].iter().map(|(at, _)| *at).collect();
+            assert_eq!(newest, (10_160..10_260).collect::<Vec<_>>());
+            assert_eq!(storage.thin_drift_samples().await.unwrap(), 0);
         }
     }
 

@@ -1365,3 +1365,48 @@ fn short_clone(c: &Creds) -> Creds {
 fn urlencode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+/// Issue 16: each accepted code records how far the device is ahead; after a week of daily
+/// sign-ins with a phone gaining half a step (15 s) a day, `ListMFADevices` says so and says
+/// when its codes will leave the sign-in window.
+#[tokio::test]
+async fn a_drifting_device_is_forecast_from_its_sign_ins() {
+    let w = World::new().await;
+    let totp = shared::otp::Totp::default();
+    let first = alices_device(&w).await;
+    assert!(first.get("DriftRateSecondsPerDay").is_none(), "{first}");
+    for day in 0..8i64 {
+        w.advance(86_400_000);
+        // The phone is ahead by half a step a day, read as whole steps.
+        let ahead = (day + 1) / 2;
+        let step = totp.step_at((w.state.clock.now_ms() / 1000) as u64) as i64 + ahead;
+        let token = w.sign_in("alice").await;
+        let (status, body) = w
+            .post(
+                "/api/sign-in/mfa",
+                Some(&token),
+                json!({"SerialNumber": SERIAL, "AuthenticationCode": alice_code(step as u64)}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "day {day}: {body}");
+    }
+    let device = alices_device(&w).await;
+    let rate = device["DriftRateSecondsPerDay"].as_f64().unwrap();
+    assert!((rate - 15.0).abs() < 3.0, "{device}");
+    // Stored drift 4 (the last sign-in); it leaves 4 ± 1 at 5.5 steps: about two days on.
+    let by = device["ResyncNeededBy"].as_str().unwrap();
+    let now = backend::clock::rfc3339(w.state.clock.now_ms());
+    assert!(by > now.as_str(), "{by} after {now}");
+    let in_four_days = backend::clock::rfc3339(w.state.clock.now_ms() + 4 * 86_400_000);
+    assert!(by < in_four_days.as_str(), "{by} before {in_four_days}");
+}
+
+/// Alice's device as `ListMFADevices` shows it to her.
+async fn alices_device(w: &World) -> Value {
+    let token = w.sign_in("alice").await;
+    let (status, body) = w
+        .post("/api/iam/ListMFADevices", Some(&token), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["MFADevices"][0].clone()
+}

@@ -159,6 +159,9 @@ fn json_decoders_agree_with_serde() {
                 drift_seconds: -86_400,
                 locked: retry_after_seconds.is_none(),
                 retry_after_seconds,
+                // Not read by the app yet (issue 16): absent on the wire here.
+                drift_rate_seconds_per_day: None,
+                resync_needed_by: None,
             }],
             is_truncated: marker.is_some(),
             marker,

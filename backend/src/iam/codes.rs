@@ -23,7 +23,7 @@ use crate::config::Settings;
 use crate::crypto::Sealed;
 use crate::error::Error;
 use crate::state::AppState;
-use crate::storage::{Codes, Device, Generator, PrincipalRow, StoredState, ThrottleKey};
+use crate::storage::{Codes, Device, Generator, OnWin, PrincipalRow, StoredState, ThrottleKey};
 use crate::throttle::{PER_DEVICE, PER_PRINCIPAL, Reserved};
 
 /// How far from the stored state a pair is searched for.
@@ -312,16 +312,14 @@ async fn evaluate_pair(
     let won = match commit {
         Commit::State => {
             let row = event.map(|e| e.success(state.clock.now_ms()));
+            let on_win = OnWin {
+                budget: counted.budget(),
+                event: row.as_ref(),
+                sample: Some((reserved.now, measured(codes, before, after))),
+            };
             let won = state
                 .storage
-                .compare_and_set_state(
-                    dev.id,
-                    before,
-                    after,
-                    own_lock,
-                    counted.budget(),
-                    row.as_ref(),
-                )
+                .compare_and_set_state(dev.id, before, after, own_lock, on_win)
                 .await?;
             if let (true, Some(event)) = (won, event) {
                 event.stored();
@@ -372,6 +370,16 @@ async fn evaluate_pair(
     }
 }
 
+/// What an accepted code measured (issue 16's drift history): for TOTP the steps the device
+/// is ahead of the server, which is the drift stored after it; for HOTP how many presses were
+/// skipped (the counter used past the one expected).
+fn measured(codes: &Codes, before: StoredState, after: StoredState) -> i64 {
+    match codes.generator {
+        Generator::Totp(_) => after.drift_steps,
+        Generator::Hotp => after.hotp_counter - before.hotp_counter - 1,
+    }
+}
+
 /// One code at sign-in (stored drift ± 1 step; HOTP a few counters ahead).
 pub(crate) async fn check_single(state: &AppState, dev: &Device, code: &Code) -> Result<(), Error> {
     let codes = usable(dev, &[("AuthenticationCode", code)])?;
@@ -407,8 +415,11 @@ pub(crate) async fn check_single(state: &AppState, dev: &Device, code: &Code) ->
             before,
             after,
             reserved.own_lock(),
-            counted.budget(),
-            None,
+            OnWin {
+                budget: counted.budget(),
+                event: None,
+                sample: Some((reserved.now, measured(codes, before, after))),
+            },
         )
         .await?
     {

@@ -16,6 +16,7 @@ use crate::clock::rfc3339;
 use crate::error::Error;
 use crate::state::AppState;
 use crate::storage::Device;
+use shared::forecast::Sample;
 
 /// Authorises `action` on the device `serial` of the user named (or the caller) and returns
 /// it. Anything the caller may not see answers exactly like a missing device (rule 14).
@@ -56,7 +57,37 @@ pub(crate) fn describe(dev: &Device, owner: &str, now: i64) -> MfaDevice {
         drift_seconds: dev.state.drift_steps * dev.period(),
         locked: t.locked,
         retry_after_seconds,
+        drift_rate_seconds_per_day: None,
+        resync_needed_by: None,
     }
+}
+
+/// Issue 16: the rate a TOTP device's clock drifts at and when it will need a resync, from the
+/// offsets its accepted codes measured since it was enabled (`shared::forecast`); nothing with
+/// too short a history. (HOTP's counter run-ahead is not reported yet.)
+async fn forecast(state: &AppState, dev: &Device, out: &mut MfaDevice) -> Result<(), Error> {
+    let period = dev.period();
+    if period == 0 {
+        return Ok(());
+    }
+    let samples: Vec<Sample> = state
+        .storage
+        .drift_samples(dev.id, dev.listed_date())
+        .await?
+        .into_iter()
+        .map(|(at, offset)| Sample {
+            at: at.div_euclid(1000),
+            offset,
+        })
+        .collect();
+    if let Some(f) = shared::forecast::forecast(&samples, Some(dev.state.drift_steps)) {
+        let per_day = f.rate_per_day * period as f64;
+        out.drift_rate_seconds_per_day = Some((per_day * 100.0).round() / 100.0);
+        out.resync_needed_by = f
+            .leaves_window_at
+            .map(|at| rfc3339(at.saturating_mul(1000)));
+    }
+    Ok(())
 }
 
 /// `ListMFADevices`: a page of the target user's devices with kind, drift and lock state, in the
@@ -97,8 +128,14 @@ pub async fn list_mfa_devices(
             let (rows, marker) = page.finish(rows, |d| {
                 Position::Device(d.listed_date(), d.serial_number.clone())
             });
+            let mut mfa_devices = Vec::with_capacity(rows.len());
+            for dev in &rows {
+                let mut out = describe(dev, &owner, now);
+                forecast(state, dev, &mut out).await?;
+                mfa_devices.push(out);
+            }
             Ok(ListMfaDevicesResponse {
-                mfa_devices: rows.iter().map(|d| describe(d, &owner, now)).collect(),
+                mfa_devices,
                 is_truncated: marker.is_some(),
                 marker,
             })

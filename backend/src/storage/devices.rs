@@ -76,6 +76,22 @@ static RESERVE_DEVICE: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// What a won compare-and-set also writes, in its transaction
+/// ([`Storage::compare_and_set_state`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OnWin<'a> {
+    /// The owner's code budget and this attempt's own lock on it: cleared
+    /// ([`Storage::reset_code_budget`]).
+    pub budget: Option<(i64, i64)>,
+    /// The success's audit event: appended.
+    pub event: Option<&'a NewAuditEvent<'a>>,
+    /// (Unix ms, whole steps or counters) the code measured the device ahead: recorded.
+    pub sample: Option<(i64, i64)>,
+}
+
+const INSERT_SAMPLE: &str =
+    "INSERT INTO drift_samples (device_id, at, offset_steps) VALUES (?, ?, ?)";
+
 impl Storage {
     /// The resync's fast path: [`Storage::reserve_attempt`] for the device of `account_id` with
     /// this serial number, owned by `owner_id`, in the same single statement that reads it, and
@@ -396,18 +412,17 @@ impl Storage {
     /// counter (the one this attempt reserved included, rule 9) only if the stored state still
     /// equals `before` and the device is not locked, unless the lock is the one this attempt's
     /// own reservation set (`own_lock`: its count when that reached the lock, else -1).
-    /// When it wins, in the same transaction: `budget`, the owner's code budget with this
-    /// attempt's own lock on it, is cleared ([`Storage::reset_code_budget`]), and `event`, the
-    /// success's audit event, is appended — a change is never stored without its event (rule
-    /// 31). Returns whether this request won.
+    /// When it wins, in the same transaction, what [`OnWin`] names: the owner's code budget
+    /// cleared, the success's audit event appended (a change is never stored without its
+    /// event, rule 31) and the offset the code measured recorded (issue 16). Returns whether
+    /// this request won.
     pub async fn compare_and_set_state(
         &self,
         id: i64,
         before: StoredState,
         after: StoredState,
         own_lock: i64,
-        budget: Option<(i64, i64)>,
-        event: Option<&NewAuditEvent<'_>>,
+        on_win: OnWin<'_>,
     ) -> Result<bool, sqlx::Error> {
         const CAS: &str = "UPDATE mfa_devices SET drift_steps = ?, last_used_step = ?, \
              hotp_counter = ?, failures = 0, throttled_until = 0, locked = FALSE \
@@ -423,9 +438,14 @@ impl Storage {
             before.hotp_counter,
             own_lock,
         );
+        let OnWin {
+            budget,
+            event,
+            sample,
+        } = on_win;
         if let Some(direct) = &self.direct {
             let won = |c: &rusqlite::Connection| Ok(c.prepare_cached(CAS)?.execute(values)? == 1);
-            if budget.is_none() && event.is_none() {
+            if budget.is_none() && event.is_none() && sample.is_none() {
                 return direct.run(won).await;
             }
             return direct
@@ -438,6 +458,10 @@ impl Storage {
                         }
                         if let Some(e) = event {
                             insert_event(c, e)?;
+                        }
+                        if let Some((at, offset)) = sample {
+                            c.prepare_cached(INSERT_SAMPLE)?
+                                .execute(params![id, at, offset])?;
                         }
                     }
                     Ok(won)
@@ -472,12 +496,72 @@ impl Storage {
                             .execute(&mut *tx)
                             .await?;
                     }
+                    if let Some((at, offset)) = sample {
+                        sqlx::query(sql(INSERT_SAMPLE))
+                            .bind(id)
+                            .bind(at)
+                            .bind(offset)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                 }
                 tx.commit().await?;
                 Ok::<_, sqlx::Error>(won)
             }
             .await
         })
+    }
+
+    /// The offsets measured on a device since `since` (Unix ms), oldest first.
+    pub async fn drift_samples(
+        &self,
+        device_id: i64,
+        since: i64,
+    ) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+        on_db!(self, |pool, sql| {
+            sqlx::query_as(sql(
+                "SELECT at, offset_steps FROM drift_samples WHERE device_id = ? AND at >= ? \
+                 ORDER BY at, id",
+            ))
+            .bind(device_id)
+            .bind(since)
+            .fetch_all(pool)
+            .await
+        })
+    }
+
+    /// Bounds every device's history to [`shared::forecast::MAX_SAMPLES`], thinning the older
+    /// samples evenly ([`shared::forecast::thin`]); returns how many were deleted.
+    pub async fn thin_drift_samples(&self) -> Result<u64, sqlx::Error> {
+        let crowded: Vec<(i64,)> = on_db!(self, |pool, sql| {
+            sqlx::query_as(sql(
+                "SELECT device_id FROM drift_samples GROUP BY device_id HAVING COUNT(*) > ?",
+            ))
+            .bind(shared::forecast::MAX_SAMPLES as i64)
+            .fetch_all(pool)
+            .await
+        })?;
+        let mut deleted = 0;
+        for (device_id,) in crowded {
+            let ids: Vec<(i64,)> = on_db!(self, |pool, sql| {
+                sqlx::query_as(sql(
+                    "SELECT id FROM drift_samples WHERE device_id = ? ORDER BY at, id",
+                ))
+                .bind(device_id)
+                .fetch_all(pool)
+                .await
+            })?;
+            for i in shared::forecast::thin(ids.len()) {
+                deleted += on_db!(self, |pool, sql| {
+                    sqlx::query(sql("DELETE FROM drift_samples WHERE id = ?"))
+                        .bind(ids[i].0)
+                        .execute(pool)
+                        .await
+                        .map(|done| done.rows_affected())
+                })?;
+            }
+        }
+        Ok(deleted)
     }
 
     /// Assigns an unassigned virtual device (EnableMFADevice), compare-and-set like

@@ -212,6 +212,9 @@ impl Decode for ListMfaDevicesResponse {
                 drift_seconds: d.int("DriftSeconds")?,
                 locked: d.bool("Locked")?,
                 retry_after_seconds: d.opt_uint("RetryAfterSeconds")?,
+                // The drift forecast is not shown by the app yet (issue 16).
+                drift_rate_seconds_per_day: None,
+                resync_needed_by: None,
             })
         };
         Ok(ListMfaDevicesResponse {

@@ -58,7 +58,7 @@ pub struct ListMfaDevicesRequest {
 }
 
 /// One MFA device as `ListMFADevices` shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct MfaDevice {
     /// The owner's user name (for the root user, the account id, as IAM does).
@@ -78,10 +78,19 @@ pub struct MfaDevice {
     /// Ours: seconds until codes are evaluated again when throttled; `null` when not throttled.
     #[serde(default)]
     pub retry_after_seconds: Option<u64>,
+    /// Ours (issue 16): seconds a day the device gains (negative: loses), fitted to the offsets
+    /// its accepted codes measured since it was enabled; absent with too short a history
+    /// (`shared::forecast`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift_rate_seconds_per_day: Option<f64>,
+    /// Ours (issue 16), TOTP: when, at that rate, its codes leave the sign-in window (stored
+    /// drift ± 1 step) — a resync is needed by then; RFC 3339 UTC. Absent when no forecast.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resync_needed_by: Option<String>,
 }
 
 /// The answer to `ListMFADevices`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListMfaDevicesResponse {
     /// The devices, in the order they were enabled.
