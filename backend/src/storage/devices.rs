@@ -89,8 +89,8 @@ pub struct OnWin<'a> {
     pub sample: Option<(i64, i64)>,
 }
 
-const INSERT_SAMPLE: &str =
-    "INSERT INTO drift_samples (device_id, at, offset_steps) VALUES (?, ?, ?)";
+const INSERT_SAMPLE: &str = "INSERT INTO drift_samples (device_id, at, offset_steps) \
+     VALUES (?, ?, ?) ON CONFLICT (device_id, at) DO NOTHING";
 
 impl Storage {
     /// The resync's fast path: [`Storage::reserve_attempt`] for the device of `account_id` with
@@ -521,7 +521,7 @@ impl Storage {
         on_db!(self, |pool, sql| {
             sqlx::query_as(sql(
                 "SELECT at, offset_steps FROM drift_samples WHERE device_id = ? AND at >= ? \
-                 ORDER BY at, id",
+                 ORDER BY at",
             ))
             .bind(device_id)
             .bind(since)
@@ -543,21 +543,24 @@ impl Storage {
         })?;
         let mut deleted = 0;
         for (device_id,) in crowded {
-            let ids: Vec<(i64,)> = on_db!(self, |pool, sql| {
+            let times: Vec<(i64,)> = on_db!(self, |pool, sql| {
                 sqlx::query_as(sql(
-                    "SELECT id FROM drift_samples WHERE device_id = ? ORDER BY at, id",
+                    "SELECT at FROM drift_samples WHERE device_id = ? ORDER BY at",
                 ))
                 .bind(device_id)
                 .fetch_all(pool)
                 .await
             })?;
-            for i in shared::forecast::thin(ids.len()) {
+            for i in shared::forecast::thin(times.len()) {
                 deleted += on_db!(self, |pool, sql| {
-                    sqlx::query(sql("DELETE FROM drift_samples WHERE id = ?"))
-                        .bind(ids[i].0)
-                        .execute(pool)
-                        .await
-                        .map(|done| done.rows_affected())
+                    sqlx::query(sql(
+                        "DELETE FROM drift_samples WHERE device_id = ? AND at = ?",
+                    ))
+                    .bind(device_id)
+                    .bind(times[i].0)
+                    .execute(pool)
+                    .await
+                    .map(|done| done.rows_affected())
                 })?;
             }
         }
