@@ -19,6 +19,7 @@ pub mod http;
 pub mod iam;
 pub mod password;
 pub mod policy;
+pub mod pskc;
 pub mod session;
 pub mod state;
 pub mod storage;
