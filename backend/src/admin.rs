@@ -262,3 +262,72 @@ pub async fn create_access_key_for(
         .await
         .context("creating the access key")
 }
+
+/// `device import-pskc`: every token of a PSKC file (read by [`crate::pskc::read`]) stored as
+/// an unassigned hardware token of `account`, all or nothing: a serial IAM would refuse, or
+/// one the account holds already, refuses the file and names the package. One transaction
+/// (`Storage::insert_devices`). Returns how many were imported.
+pub async fn import_pskc(
+    state: &AppState,
+    account: &str,
+    tokens: &[crate::pskc::Token],
+) -> anyhow::Result<usize> {
+    use crate::pskc::Algorithm;
+    let account = self::account(state, account).await?;
+    let now = state.clock.now_ms();
+    let mut sealed = Vec::with_capacity(tokens.len());
+    for (i, t) in tokens.iter().enumerate() {
+        let name = || format!("KeyPackage {} (serial {})", i + 1, t.serial);
+        validate_serial(&t.serial).map_err(|e| anyhow!("{}: {e}; nothing was imported", name()))?;
+        if state
+            .storage
+            .device(&account.id, &t.serial)
+            .await?
+            .is_some()
+        {
+            bail!(
+                "{}: the account has a device with this serial already; nothing was imported",
+                name()
+            );
+        }
+        let what = Sealed::DeviceSeed {
+            account_id: &account.id,
+            serial_number: &t.serial,
+        };
+        sealed.push(state.cipher.encrypt(what, &t.secret)?);
+    }
+    let devices: Vec<NewDevice<'_>> = tokens
+        .iter()
+        .zip(&sealed)
+        .map(|(t, seed)| {
+            let (kind, period, drift, counter) = match t.algorithm {
+                Algorithm::Totp { step, drift } => {
+                    (DeviceKind::HardwareTotp, i64::from(step), drift, 0)
+                }
+                Algorithm::Hotp { counter } => (DeviceKind::HardwareHotp, 30, 0, counter as i64),
+            };
+            NewDevice {
+                account_id: &account.id,
+                serial_number: &t.serial,
+                kind: kind.as_str(),
+                owner_id: None,
+                seed: Some(seed),
+                digits: i64::from(t.digits),
+                period,
+                state: StoredState {
+                    drift_steps: drift,
+                    last_used_step: -1,
+                    hotp_counter: counter,
+                },
+                enabled_at: None,
+                now_ms: now,
+            }
+        })
+        .collect();
+    state
+        .storage
+        .insert_devices(&devices)
+        .await
+        .context("storing the tokens (nothing was imported)")?;
+    Ok(devices.len())
+}

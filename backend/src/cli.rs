@@ -15,6 +15,7 @@ use clap::{Args, Parser, Subcommand};
 use shared::api::DeviceKind;
 use shared::secret::Secret;
 use tracing_subscriber::EnvFilter;
+use zeroize::Zeroizing;
 
 use crate::admin::{self, DeviceImport};
 use crate::clock::Clock;
@@ -243,6 +244,16 @@ pub enum DeviceCommand {
         #[arg(long)]
         serial: String,
     },
+    /// Import every token of a PSKC file (RFC 6030) as an unassigned hardware token of the
+    /// account, all or nothing. An encrypted file's pre-shared key (hex) comes on standard
+    /// input.
+    ImportPskc {
+        /// Account id or alias.
+        #[arg(long)]
+        account: String,
+        /// The PSKC file.
+        file: PathBuf,
+    },
 }
 
 /// Parses the command line, runs it, and reports errors on stderr.
@@ -404,6 +415,25 @@ async fn command(state: &AppState, command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Device(DeviceCommand::Import(args)) => import_device(state, args).await,
+        Command::Device(DeviceCommand::ImportPskc { account, file }) => {
+            let xml = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let tokens = match crate::pskc::read(&xml, None) {
+                Err(crate::pskc::PskcError::Key(why)) => {
+                    let hex = Zeroizing::new(read_stdin_line().map_err(|_| anyhow!(why))?);
+                    let psk = Zeroizing::new(
+                        data_encoding::HEXLOWER_PERMISSIVE
+                            .decode(hex.trim().as_bytes())
+                            .map_err(|_| anyhow!("the pre-shared key must be hex"))?,
+                    );
+                    crate::pskc::read(&xml, Some(&psk))?
+                }
+                read => read?,
+            };
+            let n = admin::import_pskc(state, &account, &tokens).await?;
+            println!("imported {n} hardware token(s) into {account}");
+            Ok(())
+        }
         Command::Device(DeviceCommand::Unlock { account, serial }) => {
             admin::unlock_device(state, &account, &serial).await?;
             println!("unlocked {serial}");
