@@ -66,8 +66,8 @@ pub enum PskcError {
     /// Not PSKC (or not well-formed XML).
     #[error("not a PSKC file: {0}")]
     Format(String),
-    /// The secrets are encrypted and no pre-shared key was given, or it is the wrong size.
-    #[error("{0}")]
+    /// The secrets are encrypted and no pre-shared key was given, or it is the wrong one.
+    #[error("{0}; nothing was imported")]
     Key(String),
     /// One package cannot be imported: nothing is.
     #[error("KeyPackage {index} ({serial}): {reason}; nothing was imported")]

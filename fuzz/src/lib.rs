@@ -15,8 +15,8 @@
 //! The targets: [`code`] (`Code` parsing), [`secret`] (Base32 secrets), [`otpauth`] (the
 //! enrolment URI), [`json_body`] (the JSON body of every action, through the real extractor),
 //! [`query`] (the IAM Query form and its parameters), [`sigv4`] (the `Authorization` header and
-//! `X-Amz-Date`), [`marker`] (pagination markers), [`policy`] (IAM policy documents). There is
-//! no PSKC reader yet; it gets a target when it exists.
+//! `X-Amz-Date`), [`marker`] (pagination markers), [`policy`] (IAM policy documents), [`pskc`]
+//! (PSKC token files, RFC 6030).
 
 use backend::http::fuzzing::{self as door, List};
 use backend::policy::{Policy, RequestContext, evaluate};
@@ -40,6 +40,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("sigv4", sigv4),
     ("marker", marker),
     ("policy", policy),
+    ("pskc", pskc),
 ];
 
 /// The target called `name`.
@@ -381,6 +382,36 @@ pub fn policy(data: &[u8]) {
         assert_eq!(one, evaluate(std::slice::from_ref(&again), &ctx));
         if resource.contains("999999999999") {
             assert!(!one.is_allowed(), "another account's resource allowed");
+        }
+    }
+}
+
+/// `pskc::read` (the PSKC reader; `data` is the file, then after a NUL byte the pre-shared key):
+/// what it accepts holds only importable tokens — a non-empty serial given once, a seed of at
+/// least 128 bits, security rule 1's digits (6, or 8 for HOTP), a TOTP step of 1 to 3600 s —
+/// and the same input reads the same way twice.
+pub fn pskc(data: &[u8]) {
+    let (xml, psk) = split(data);
+    let Ok(xml) = std::str::from_utf8(xml) else {
+        return;
+    };
+    let psk = (!psk.is_empty()).then_some(psk);
+    let read = backend::pskc::read(xml, psk);
+    assert_eq!(read, backend::pskc::read(xml, psk), "the same file read twice");
+    let Ok(tokens) = read else {
+        return;
+    };
+    assert!(!tokens.is_empty());
+    for (i, t) in tokens.iter().enumerate() {
+        assert!(!t.serial.is_empty());
+        assert!(tokens[..i].iter().all(|o| o.serial != t.serial), "{} twice", t.serial);
+        assert!(t.secret.len() >= 16, "{} bits", t.secret.len() * 8);
+        match t.algorithm {
+            backend::pskc::Algorithm::Hotp { .. } => assert!(matches!(t.digits, 6 | 8)),
+            backend::pskc::Algorithm::Totp { step, .. } => {
+                assert_eq!(t.digits, 6);
+                assert!((1..=3600).contains(&step));
+            }
         }
     }
 }
