@@ -1,12 +1,18 @@
 """PSKC token files (RFC 6030, issue 16) written by an independent implementation, python-pskc,
 imported with `mfa-resync device import-pskc`: encrypted under a pre-shared key (AES-128-CBC and
 AES-256-CBC, each value with its HMAC-SHA1 MAC) and plain; a wrong key imports nothing. What is
-stored is read back from the database beside the running server."""
+stored is read back from the database beside the running server. Then the AWS console's
+"Assign hardware TOTP token" with the real aws CLI: `enable-mfa-device` with the token's serial
+and two consecutive codes of its seed (so the seed decrypted is the one written), and a sign-in
+with its next code."""
 
+import base64
 import secrets
 import subprocess
 
 import pskc
+
+from conftest import Device, JsonApi, now_step, totp
 
 HOTP = "urn:ietf:params:xml:ns:keyprov:pskc:hotp"
 TOTP = "urn:ietf:params:xml:ns:keyprov:pskc:totp"
@@ -84,3 +90,44 @@ def test_a_plain_file_is_imported_and_a_wrong_key_imports_nothing(env, tmp_path)
     # The container's MAC key is the first value it decrypts.
     assert "does not decrypt" in p.stderr and "nothing was imported" in p.stderr, p.stderr
     assert stored(env, serials) == []
+
+
+def test_an_imported_hardware_token_is_assigned_with_two_codes_and_signs_in(env, tmp_path):
+    user = env.new_user(policy="manage-own-mfa")
+    key = env.access_key(user)
+    seed = secrets.token_bytes(20)
+    seed_b32 = base64.b32encode(seed).decode().rstrip("=")
+    serial = f"GAHT{secrets.token_hex(4).upper()}"
+    container = pskc.PSKC()
+    container.add_key(
+        serial=serial, secret=seed, algorithm=TOTP, response_length=6, time_interval=30,
+    )
+    psk = secrets.token_bytes(16)
+    container.encryption.setup_preshared_key(key=psk, algorithm="AES128-CBC")
+    path = tmp_path / "one.pskcxml"
+    container.write(str(path))
+    import_pskc(env, path, stdin=psk.hex())
+    step = now_step()
+    rc, _, err = env.aws(
+        key, "enable-mfa-device", "--user-name", user.name, "--serial-number", serial,
+        "--authentication-code1", totp(seed_b32, step - 1),
+        "--authentication-code2", totp(seed_b32, step),
+    )
+    assert rc == 0, err
+    rc, out, err = env.aws(key, "list-mfa-devices", "--user-name", user.name)
+    assert rc == 0, err
+    assert [d["SerialNumber"] for d in out["MFADevices"]] == [serial]
+    # Another user cannot take it now.
+    other = env.new_user(policy="manage-own-mfa")
+    rc, _, err = env.aws(
+        env.access_key(other), "enable-mfa-device", "--user-name", other.name,
+        "--serial-number", serial, "--authentication-code1", totp(seed_b32, step),
+        "--authentication-code2", totp(seed_b32, step + 1),
+    )
+    assert rc != 0 and "EntityAlreadyExists" in err, err
+    # The browser's sign-in takes its next code.
+    browser = JsonApi(env.url)
+    status, _ = browser.sign_in(user)
+    assert status == 200
+    status, body = browser.mfa(Device(serial, seed_b32), totp(seed_b32, step + 1))
+    assert status == 200, body

@@ -397,14 +397,22 @@ pub fn pskc(data: &[u8]) {
     };
     let psk = (!psk.is_empty()).then_some(psk);
     let read = backend::pskc::read(xml, psk);
-    assert_eq!(read, backend::pskc::read(xml, psk), "the same file read twice");
+    assert_eq!(
+        read,
+        backend::pskc::read(xml, psk),
+        "the same file read twice"
+    );
     let Ok(tokens) = read else {
         return;
     };
     assert!(!tokens.is_empty());
     for (i, t) in tokens.iter().enumerate() {
         assert!(!t.serial.is_empty());
-        assert!(tokens[..i].iter().all(|o| o.serial != t.serial), "{} twice", t.serial);
+        assert!(
+            tokens[..i].iter().all(|o| o.serial != t.serial),
+            "{} twice",
+            t.serial
+        );
         assert!(t.secret.len() >= 16, "{} bits", t.secret.len() * 8);
         match t.algorithm {
             backend::pskc::Algorithm::Hotp { .. } => assert!(matches!(t.digits, 6 | 8)),

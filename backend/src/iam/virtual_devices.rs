@@ -167,8 +167,29 @@ async fn virtual_device(state: &AppState, caller: &Caller, serial: &str) -> Resu
         .ok_or_else(Error::no_such_device)
 }
 
-/// `EnableMFADevice`: assigns an unassigned virtual device with two consecutive codes showing
-/// now (window: the settings' `enable_window` steps).
+/// The unassigned-or-assigned device `serial` of the caller's account that `EnableMFADevice`
+/// may assign: a virtual device, or a hardware token (from a PSKC import, issue 16: the AWS
+/// console's "Assign hardware TOTP token").
+async fn enrollable_device(
+    state: &AppState,
+    caller: &Caller,
+    serial: &str,
+) -> Result<Device, Error> {
+    state
+        .storage
+        .device(caller.account(), serial)
+        .await?
+        .filter(|d| {
+            matches!(
+                d.kind,
+                DeviceKind::Virtual | DeviceKind::HardwareTotp | DeviceKind::HardwareHotp
+            )
+        })
+        .ok_or_else(Error::no_such_device)
+}
+
+/// `EnableMFADevice`: assigns an unassigned virtual device or hardware token with two
+/// consecutive codes showing now (window: the settings' `enable_window` steps).
 pub async fn enable_mfa_device(
     state: &AppState,
     caller: &Caller,
@@ -181,7 +202,7 @@ pub async fn enable_mfa_device(
         validate_serial(serial)?;
         let pair = CodePair::parse(&req.authentication_code1, &req.authentication_code2)?;
         let target = authorize_user(state, caller, action, user_name, Visibility::Plain).await?;
-        let dev = virtual_device(state, caller, serial).await?;
+        let dev = enrollable_device(state, caller, serial).await?;
         if dev.owner_id.is_some() {
             return Err(Error::EntityAlreadyExists(
                 "This MFA device is already in use.".into(),
