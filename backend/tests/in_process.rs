@@ -1375,6 +1375,7 @@ async fn a_drifting_device_is_forecast_from_its_sign_ins() {
     let totp = shared::otp::Totp::default();
     let first = alices_device(&w).await;
     assert!(first.get("DriftRateSecondsPerDay").is_none(), "{first}");
+    assert!(first.get("LastUsedDate").is_none(), "never used: {first}");
     for day in 0..8i64 {
         w.advance(86_400_000);
         // The phone is ahead by half a step a day, read as whole steps.
@@ -1391,6 +1392,11 @@ async fn a_drifting_device_is_forecast_from_its_sign_ins() {
         assert_eq!(status, StatusCode::OK, "day {day}: {body}");
     }
     let device = alices_device(&w).await;
+    // Last used: the last sign-in's code, now.
+    assert_eq!(
+        device["LastUsedDate"].as_str(),
+        Some(backend::clock::rfc3339(w.state.clock.now_ms()).as_str())
+    );
     let rate = device["DriftRateSecondsPerDay"].as_f64().unwrap();
     assert!((rate - 15.0).abs() < 3.0, "{device}");
     // Stored drift 4 (the last sign-in); it leaves 4 ± 1 at 5.5 steps: about two days on.

@@ -162,6 +162,7 @@ fn json_decoders_agree_with_serde() {
                 // Not read by the app yet (issue 16): absent on the wire here.
                 drift_rate_seconds_per_day: None,
                 resync_needed_by: None,
+                last_used_date: None,
             }],
             is_truncated: marker.is_some(),
             marker,

@@ -59,15 +59,16 @@ pub(crate) fn describe(dev: &Device, owner: &str, now: i64) -> MfaDevice {
         retry_after_seconds,
         drift_rate_seconds_per_day: None,
         resync_needed_by: None,
+        last_used_date: None,
     }
 }
 
-/// Issue 16: the rate a TOTP device's clock drifts at and when it will need a resync, from the
-/// offsets its accepted codes measured since it was enabled (`shared::forecast`); nothing with
-/// too short a history. (HOTP's counter run-ahead is not reported yet.)
+/// Issue 16: when a device's code was last accepted, and the rate a TOTP device's clock drifts
+/// at and when it will need a resync, from the offsets its accepted codes measured since it was
+/// enabled (`shared::forecast`); no forecast with too short a history. (HOTP's counter
+/// run-ahead is not reported yet.)
 async fn forecast(state: &AppState, dev: &Device, out: &mut MfaDevice) -> Result<(), Error> {
-    let period = dev.period();
-    if period == 0 {
+    if dev.codes.is_none() {
         return Ok(());
     }
     let samples: Vec<Sample> = state
@@ -80,6 +81,11 @@ async fn forecast(state: &AppState, dev: &Device, out: &mut MfaDevice) -> Result
             offset,
         })
         .collect();
+    out.last_used_date = samples.last().map(|s| rfc3339(s.at.saturating_mul(1000)));
+    let period = dev.period();
+    if period == 0 {
+        return Ok(());
+    }
     if let Some(f) = shared::forecast::forecast(&samples, Some(dev.state.drift_steps)) {
         let per_day = f.rate_per_day * period as f64;
         out.drift_rate_seconds_per_day = Some((per_day * 100.0).round() / 100.0);

@@ -215,6 +215,7 @@ impl Decode for ListMfaDevicesResponse {
                 // The drift forecast is not shown by the app yet (issue 16).
                 drift_rate_seconds_per_day: None,
                 resync_needed_by: None,
+                last_used_date: None,
             })
         };
         Ok(ListMfaDevicesResponse {

@@ -87,6 +87,10 @@ pub struct MfaDevice {
     /// drift ± 1 step) — a resync is needed by then; RFC 3339 UTC. Absent when no forecast.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resync_needed_by: Option<String>,
+    /// Ours (issue 16): when a code of it was last accepted (sign-in, resync, STS), RFC 3339
+    /// UTC; absent when never since it was enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_date: Option<String>,
 }
 
 /// The answer to `ListMFADevices`.
