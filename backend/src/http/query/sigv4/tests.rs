@@ -164,15 +164,21 @@ const BODY: &[u8] = b"Action=ListMFADevices&Version=2010-05-08";
 /// 2026-12-05T15:04:05Z.
 const SIGNED_AT: i64 = 1_796_483_045;
 
-/// A Query request signed by the AWS SDK's signer with `secret` at `signed_at` (Unix seconds)
-/// for `service`, as the server receives it, with its `Authorization` and `X-Amz-Date`.
-fn signed_request(secret: &str, signed_at: i64, service: &str) -> (Parts, String, String) {
-    let identity = Credentials::new("AKIAEXAMPLE", secret, None, None, "test").into();
+/// A Query request with `body` signed by the AWS SDK's signer with `key_id` and `secret` at
+/// [`SIGNED_AT`] for `service`, as the server receives it, with its `Authorization` and
+/// `X-Amz-Date`.
+fn signed_request(
+    key_id: &str,
+    secret: &str,
+    service: &str,
+    body: &[u8],
+) -> (Parts, String, String) {
+    let identity = Credentials::new(key_id, secret, None, None, "test").into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region("us-east-1")
         .name(service)
-        .time(UNIX_EPOCH + Duration::from_secs(signed_at as u64))
+        .time(UNIX_EPOCH + Duration::from_secs(SIGNED_AT as u64))
         .settings(SigningSettings::default())
         .build()
         .unwrap()
@@ -183,7 +189,7 @@ fn signed_request(secret: &str, signed_at: i64, service: &str) -> (Parts, String
         "POST",
         "http://mfa-resync.test/",
         headers.into_iter(),
-        SignableBody::Bytes(BODY),
+        SignableBody::Bytes(body),
     )
     .unwrap();
     let (instructions, _) = sign(signable, &params).unwrap().into_parts();
@@ -205,7 +211,7 @@ fn check_signed(
     secret: &str,
     now_ms: i64,
 ) -> Result<(), &'static str> {
-    let (parts, authorization, amz_date) = signed_request(SECRET, SIGNED_AT, service);
+    let (parts, authorization, amz_date) = signed_request("AKIAEXAMPLE", SECRET, service, BODY);
     let authorization = edit(authorization);
     let auth = parse_authorization(&authorization).map_err(|r| r.code)?;
     let signed_at = parse_amz_date(&amz_date).unwrap();
@@ -231,7 +237,7 @@ fn a_signature_holds_only_with_its_secret_and_body() {
         check_signed("iam", flipped, SECRET, now),
         Err("SignatureDoesNotMatch")
     );
-    let (parts, authorization, amz_date) = signed_request(SECRET, SIGNED_AT, "iam");
+    let (parts, authorization, amz_date) = signed_request("AKIAEXAMPLE", SECRET, "iam", BODY);
     let auth = parse_authorization(&authorization).unwrap();
     let other_body = b"Action=DeactivateMFADevice&Version=2010-05-08";
     let refusal = check(&parts, other_body, &auth, &amz_date, SIGNED_AT, SECRET, now).unwrap_err();
@@ -275,5 +281,150 @@ fn the_scope_names_iam_and_the_day_of_the_request() {
     assert_eq!(
         check_signed("iam", phantom, SECRET, now),
         Err("SignatureDoesNotMatch")
+    );
+}
+
+/// An account whose user bob has an access key, its id and secret, and a manual clock at
+/// [`SIGNED_AT`].
+async fn account_with_a_key() -> (tempfile::TempDir, AppState, String, String) {
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let storage = crate::storage::Storage::open(&dir.path().join("t.sqlite"))
+        .await
+        .unwrap();
+    let key = "00".repeat(32);
+    let state = AppState {
+        storage,
+        cipher: Arc::new(
+            crate::crypto::SeedCipher::load(Some(&key), &dir.path().join("k")).unwrap(),
+        ),
+        passwords: crate::password::Passwords::new().unwrap(),
+        settings: Arc::new(crate::config::Settings::default()),
+        clock: crate::clock::Clock::manual(SIGNED_AT * 1000),
+    };
+    crate::admin::create_account(&state, Some(ACCOUNT), "t", "root@t.example", "root-pw-123")
+        .await
+        .unwrap();
+    crate::admin::create_user(&state, ACCOUNT, "bob", "bob-password-1", None)
+        .await
+        .unwrap();
+    let created = crate::admin::create_access_key_for(&state, ACCOUNT, Some("bob"))
+        .await
+        .unwrap();
+    let (id, secret) = (
+        created.access_key_id.clone(),
+        created.secret_access_key.to_string(),
+    );
+    (dir, state, id, secret)
+}
+
+const ACCOUNT: &str = "111122223333";
+
+/// The audit trail's refusals of `action`: their error codes, newest first.
+async fn refusals(state: &AppState, action: &str) -> Vec<Option<String>> {
+    let filter = crate::storage::AuditFilter {
+        action: Some(action),
+        outcome: Some("Failure"),
+        ..Default::default()
+    };
+    let rows = state
+        .storage
+        .audit_events(ACCOUNT, &filter, i64::MAX, 10)
+        .await;
+    rows.unwrap()
+        .into_iter()
+        .map(|row| row.error_code)
+        .collect()
+}
+
+/// A request signed with a stored key names its signer, and the digest of its signature is
+/// kept until the request would fail the skew check (security rule 22); a wrong secret is
+/// refused and audited under the key's account (rule 21).
+#[tokio::test]
+async fn authenticate_names_the_signer_and_keeps_the_digest_for_the_skew_window() {
+    let (_dir, state, id, secret) = account_with_a_key().await;
+    let (parts, authorization, _) = signed_request(&id, &secret, "iam", BODY);
+    let signed = authenticate(&state, &parts, BODY, "ListMFADevices")
+        .await
+        .unwrap();
+    assert_eq!(signed.principal.user_name.as_deref(), Some("bob"));
+    let signature = parse_authorization(&authorization).unwrap().signature;
+    assert_eq!(
+        signed.digest,
+        HEXLOWER.encode(&Sha256::digest(signature.as_bytes()))
+    );
+    assert_eq!(signed.expires_at, SIGNED_AT * 1000 + MAX_SKEW_MS);
+
+    let (parts, _, _) = signed_request(&id, "a-wrong-secret", "iam", BODY);
+    let refusal = authenticate(&state, &parts, BODY, "ListMFADevices")
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(refusal.code, "SignatureDoesNotMatch");
+    assert_eq!(
+        refusals(&state, "ListMFADevices").await,
+        [Some("SignatureDoesNotMatch".to_owned())]
+    );
+}
+
+/// What is refused before any secret is compared: no `Authorization`, `host` or `x-amz-date`
+/// left out of the signature, an unknown key, a session token (none is ever issued).
+#[tokio::test]
+async fn authenticate_refuses_what_it_cannot_check() {
+    let (_dir, state, id, secret) = account_with_a_key().await;
+    let refused = |parts: Parts| {
+        let state = state.clone();
+        async move {
+            authenticate(&state, &parts, BODY, "ListMFADevices")
+                .await
+                .err()
+                .unwrap()
+                .code
+        }
+    };
+    let (mut parts, _, _) = signed_request(&id, &secret, "iam", BODY);
+    parts.headers.remove("authorization");
+    assert_eq!(refused(parts).await, "MissingAuthenticationToken");
+    for header in ["host", "x-amz-date"] {
+        let (mut parts, authorization, _) = signed_request(&id, &secret, "iam", BODY);
+        let unsigned = authorization
+            .replace(&format!("{header};"), "")
+            .replace(&format!(";{header}"), "");
+        assert_ne!(unsigned, authorization);
+        parts
+            .headers
+            .insert("authorization", unsigned.parse().unwrap());
+        assert_eq!(refused(parts).await, "IncompleteSignature", "{header}");
+    }
+    let (parts, _, _) = signed_request("AKIAUNKNOWN0000000000", &secret, "iam", BODY);
+    assert_eq!(refused(parts).await, "InvalidClientTokenId");
+    let (mut parts, _, _) = signed_request(&id, &secret, "iam", BODY);
+    parts
+        .headers
+        .insert("x-amz-security-token", "token".parse().unwrap());
+    assert_eq!(refused(parts).await, "InvalidClientTokenId");
+}
+
+/// Security rule 22: a signed state change is accepted once; the repeat is
+/// `RequestAlreadyUsed` and audited.
+#[tokio::test]
+async fn a_state_change_is_accepted_once_and_a_repeat_audited() {
+    let (_dir, state, id, secret) = account_with_a_key().await;
+    let body = b"Action=DeactivateMFADevice&Version=2010-05-08";
+    let (parts, _, _) = signed_request(&id, &secret, "iam", body);
+    let signed = authenticate(&state, &parts, body, "DeactivateMFADevice")
+        .await
+        .unwrap();
+    accept_once(&state, &parts, &signed, "DeactivateMFADevice")
+        .await
+        .unwrap();
+    let refusal = accept_once(&state, &parts, &signed, "DeactivateMFADevice")
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(refusal.code, "RequestAlreadyUsed");
+    assert_eq!(
+        refusals(&state, "DeactivateMFADevice").await,
+        [Some("RequestAlreadyUsed".to_owned())]
     );
 }
