@@ -134,6 +134,50 @@ fn after_failure_from(free: i64, failures: i64, now_ms: i64) -> ThrottleState {
 mod tests {
     use super::*;
 
+    /// Only the attempt whose count reached the lock owns it (its success may clear it): below
+    /// 100 no attempt owns a lock, and the owner is named by its count.
+    #[test]
+    fn the_attempt_that_reaches_the_lock_owns_it() {
+        let own = |count| Reserved { count, now: 0 }.own_lock();
+        assert_eq!(own(0), -1);
+        assert_eq!(own(1), -1);
+        assert_eq!(own(LOCK_AFTER - 1), -1);
+        assert_eq!(own(LOCK_AFTER), LOCK_AFTER);
+        assert_eq!(own(LOCK_AFTER + 7), LOCK_AFTER + 7);
+    }
+
+    /// The wait is counted from the failure and ends at its millisecond; `Retry-After` rounds
+    /// the rest up to whole seconds; a lock answers the lock's hour whatever the clock says.
+    #[test]
+    fn a_wait_ends_at_its_millisecond_and_a_lock_never_does() {
+        let t = after_failure(6, 10_000);
+        assert_eq!(t.throttled_until, 70_000);
+        let retry = |now| match t.check(now) {
+            Err(Error::LimitExceeded {
+                retry_after,
+                locked: false,
+            }) => Some(retry_after),
+            Err(other) => panic!("{other:?}"),
+            Ok(()) => None,
+        };
+        assert_eq!(retry(10_000), Some(60));
+        assert_eq!(retry(68_999), Some(2));
+        assert_eq!(retry(69_001), Some(1));
+        assert_eq!(retry(69_999), Some(1));
+        assert_eq!(retry(70_000), None);
+        let locked = after_failure(LOCK_AFTER, 10_000);
+        assert_eq!(locked.throttled_until, 0);
+        for now in [0, 10_000, i64::MAX] {
+            assert!(matches!(
+                locked.check(now),
+                Err(Error::LimitExceeded {
+                    retry_after: LOCKED_RETRY_AFTER,
+                    locked: true
+                })
+            ));
+        }
+    }
+
     #[test]
     fn backs_off_from_30_s_doubling_to_1_h_then_locks() {
         for f in 1..5 {

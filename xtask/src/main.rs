@@ -38,7 +38,8 @@ const USAGE: &str = "usage: cargo xtask <run|test|dev|mutants|fuzz|size|leaks|be
   test                                  format, lints, native, wasm and browser tests
   dev                                   trunk serve on 127.0.0.1:8081 with a backend on :8080
   mutants [--file GLOB]… [--in-diff F]  cargo-mutants over the engine, policy, throttle, sessions,
-                                        SigV4; caught / missed per file
+    [--re REGEX]… [--whole-suite]       SigV4 (the backend's unit tests; --whole-suite: all of
+                                        its tests); caught / missed per file
   fuzz [TARGET] [--time S]              the fuzz targets, S seconds each (60): libFuzzer on
                                         nightly, else the stable smoke engine
   size                                  release app build, then the bytes a first visit downloads

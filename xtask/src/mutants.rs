@@ -1,14 +1,23 @@
-//! `cargo xtask mutants [--file GLOB]… [--in-diff DIFF]`: mutation testing with cargo-mutants
-//! over the code that decides who gets in — the engine (`shared`), the IAM policy evaluator, the
-//! throttle, the session rules and the SigV4 checks — and one table of caught / missed /
-//! unviable / timeouts per file.
+//! `cargo xtask mutants [--file GLOB]… [--in-diff DIFF] [--re REGEX]… [--whole-suite]`: mutation
+//! testing with cargo-mutants over the code that decides who gets in — the engine (`shared`),
+//! the IAM policy evaluator, the throttle, the session rules and the SigV4 checks — and one
+//! table of caught / missed / unviable / timeouts per file.
 //!
 //! cargo-mutants (pinned, installed from crates.io like the other tools) copies the tree, breaks
 //! one function at a time and runs the package's tests; a mutant no test notices is *missed*.
 //! Mutants that cannot change behaviour are excluded in `.cargo/mutants.toml`, each with the
-//! reason, never silently. The full run takes long on two cores (each backend mutant rebuilds
-//! and runs the whole backend suite), so it is a documented command, not a CI step; `--in-diff`
-//! narrows it to the lines a change touched.
+//! reason, never silently.
+//!
+//! In `backend` only the library's unit tests build and run for each mutant (`cargo test
+//! --lib`: a few seconds per mutant, where the whole suite — every black-box test binary
+//! relinked, real servers started — takes minutes); the rules measured here are unit-tested
+//! where they live. `--whole-suite` runs every backend test instead, to confirm that a mutant
+//! the unit tests miss is caught by a black-box test; `--re` picks mutants by name (as
+//! `cargo mutants --list` prints them). The build folder is kept in `target/mutants/build`
+//! between runs, so dependencies are compiled once, not once per run.
+//!
+//! It is a documented command, not a CI step (the whole scope takes about an hour on two
+//! cores); `--in-diff` narrows it to the lines a change touched.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -22,6 +31,8 @@ const CARGO_MUTANTS_VERSION: &str = "27.1.0";
 struct Scope {
     package: &'static str,
     files: &'static [&'static str],
+    /// Cargo arguments that pick the tests run for each mutant (none: all of the package's).
+    unit_tests: &'static [&'static str],
 }
 
 /// What is measured by default: every rule that decides a code, a policy, a throttle, a session
@@ -30,6 +41,7 @@ const SCOPES: &[Scope] = &[
     Scope {
         package: "shared",
         files: &["shared/src/**/*.rs"],
+        unit_tests: &[],
     },
     Scope {
         package: "backend",
@@ -39,17 +51,38 @@ const SCOPES: &[Scope] = &[
             "backend/src/session.rs",
             "backend/src/http/query/sigv4.rs",
         ],
+        // The library's unit tests: the black-box tests would relink a dozen binaries and
+        // start servers for every mutant.
+        unit_tests: &["--lib"],
     },
 ];
 
 /// The outcomes cargo-mutants lists, one file each in its output folder.
 const OUTCOMES: [&str; 4] = ["caught", "missed", "unviable", "timeout"];
 
+/// What `cargo xtask mutants` was asked for.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Options {
+    /// `--file`: globs from the workspace root; none means every scope's files.
+    globs: Vec<String>,
+    /// `--in-diff`: only mutants on lines this diff touches.
+    in_diff: Option<String>,
+    /// `--re`: only mutants whose names match one of these.
+    names: Vec<String>,
+    /// `--whole-suite`: every test of the package, not only its unit tests.
+    whole_suite: bool,
+}
+
 /// Runs cargo-mutants over each scope (or over the `--file` globs given, in the package that
 /// holds them) and prints the table.
 pub fn mutants(args: &[String]) -> Result {
     ensure_cargo_mutants()?;
-    let (globs, in_diff) = parse(args)?;
+    let Options {
+        globs,
+        in_diff,
+        names,
+        whole_suite,
+    } = parse(args)?;
     let mut table: BTreeMap<String, [usize; 4]> = BTreeMap::new();
     let mut failed = Vec::new();
     for scope in SCOPES {
@@ -71,12 +104,27 @@ pub fn mutants(args: &[String]) -> Result {
         cargo
             .args(["mutants", "--package", scope.package, "--output"])
             .arg(&out)
-            .args(["--jobs", "1", "--no-shuffle"]);
+            .args(["--jobs", "1", "--no-shuffle"])
+            // cargo-mutants copies the sources without `target/`; a build folder of its own,
+            // kept between runs, spares compiling every dependency again each time.
+            .env(
+                "CARGO_TARGET_DIR",
+                shell::root().join("target/mutants/build"),
+            );
         for file in &files {
             cargo.args(["--file", file]);
         }
         if let Some(diff) = &in_diff {
             cargo.args(["--in-diff", diff]);
+        }
+        for name in &names {
+            cargo.args(["--re", name]);
+        }
+        if !whole_suite {
+            // Given to cargo's build and test alike, so only those tests are built.
+            for arg in scope.unit_tests {
+                cargo.arg(format!("--cargo-arg={arg}"));
+            }
         }
         // cargo-mutants exits non-zero when a mutant is missed: that is a finding, read below.
         if let Err(e) = run(&mut cargo) {
@@ -95,23 +143,24 @@ pub fn mutants(args: &[String]) -> Result {
     }
 }
 
-fn parse(args: &[String]) -> Result<(Vec<String>, Option<String>)> {
-    let mut globs = Vec::new();
-    let mut in_diff = None;
+fn parse(args: &[String]) -> Result<Options> {
+    let mut options = Options::default();
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         let value = || format!("{arg} needs a value");
         match arg.as_str() {
-            "--file" => globs.push(args.next().ok_or_else(value)?.clone()),
-            "--in-diff" => in_diff = Some(args.next().ok_or_else(value)?.clone()),
+            "--file" => options.globs.push(args.next().ok_or_else(value)?.clone()),
+            "--in-diff" => options.in_diff = Some(args.next().ok_or_else(value)?.clone()),
+            "--re" => options.names.push(args.next().ok_or_else(value)?.clone()),
+            "--whole-suite" => options.whole_suite = true,
             other => {
                 return Err(format!(
-                    "unknown option {other} (--file GLOB, --in-diff DIFF)"
+                    "unknown option {other} (--file GLOB, --in-diff DIFF, --re REGEX, --whole-suite)"
                 ));
             }
         }
     }
-    for glob in &globs {
+    for glob in &options.globs {
         if !SCOPES
             .iter()
             .any(|s| glob.starts_with(&format!("{}/", s.package)))
@@ -121,7 +170,7 @@ fn parse(args: &[String]) -> Result<(Vec<String>, Option<String>)> {
             ));
         }
     }
-    Ok((globs, in_diff))
+    Ok(options)
 }
 
 /// Adds the outcomes in `dir` (`caught.txt`, …: one mutant a line, `path:line:col: what`) to
@@ -226,15 +275,47 @@ mod tests {
         assert!(shown.contains("  80.0 %"), "{shown}");
     }
 
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
     #[test]
     fn file_globs_must_name_their_package() {
-        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(
             parse(&args(&["--file", "shared/src/verify.rs"])),
-            Ok((vec!["shared/src/verify.rs".to_owned()], None))
+            Ok(Options {
+                globs: vec!["shared/src/verify.rs".to_owned()],
+                ..Options::default()
+            })
         );
         assert!(parse(&args(&["--file", "verify.rs"])).is_err());
         assert!(parse(&args(&["--file"])).is_err());
         assert!(parse(&args(&["--jobs", "2"])).is_err());
+    }
+
+    /// By default only the unit tests run; `--whole-suite` asks for every test, `--re` (any
+    /// number of times) picks mutants by name.
+    #[test]
+    fn names_and_the_whole_suite_are_options() {
+        assert_eq!(parse(&args(&[])), Ok(Options::default()));
+        assert_eq!(
+            parse(&args(&[
+                "--re",
+                "sigv4\\.rs:200",
+                "--whole-suite",
+                "--in-diff",
+                "d.diff",
+                "--re",
+                "accept_once",
+            ])),
+            Ok(Options {
+                globs: Vec::new(),
+                in_diff: Some("d.diff".to_owned()),
+                names: vec!["sigv4\\.rs:200".to_owned(), "accept_once".to_owned()],
+                whole_suite: true,
+            })
+        );
+        assert!(parse(&args(&["--re"])).is_err());
+        assert!(parse(&args(&["--whole-suite=yes"])).is_err());
     }
 }

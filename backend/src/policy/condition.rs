@@ -317,4 +317,99 @@ mod tests {
         assert_eq!(number("300"), Some(300.0));
         assert_eq!(number("3-00"), None);
     }
+
+    /// Whether the single condition `block` holds for `username` (MFA absent).
+    fn holds_for(block: &str, username: Option<&str>) -> Result<Option<bool>, PolicyError> {
+        let block: Value = serde_json::from_str(block).unwrap();
+        let conditions = parse_conditions(&block, "Condition", true)?;
+        assert_eq!(conditions.len(), 1, "{block}");
+        let ctx = RequestContext {
+            action: "iam:GetUser",
+            resource: "*",
+            account: "123456789012",
+            username,
+            mfa_present: None,
+            mfa_age: None,
+        };
+        Ok(holds(&conditions[0], &ctx, &|key| ctx.value(key)))
+    }
+
+    /// `StringEquals` and `StringEqualsIgnoreCase` compare text: `*` and `?` are characters
+    /// there, never wildcards.
+    #[test]
+    fn equality_operators_read_wildcards_as_characters() {
+        for operator in ["StringEquals", "StringEqualsIgnoreCase"] {
+            for (value, username, expected) in [
+                ("al?ce", "alice", false),
+                ("al?ce", "al?ce", true),
+                ("a*", "alice", false),
+                ("a*", "a*", true),
+            ] {
+                let block = format!(r#"{{"{operator}":{{"aws:username":"{value}"}}}}"#);
+                assert_eq!(
+                    holds_for(&block, Some(username)).unwrap(),
+                    Some(expected),
+                    "{operator} {value:?} vs {username:?}"
+                );
+            }
+        }
+        let like = r#"{"StringLike":{"aws:username":"al?ce"}}"#;
+        assert_eq!(holds_for(like, Some("alice")).unwrap(), Some(true));
+    }
+
+    /// Numbers and booleans are condition values as their JSON text, as IAM reads them.
+    #[test]
+    fn numbers_and_booleans_are_compared_as_their_text() {
+        for (value, username) in [
+            ("42", "42"),
+            ("-7", "-7"),
+            ("1.5", "1.5"),
+            ("true", "true"),
+            ("[false, 0]", "0"),
+        ] {
+            let block = format!(r#"{{"StringEquals":{{"aws:username":{value}}}}}"#);
+            assert_eq!(
+                holds_for(&block, Some(username)).unwrap(),
+                Some(true),
+                "{value} vs {username:?}"
+            );
+        }
+    }
+
+    /// A key needs at least one value, and each value is a string, boolean or number.
+    #[test]
+    fn empty_or_structured_values_are_refused() {
+        for values in ["[]", "null", "{}", r#"[["a"]]"#, r#"["a", null]"#] {
+            let block = format!(r#"{{"StringEquals":{{"aws:username":{values}}}}}"#);
+            match holds_for(&block, Some("a")) {
+                Err(PolicyError::Invalid { at, .. }) => {
+                    assert_eq!(at, "Condition.StringEquals.aws:username", "{values}")
+                }
+                other => panic!("{values}: {other:?}"),
+            }
+        }
+    }
+
+    /// `Bool` values are `true` or `false` in any case, as text or JSON booleans.
+    #[test]
+    fn bool_values_are_true_or_false_in_any_case() {
+        let mfa = |present: bool, block: &str| {
+            let block: Value = serde_json::from_str(block).unwrap();
+            let conditions = parse_conditions(&block, "Condition", true).unwrap();
+            let ctx = RequestContext {
+                action: "iam:GetUser",
+                resource: "*",
+                account: "123456789012",
+                username: None,
+                mfa_present: Some(present),
+                mfa_age: None,
+            };
+            holds(&conditions[0], &ctx, &|key| ctx.value(key))
+        };
+        for (value, when_present) in [("\"TRUE\"", true), ("\"False\"", false), ("false", false)] {
+            let block = format!(r#"{{"Bool":{{"aws:MultiFactorAuthPresent":{value}}}}}"#);
+            assert_eq!(mfa(true, &block), Some(when_present), "{value}");
+            assert_eq!(mfa(false, &block), Some(!when_present), "{value}");
+        }
+    }
 }

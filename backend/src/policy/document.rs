@@ -301,3 +301,106 @@ fn check_elements(
         None => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A one-statement 2012-10-17 document with `extra` elements at the top level and `body` in
+    /// the statement.
+    fn document(extra: &str, body: &str) -> String {
+        format!(r#"{{"Version":"2012-10-17",{extra}"Statement":{{{body}}}}}"#)
+    }
+
+    fn invalid_at(result: Result<Policy, PolicyError>) -> Option<String> {
+        match result {
+            Err(PolicyError::Invalid { at, .. }) => Some(at),
+            _ => None,
+        }
+    }
+
+    const ALLOW_ALL: &str = r#""Effect":"Allow","Action":"*","Resource":"*""#;
+
+    /// IAM's grammar: `Id` is an optional string; anything else there is refused.
+    #[test]
+    fn the_id_is_a_string_or_absent() {
+        assert!(Policy::parse(&document(r#""Id":"my-policy","#, ALLOW_ALL)).is_ok());
+        for id in ["1", "null", r#"["a"]"#] {
+            let result = Policy::parse(&document(&format!(r#""Id":{id},"#), ALLOW_ALL));
+            assert_eq!(invalid_at(result).as_deref(), Some("Id"), "Id {id}");
+        }
+    }
+
+    /// IAM's rule for `Sid`: non-empty, ASCII letters and digits only.
+    #[test]
+    fn a_sid_is_ascii_letters_and_digits() {
+        for sid in ["A", "Allow1", "DenyAllExceptListedIfNoMFA"] {
+            let body = format!(r#""Sid":"{sid}",{ALLOW_ALL}"#);
+            assert!(Policy::parse(&document("", &body)).is_ok(), "Sid {sid:?}");
+        }
+        for sid in [r#""""#, r#""my-sid""#, r#""a b""#, r#""é""#, "1"] {
+            let body = format!(r#""Sid":{sid},{ALLOW_ALL}"#);
+            let result = Policy::parse(&document("", &body));
+            assert_eq!(
+                invalid_at(result).as_deref(),
+                Some("Statement.Sid"),
+                "Sid {sid}"
+            );
+        }
+    }
+
+    /// An action is `*` or `service:action`: both sides non-empty, one colon, wildcards anywhere.
+    #[test]
+    fn an_action_names_a_service_and_an_action() {
+        for action in [
+            "*",
+            "iam:ResyncMFADevice",
+            "iam:*",
+            "*:List*",
+            "i?m:Get?ser",
+        ] {
+            let body = format!(r#""Effect":"Allow","Action":"{action}","Resource":"*""#);
+            assert!(Policy::parse(&document("", &body)).is_ok(), "{action}");
+            let not = format!(r#""Effect":"Deny","NotAction":"{action}","Resource":"*""#);
+            assert!(Policy::parse(&document("", &not)).is_ok(), "{action}");
+        }
+        for action in [
+            "ResyncMFADevice",
+            "iam:",
+            ":ResyncMFADevice",
+            ":",
+            "iam:Resync:MFADevice",
+            "",
+            "**",
+        ] {
+            let body =
+                format!(r#""Effect":"Allow","Action":["iam:GetUser","{action}"],"Resource":"*""#);
+            let result = Policy::parse(&document("", &body));
+            assert_eq!(
+                invalid_at(result).as_deref(),
+                Some("Statement.Action"),
+                "{action:?}"
+            );
+        }
+    }
+
+    /// A resource is `*` or an ARN, in `Resource` and in `NotResource` alike.
+    #[test]
+    fn a_resource_is_a_star_or_an_arn() {
+        for element in ["Resource", "NotResource"] {
+            for resource in ["*", "arn:aws:iam::123456789012:user/*", "arn:*"] {
+                let body = format!(r#""Effect":"Allow","Action":"*","{element}":"{resource}""#);
+                assert!(Policy::parse(&document("", &body)).is_ok(), "{resource}");
+            }
+            for resource in ["user/alice", "**", "", "ARN:aws:iam::1:user/a", "*arn:"] {
+                let body = format!(r#""Effect":"Allow","Action":"*","{element}":"{resource}""#);
+                let result = Policy::parse(&document("", &body));
+                assert_eq!(
+                    invalid_at(result),
+                    Some(format!("Statement.{element}")),
+                    "{resource:?}"
+                );
+            }
+        }
+    }
+}

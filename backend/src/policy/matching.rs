@@ -244,6 +244,28 @@ mod tests {
         }
     }
 
+    /// A default is used only when the request has no value; it may be empty.
+    #[test]
+    fn a_default_stands_in_only_for_a_missing_value() {
+        assert_eq!(matches("${aws:nope,''}x", "x"), Some(true));
+        assert_eq!(matches("${aws:username, 'dflt'}", "alice"), Some(true));
+        assert_eq!(matches("${aws:username, 'dflt'}", "dflt"), Some(false));
+    }
+
+    /// A default value is quoted on both sides, and a variable names a key.
+    #[test]
+    fn a_default_must_be_quoted_on_both_sides() {
+        for bad in [
+            "${ , 'x'}",
+            "${aws:username, dflt'}",
+            "${aws:username, 'dflt}",
+            "${aws:username, '}",
+            "${aws:username,}",
+        ] {
+            assert!(Pattern::compile(bad, LIKE).is_err(), "{bad:?}");
+        }
+    }
+
     #[test]
     fn arn_account_fields() {
         assert_eq!(

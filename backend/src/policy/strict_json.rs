@@ -33,11 +33,10 @@ impl<'de> Visitor<'de> for StrictVisitor {
     fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
         Ok(v.into())
     }
+    // serde_json hands every string to `visit_str` (through `visit_borrowed_str`); serde's own
+    // `visit_string` forwards there too, so it needs no body of its own.
     fn visit_str<E>(self, v: &str) -> Result<Value, E> {
         Ok(Value::String(v.to_owned()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
     }
     fn visit_unit<E>(self) -> Result<Value, E> {
         Ok(Value::Null)
@@ -59,5 +58,33 @@ impl<'de> Visitor<'de> for StrictVisitor {
             object.insert(key, value);
         }
         Ok(Value::Object(object))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Strict reading changes nothing but duplicate keys: every kind of value (negative, positive
+    /// and fractional numbers, `null`, booleans, strings with and without escapes, arrays,
+    /// objects) reads as `serde_json` reads it.
+    #[test]
+    fn every_value_reads_as_serde_json_reads_it() {
+        let text = r#"{"n":[-1, 18446744073709551615, 1.5, null, true, false, "s", "\u00e9\n"],
+                       "o":{"k":{}}}"#;
+        let StrictJson(strict) = serde_json::from_str(text).unwrap();
+        let plain: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(strict, plain);
+        assert_eq!(strict["n"][0], Value::from(-1));
+        assert_eq!(strict["n"][1], Value::from(u64::MAX));
+        assert_eq!(strict["n"][2], Value::from(1.5));
+    }
+
+    #[test]
+    fn a_repeated_key_is_refused_at_any_depth() {
+        for text in [r#"{"a":1,"a":1}"#, r#"[{"o":{"a":1,"b":2,"a":3}}]"#] {
+            let error = serde_json::from_str::<StrictJson>(text).err().unwrap();
+            assert!(error.to_string().contains("duplicate key \"a\""), "{error}");
+        }
     }
 }
