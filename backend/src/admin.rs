@@ -237,6 +237,18 @@ pub async fn unlock_device(state: &AppState, account: &str, serial: &str) -> any
     Ok(())
 }
 
+/// `device forecast`: the assigned devices of the account that will need a resync within
+/// `days` days, at the rate their clocks drift, soonest first.
+pub async fn devices_needing_resync(
+    state: &AppState,
+    account: &str,
+    days: u32,
+) -> anyhow::Result<Vec<shared::api::MfaDevice>> {
+    let account = self::account(state, account).await?;
+    let within = i64::from(days) * 86_400_000;
+    Ok(crate::iam::needing_resync(state, &account.id, within).await?)
+}
+
 /// `user unlock`: clears the password throttle of a user (`None`: the root user); returns its
 /// ARN.
 pub async fn unlock_user(

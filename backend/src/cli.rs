@@ -254,6 +254,17 @@ pub enum DeviceCommand {
         /// The PSKC file.
         file: PathBuf,
     },
+    /// List the devices whose clocks, at the rate they drift, will leave the sign-in window
+    /// within the days given (or already have), soonest first: people to help before they
+    /// are locked out.
+    Forecast {
+        /// Account id or alias.
+        #[arg(long)]
+        account: String,
+        /// How far ahead to look, in days.
+        #[arg(long, default_value_t = 30)]
+        within_days: u32,
+    },
 }
 
 /// Parses the command line, runs it, and reports errors on stderr.
@@ -432,6 +443,26 @@ async fn command(state: &AppState, command: Command) -> anyhow::Result<()> {
             };
             let n = admin::import_pskc(state, &account, &tokens).await?;
             println!("imported {n} hardware token(s) into {account}");
+            Ok(())
+        }
+        Command::Device(DeviceCommand::Forecast {
+            account,
+            within_days,
+        }) => {
+            let due = admin::devices_needing_resync(state, &account, within_days).await?;
+            for d in &due {
+                println!(
+                    "{}\t{}\tresync needed by {}\tdrifts {:+} s a day",
+                    d.serial_number,
+                    d.user_name,
+                    d.resync_needed_by.as_deref().unwrap_or("-"),
+                    d.drift_rate_seconds_per_day.unwrap_or(0.0),
+                );
+            }
+            println!(
+                "{} device(s) of {account} need a resync within {within_days} day(s)",
+                due.len()
+            );
             Ok(())
         }
         Command::Device(DeviceCommand::Unlock { account, serial }) => {

@@ -214,7 +214,36 @@ async fn ensure(state: &AppState) -> anyhow::Result<bool> {
         };
         import_device(state, &import, seed.as_ref(), initial).await?;
     }
+    give_admins_phone_a_past(state).await?;
     Ok(true)
+}
+
+/// Days of sign-ins the demo gives the administrator's phone.
+const HISTORY_DAYS: i64 = 60;
+
+/// The administrator's phone has signed in daily for [`HISTORY_DAYS`] days, its clock gaining
+/// a step (30 s) every 20 days, and is in step now: the drift chart and forecast on Security
+/// credentials ("gaining about 11 s a week; … a resync around …") have something to show.
+async fn give_admins_phone_a_past(state: &AppState) -> anyhow::Result<()> {
+    let phone = state
+        .storage
+        .device(ACCOUNT_ID, DEVICES[1].serial)
+        .await?
+        .context("the admin's phone")?;
+    const DAY_MS: i64 = 86_400_000;
+    let now = state.clock.now_ms();
+    let samples: Vec<(i64, i64)> = (1..=HISTORY_DAYS)
+        .map(|day| {
+            let days_ago = HISTORY_DAYS - day;
+            // An hour before now on the last day: the latest sample is not in the future.
+            (now - days_ago * DAY_MS - 3_600_000, -((days_ago + 10) / 20))
+        })
+        .collect();
+    state
+        .storage
+        .backdate_with_history(phone.id, now - (HISTORY_DAYS + 1) * DAY_MS, &samples)
+        .await?;
+    Ok(())
 }
 
 async fn describe(state: &AppState) -> anyhow::Result<DemoInfo> {

@@ -1376,6 +1376,7 @@ async fn a_drifting_device_is_forecast_from_its_sign_ins() {
     let first = alices_device(&w).await;
     assert!(first.get("DriftRateSecondsPerDay").is_none(), "{first}");
     assert!(first.get("LastUsedDate").is_none(), "never used: {first}");
+    assert!(first.get("DriftHistory").is_none(), "no history: {first}");
     for day in 0..8i64 {
         w.advance(86_400_000);
         // The phone is ahead by half a step a day, read as whole steps.
@@ -1397,6 +1398,18 @@ async fn a_drifting_device_is_forecast_from_its_sign_ins() {
         device["LastUsedDate"].as_str(),
         Some(backend::clock::rfc3339(w.state.clock.now_ms()).as_str())
     );
+    // The history the app draws: one point a day, in seconds, the last one now.
+    let history: Vec<(i64, i64)> = device["DriftHistory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["At"].as_i64().unwrap(), p["Offset"].as_i64().unwrap()))
+        .collect();
+    let now_s = w.state.clock.now_ms() / 1000;
+    let expected: Vec<(i64, i64)> = (0..8i64)
+        .map(|day| (now_s - (7 - day) * 86_400, (day + 1) / 2 * 30))
+        .collect();
+    assert_eq!(history, expected);
     let rate = device["DriftRateSecondsPerDay"].as_f64().unwrap();
     assert!((rate - 15.0).abs() < 3.0, "{device}");
     // Stored drift 4 (the last sign-in); it leaves 4 ± 1 at 5.5 steps: about two days on.

@@ -362,3 +362,59 @@ fn serials_wrap_at_separators_and_secrets_read_in_fours() {
     assert_eq!(in_fours("JBSWY3DPEHPK3PXP"), "JBSW Y3DP EHPK 3PXP");
     assert_eq!(in_fours("JBSWY3D"), "JBSW Y3D");
 }
+
+/// Issue 16: the forecast in words, from the rate per day and the date a resync is needed;
+/// nothing without a rate.
+#[wasm_bindgen_test]
+fn the_forecast_reads_as_a_sentence() {
+    use frontend::components::drift_chart::{forecast_sentence, month_and_year};
+    use shared::api::{DeviceKind, MfaDevice};
+    let device = |rate: Option<f64>, by: Option<&str>| MfaDevice {
+        user_name: "alice".into(),
+        serial_number: "GAHT10000001".into(),
+        enable_date: "2026-11-29T15:04:05Z".into(),
+        kind: DeviceKind::HardwareTotp,
+        drift_steps: 2,
+        drift_seconds: 60,
+        locked: false,
+        retry_after_seconds: None,
+        drift_rate_seconds_per_day: rate,
+        resync_needed_by: by.map(Into::into),
+        last_used_date: None,
+        drift_history: Vec::new(),
+    };
+    assert_eq!(forecast_sentence(&device(None, None)), None);
+    assert_eq!(
+        forecast_sentence(&device(Some(0.57), Some("2027-03-14T08:00:00Z"))).as_deref(),
+        Some("gaining about 4 s a week; at this rate it will need a resync around March 2027")
+    );
+    assert_eq!(
+        forecast_sentence(&device(Some(-12.9), None)).as_deref(),
+        Some("losing about 1 min 30 s a week")
+    );
+    assert_eq!(
+        forecast_sentence(&device(Some(0.05), None)).as_deref(),
+        Some("steady: it drifts less than 1 s a week")
+    );
+    assert_eq!(month_and_year("2026-12-31T23:59:59Z"), "December 2026");
+    assert_eq!(
+        month_and_year("2026-13-01T00:00:00Z"),
+        "2026-13-01T00:00:00Z"
+    );
+}
+
+/// Issue 16: the chart's points: time across 240 units, offsets about the zero line at 30,
+/// the largest (or one step) filling half the height.
+#[wasm_bindgen_test]
+fn the_drift_chart_scales_time_across_and_offsets_about_zero() {
+    use frontend::components::drift_chart::points;
+    use shared::api::DriftPoint;
+    let p = |at, offset| DriftPoint { at, offset };
+    assert_eq!(
+        points(&[p(1000, 0), p(1500, 56), p(2000, -112)], 30),
+        "0,30 120,16 240,58 "
+    );
+    // A drift smaller than a step stays near the line.
+    assert_eq!(points(&[p(0, 0), p(10, 15)], 30), "0,30 240,16 ");
+    assert_eq!(points(&[], 30), "");
+}

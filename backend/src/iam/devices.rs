@@ -2,9 +2,9 @@
 //! on the devices a user has.
 
 use shared::api::{
-    Action, DeactivateMfaDeviceRequest, DeviceKind, EmptyResponse, ListMfaDevicesRequest,
-    ListMfaDevicesResponse, MfaDevice, Paging, ResyncMfaDeviceRequest, ResyncMfaDeviceResponse,
-    UnlockMfaDeviceRequest,
+    Action, DeactivateMfaDeviceRequest, DeviceKind, DriftPoint, EmptyResponse,
+    ListMfaDevicesRequest, ListMfaDevicesResponse, MfaDevice, Paging, ResyncMfaDeviceRequest,
+    ResyncMfaDeviceResponse, UnlockMfaDeviceRequest,
 };
 
 use super::authorize::{Visibility, authorize_user};
@@ -60,6 +60,7 @@ pub(crate) fn describe(dev: &Device, owner: &str, now: i64) -> MfaDevice {
         drift_rate_seconds_per_day: None,
         resync_needed_by: None,
         last_used_date: None,
+        drift_history: Vec::new(),
     }
 }
 
@@ -83,6 +84,15 @@ async fn forecast(state: &AppState, dev: &Device, out: &mut MfaDevice) -> Result
         .collect();
     out.last_used_date = samples.last().map(|s| rfc3339(s.at.saturating_mul(1000)));
     let period = dev.period();
+    // Seconds for TOTP; HOTP's offsets are counter values (its period is 0).
+    let unit = if period == 0 { 1 } else { period };
+    out.drift_history = samples
+        .iter()
+        .map(|s| DriftPoint {
+            at: s.at,
+            offset: s.offset.saturating_mul(unit),
+        })
+        .collect();
     if period == 0 {
         return Ok(());
     }
@@ -94,6 +104,39 @@ async fn forecast(state: &AppState, dev: &Device, out: &mut MfaDevice) -> Result
             .map(|at| rfc3339(at.saturating_mul(1000)));
     }
     Ok(())
+}
+
+/// The devices of an account whose codes, at their rate, leave the sign-in window within
+/// `within_ms` of now (or already have), soonest first: the help desk's list of people to
+/// call before they are locked out (issue 16). The owner is the user name, or the account id
+/// for the root user, as listed.
+pub async fn needing_resync(
+    state: &AppState,
+    account_id: &str,
+    within_ms: i64,
+) -> Result<Vec<MfaDevice>, Error> {
+    let now = state.clock.now_ms();
+    let horizon = rfc3339(now.saturating_add(within_ms));
+    let mut due = Vec::new();
+    for dev in state
+        .storage
+        .assigned_devices_of_account(account_id)
+        .await?
+    {
+        let owner = dev.owner_name.as_deref().unwrap_or(account_id).to_owned();
+        let mut out = describe(&dev, &owner, now);
+        forecast(state, &dev, &mut out).await?;
+        // RFC 3339 UTC of one width: the text order is the time order.
+        if out
+            .resync_needed_by
+            .as_ref()
+            .is_some_and(|by| *by <= horizon)
+        {
+            due.push(out);
+        }
+    }
+    due.sort_by(|a, b| a.resync_needed_by.cmp(&b.resync_needed_by));
+    Ok(due)
 }
 
 /// `ListMFADevices`: a page of the target user's devices with kind, drift and lock state, in the

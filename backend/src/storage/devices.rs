@@ -347,6 +347,24 @@ impl Storage {
         typed(rows)
     }
 
+    /// Every assigned device of an account, by serial number: the drift report's input.
+    pub async fn assigned_devices_of_account(
+        &self,
+        account_id: &str,
+    ) -> Result<Vec<Device>, sqlx::Error> {
+        let statement = format!(
+            "{DEVICE_SELECT} WHERE d.account_id = ? AND d.owner_id IS NOT NULL \
+             ORDER BY d.serial_number"
+        );
+        let rows = on_db!(self, |pool, sql| {
+            sqlx::query_as(sql(statement.clone()))
+                .bind(account_id)
+                .fetch_all(pool)
+                .await
+        })?;
+        typed(rows)
+    }
+
     /// A page of [`Storage::devices_of`]: at most `limit` of the devices that sort after `after`
     /// (enable date in Unix ms, serial number), or from the first.
     pub async fn devices_page(
@@ -526,6 +544,37 @@ impl Storage {
             .bind(device_id)
             .bind(since)
             .fetch_all(pool)
+            .await
+        })
+    }
+
+    /// The demo's device with a past: enabled at `enabled_at` (Unix ms) and with these
+    /// measured offsets (Unix ms, whole steps), in one transaction. Nothing else backdates a
+    /// device: the history of a real one only grows from its accepted codes.
+    pub async fn backdate_with_history(
+        &self,
+        device_id: i64,
+        enabled_at: i64,
+        samples: &[(i64, i64)],
+    ) -> Result<(), sqlx::Error> {
+        on_db!(self, |pool, sql| {
+            async {
+                let mut tx = pool.begin().await?;
+                sqlx::query(sql("UPDATE mfa_devices SET enabled_at = ? WHERE id = ?"))
+                    .bind(enabled_at)
+                    .bind(device_id)
+                    .execute(&mut *tx)
+                    .await?;
+                for &(at, offset) in samples {
+                    sqlx::query(sql(INSERT_SAMPLE))
+                        .bind(device_id)
+                        .bind(at)
+                        .bind(offset)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await
+            }
             .await
         })
     }

@@ -91,6 +91,21 @@ pub struct MfaDevice {
     /// UTC; absent when never since it was enabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_used_date: Option<String>,
+    /// Ours (issue 16), JSON API only: the offsets its accepted codes measured since it was
+    /// enabled, oldest first, at most 200 (thinned evenly): what the app draws.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift_history: Vec<DriftPoint>,
+}
+
+/// One measured offset of a device (issue 16): where its clock, or its counter, was when one of
+/// its codes was accepted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DriftPoint {
+    /// When, in Unix seconds (the server's clock).
+    pub at: i64,
+    /// How far ahead the device was: seconds for TOTP (steps × step), counter values for HOTP.
+    pub offset: i64,
 }
 
 /// The answer to `ListMFADevices`.
