@@ -1429,3 +1429,79 @@ async fn alices_device(w: &World) -> Value {
     assert_eq!(status, StatusCode::OK, "{body}");
     body["MFADevices"][0].clone()
 }
+
+/// Issue 16: a person reads their own activity, newest first and paged — never another's, and
+/// only after MFA (a stolen password learns nothing from it).
+#[tokio::test]
+async fn a_person_reads_their_own_activity_after_mfa() {
+    const ACTIVITY: &str = "/api/audit/activity";
+    let w = World::new().await;
+    let token = w.sign_in("alice").await;
+    let (status, body) = w.post(ACTIVITY, Some(&token), json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["Error"]["Code"], "AccessDenied");
+    let mfa = |code: String| json!({"SerialNumber": SERIAL, "AuthenticationCode": code});
+    let totp = shared::otp::Totp::default();
+    let step = totp.step_at((w.state.clock.now_ms() / 1000) as u64);
+    let wrong = if alice_code(step) == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let (status, _) = w
+        .post("/api/sign-in/mfa", Some(&token), mfa(wrong.into()))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    w.advance(60_000);
+    w.sign_in("bob").await;
+    let step = totp.step_at((w.state.clock.now_ms() / 1000) as u64);
+    let (status, body, renewed) = w
+        .post_with_cookie("/api/sign-in/mfa", Some(&token), mfa(alice_code(step)))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // MFA renews the session (a new token).
+    let token = renewed.unwrap();
+    let (status, body) = w.post(ACTIVITY, Some(&token), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let seen: Vec<(&str, &str, &str)> = body["Events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            assert_eq!(e["TargetUser"], "alice", "{e}");
+            (
+                e["Action"].as_str().unwrap(),
+                e["Outcome"].as_str().unwrap(),
+                e["Actor"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let alice = "arn:aws:iam::111122223333:user/alice";
+    assert_eq!(
+        seen,
+        [
+            ("SignInMFA", "Success", alice),
+            ("SignInMFA", "Failure", alice),
+            ("SignIn", "Success", alice),
+        ]
+    );
+    assert!(body["NextToken"].is_null(), "{body}");
+    // Paged: one at a time, from the newest.
+    let (_, first) = w
+        .post(ACTIVITY, Some(&token), json!({"MaxResults": 1}))
+        .await;
+    assert_eq!(first["Events"][0]["Outcome"], "Success");
+    let next = first["NextToken"].as_str().unwrap();
+    let (_, second) = w
+        .post(
+            ACTIVITY,
+            Some(&token),
+            json!({"MaxResults": 1, "NextToken": next}),
+        )
+        .await;
+    assert_eq!(second["Events"][0]["Outcome"], "Failure");
+    let (status, _) = w
+        .post(ACTIVITY, Some(&token), json!({"MaxResults": 0}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}

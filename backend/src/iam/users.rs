@@ -1,12 +1,12 @@
 //! ListUsers and the audit trail's LookupEvents.
 
 use shared::api::{
-    Action, AuditEvent, ListUsersRequest, ListUsersResponse, LookupEventsRequest,
+    Action, ActivityRequest, AuditEvent, ListUsersRequest, ListUsersResponse, LookupEventsRequest,
     LookupEventsResponse, Outcome, Paging, User,
 };
 
 use super::authorize::authorize;
-use super::caller::{Caller, audited};
+use super::caller::{Authentication, Caller, audited};
 use super::paging::{self, Position};
 use super::validate::{validate_serial, validate_user_name};
 use crate::clock::{rfc3339, rfc3339_ms};
@@ -66,16 +66,6 @@ pub async fn lookup_events(
     let action = Action::LookupEvents;
     audited(state, caller, action, None, None, async {
         authorize(state, caller, action, "*").await?;
-        let limit = i64::from(req.max_results.unwrap_or(50));
-        if !(1..=1000).contains(&limit) {
-            return Err(Error::Validation("MaxResults must be 1 to 1000.".into()));
-        }
-        let before = match req.next_token.as_deref() {
-            None => i64::MAX,
-            Some(t) => t
-                .parse::<i64>()
-                .map_err(|_| Error::Validation("NextToken is not valid.".into()))?,
-        };
         if let Some(name) = req.user_name.as_deref() {
             validate_user_name(name)?;
         }
@@ -91,38 +81,97 @@ pub async fn lookup_events(
             outcome: req.outcome.map(Outcome::as_str),
             serial_number: req.serial_number.as_deref(),
         };
-        let rows = state
-            .storage
-            .audit_events(caller.account(), &filter, before, limit + 1)
-            .await?;
-        let more = rows.len() as i64 > limit;
-        let rows = &rows[..rows.len().min(limit as usize)];
-        let next_token = if more {
-            rows.last().map(|r| r.id.to_string())
-        } else {
-            None
-        };
-        Ok(LookupEventsResponse {
-            events: rows
-                .iter()
-                .map(|r| AuditEvent {
-                    event_id: r.id.to_string(),
-                    event_time: rfc3339_ms(r.event_time),
-                    actor: r.actor.clone(),
-                    action: r.action.clone(),
-                    target_user: r.target_user.clone(),
-                    serial_number: r.serial_number.clone(),
-                    source_ip: r.source_ip.clone(),
-                    outcome: Outcome::parse(&r.outcome).unwrap_or(Outcome::Failure),
-                    error_code: r.error_code.clone(),
-                    repeats: (r.repeats > 1).then_some(r.repeats as u64),
-                    last_event_time: r.last_event_time.map(rfc3339_ms),
-                })
-                .collect(),
-            next_token,
-        })
+        events_page(
+            state,
+            caller.account(),
+            &filter,
+            req.max_results,
+            req.next_token.as_deref(),
+        )
+        .await
     })
     .await
+}
+
+/// Issue 16: the signed-in person's own recent activity (`POST /api/audit/activity`): the audit
+/// events that concern them — their sign-ins and refused codes, resyncs of their devices and by
+/// whom, devices enabled or deactivated, STS sessions — newest first, paged by `NextToken`. Not
+/// an IAM action: every principal may read its own, but only after MFA (a stolen password
+/// learns nothing); not audited, as reading one's session is not.
+pub async fn own_activity(
+    state: &AppState,
+    caller: &Caller,
+    req: ActivityRequest,
+) -> Result<LookupEventsResponse, Error> {
+    if caller.authentication != Authentication::Mfa {
+        return Err(Error::AccessDenied(
+            "Sign in with your MFA device to see your activity.".into(),
+        ));
+    }
+    let own = caller.principal.display_name();
+    let filter = AuditFilter {
+        target_user: Some(&own),
+        ..AuditFilter::default()
+    };
+    events_page(
+        state,
+        caller.account(),
+        &filter,
+        req.max_results,
+        req.next_token.as_deref(),
+    )
+    .await
+}
+
+/// A page of the account's audit events that pass `filter`, newest first: at most
+/// `max_results` (1–1000, default 50) older than the event `next_token` names.
+async fn events_page(
+    state: &AppState,
+    account: &str,
+    filter: &AuditFilter<'_>,
+    max_results: Option<u32>,
+    next_token: Option<&str>,
+) -> Result<LookupEventsResponse, Error> {
+    let limit = i64::from(max_results.unwrap_or(50));
+    if !(1..=1000).contains(&limit) {
+        return Err(Error::Validation("MaxResults must be 1 to 1000.".into()));
+    }
+    let before = match next_token {
+        None => i64::MAX,
+        Some(t) => t
+            .parse::<i64>()
+            .map_err(|_| Error::Validation("NextToken is not valid.".into()))?,
+    };
+    let rows = state
+        .storage
+        .audit_events(account, filter, before, limit + 1)
+        .await?;
+    let more = rows.len() as i64 > limit;
+    let rows = &rows[..rows.len().min(limit as usize)];
+    let next_token = if more {
+        rows.last().map(|r| r.id.to_string())
+    } else {
+        None
+    };
+    Ok(LookupEventsResponse {
+        events: rows
+            .iter()
+            .map(|r| AuditEvent {
+                event_id: r.id.to_string(),
+                event_time: rfc3339_ms(r.event_time),
+                actor: r.actor.clone(),
+                action: r.action.clone(),
+                target_user: r.target_user.clone(),
+                serial_number: r.serial_number.clone(),
+                source_ip: r.source_ip.clone(),
+                outcome: Outcome::parse(&r.outcome).unwrap_or(Outcome::Failure),
+                error_code: r.error_code.clone(),
+                repeats: (r.repeats > 1).then_some(r.repeats as u64),
+                last_event_time: r.last_event_time.map(rfc3339_ms),
+            })
+            .collect(),
+        next_token,
+    })
 }
 
 /// An action name to filter on: 1–64 ASCII letters (`ResyncMFADevice`). Any such name is

@@ -26,6 +26,18 @@ pub struct LookupEventsRequest {
     pub next_token: Option<String>,
 }
 
+/// Our `POST /api/audit/activity` (issue 16): a page of the caller's own activity.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ActivityRequest {
+    /// 1–1000, default 50.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<u32>,
+    /// From a previous response, for the next page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
 /// The outcome of an audited attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Outcome {
