@@ -159,22 +159,11 @@ fn json_decoders_agree_with_serde() {
                 drift_seconds: -86_400,
                 locked: retry_after_seconds.is_none(),
                 retry_after_seconds,
-                drift_rate_seconds_per_day: marker.as_ref().map(|_| -4.25),
-                resync_needed_by: marker.as_ref().map(|_| "2027-03-14T08:00:00Z".into()),
-                last_used_date: marker.as_ref().map(|_| "2026-12-01T09:30:00Z".into()),
-                drift_history: match marker {
-                    None => Vec::new(),
-                    Some(_) => vec![
-                        DriftPoint {
-                            at: 1_764_000_000,
-                            offset: -30,
-                        },
-                        DriftPoint {
-                            at: 1_764_086_400,
-                            offset: 0,
-                        },
-                    ],
-                },
+                // Not read by the app yet (issue 16): absent on the wire here.
+                drift_rate_seconds_per_day: None,
+                resync_needed_by: None,
+                last_used_date: None,
+                drift_history: Vec::new(),
             }],
             is_truncated: marker.is_some(),
             marker,

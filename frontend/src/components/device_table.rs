@@ -9,7 +9,6 @@ use crate::app_state::use_auth;
 use crate::background::run;
 use crate::clock::clock_drift;
 use crate::components::device_picker::{FIDO_EXPLANATION, kind_name};
-use crate::components::drift_chart::{drift_chart, forecast_sentence};
 use crate::components::error_notice::{Doing, ErrorNotice, Failure, advice};
 use crate::components::resync_panel::{ResyncPanel, result_sentence};
 
@@ -136,10 +135,7 @@ pub fn DeviceTable(
                                         <dt>"Enabled"</dt><dd>{readable_date(&d.enable_date)}</dd>
                                         <dt>"Drift"</dt><dd>{drift_cell(&d)}</dd>
                                         <dt>"State"</dt><dd>{state_cell(&d)}</dd>
-                                        {d.last_used_date.as_deref().map(|l| view! { <dt>"Last used"</dt><dd>{readable_date(l)}</dd> })}
-                                        {forecast_sentence(&d).map(|f| view! { <dt>"Forecast"</dt><dd>{f}</dd> })}
                                     </dl>
-                                    {drift_chart(&d.drift_history, if d.kind == shared::api::DeviceKind::HardwareHotp { 10 } else { 30 })}
                                     {(!has_codes).then(|| view! { <p class="note">{FIDO_EXPLANATION}</p> })}
                                     <div class="actions">
                                         {has_codes.then(|| view! {

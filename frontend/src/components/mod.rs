@@ -4,7 +4,6 @@ pub mod code_form;
 pub mod code_input;
 pub mod device_picker;
 pub mod device_table;
-pub mod drift_chart;
 pub mod error_notice;
 pub mod link;
 pub mod resync_panel;

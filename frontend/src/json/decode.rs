@@ -8,7 +8,7 @@
 use js_sys::{Array, Reflect};
 use shared::api::{
     ApiError, AuditEvent, CreateVirtualMfaDeviceResponse, CreatedVirtualMfaDevice, DeviceKind,
-    DriftPoint, EmptyResponse, ErrorCode, ErrorResponse, ListMfaDevicesResponse, ListUsersResponse,
+    EmptyResponse, ErrorCode, ErrorResponse, ListMfaDevicesResponse, ListUsersResponse,
     LookupEventsResponse, MfaDevice, MfaDeviceChoice, MfaSignInResponse, Outcome,
     ResyncMfaDeviceResponse, SessionResponse, SignInResponse, TimeResponse, User,
 };
@@ -81,15 +81,6 @@ impl Object {
             return Ok(None);
         }
         u64::try_from(whole(&v)?).map(Some).map_err(|_| Error)
-    }
-
-    /// A number (not NaN) that may be `null` or absent.
-    pub fn opt_number(&self, name: &str) -> Result<Option<f64>, Error> {
-        let v = self.member(name);
-        if v.is_null() || v.is_undefined() {
-            return Ok(None);
-        }
-        v.as_f64().map(Some).ok_or(Error)
     }
 
     /// A required object.
@@ -221,20 +212,12 @@ impl Decode for ListMfaDevicesResponse {
                 drift_seconds: d.int("DriftSeconds")?,
                 locked: d.bool("Locked")?,
                 retry_after_seconds: d.opt_uint("RetryAfterSeconds")?,
-                drift_rate_seconds_per_day: d.opt_number("DriftRateSecondsPerDay")?,
-                resync_needed_by: d.opt_string("ResyncNeededBy")?,
-                last_used_date: d.opt_string("LastUsedDate")?,
-                // `#[serde(default)]`: absent when empty.
-                drift_history: if d.member("DriftHistory").is_undefined() {
-                    Vec::new()
-                } else {
-                    d.list("DriftHistory", |p| {
-                        Ok(DriftPoint {
-                            at: p.int("At")?,
-                            offset: p.int("Offset")?,
-                        })
-                    })?
-                },
+                // The drift forecast and history are not shown by the app yet (issue 16: they
+                // do not fit its transfer budget).
+                drift_rate_seconds_per_day: None,
+                resync_needed_by: None,
+                last_used_date: None,
+                drift_history: Vec::new(),
             })
         };
         Ok(ListMfaDevicesResponse {
