@@ -1505,3 +1505,79 @@ async fn a_person_reads_their_own_activity_after_mfa() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+/// Issue 16: an HOTP token pressed twice a day without its codes being used runs ahead of the
+/// server by 14 counter values a week, and `ListMFADevices` says so.
+#[tokio::test]
+async fn an_hotp_tokens_unused_presses_are_reported_as_its_run_ahead() {
+    const TOKEN: &str = "GAKT30000003";
+    let w = World::new().await;
+    let import = DeviceImport {
+        account: ACCOUNT.into(),
+        user_name: Some("bob".into()),
+        serial: TOKEN.into(),
+        kind: DeviceKind::HardwareHotp,
+        digits: 6,
+        step: 30,
+        counter: 0,
+    };
+    let fresh = StoredState {
+        drift_steps: 0,
+        last_used_step: -1,
+        hotp_counter: 0,
+    };
+    let seed = Secret::from_base32_typed(SEED).unwrap();
+    admin::import_device(&w.state, &import, Some(&seed), fresh)
+        .await
+        .unwrap();
+    let list = |token: String| {
+        let w = &w;
+        async move {
+            let (status, body) = w
+                .post("/api/iam/ListMFADevices", Some(&token), json!({}))
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            body["MFADevices"][0].clone()
+        }
+    };
+    for day in 0..5u64 {
+        w.advance(86_400_000);
+        // Each day: two presses nobody typed, then the third signs in.
+        let counter = day * 3;
+        let code = shared::otp::format_code(
+            shared::otp::hotp(&seed, counter, shared::code::Digits::SIX),
+            shared::code::Digits::SIX,
+        );
+        let token = w.sign_in("bob").await;
+        let (status, body) = w
+            .post(
+                "/api/sign-in/mfa",
+                Some(&token),
+                json!({"SerialNumber": TOKEN, "AuthenticationCode": code}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "day {day}: {body}");
+        if day == 2 {
+            // Two days of history are not enough to tell.
+            let token = w.sign_in("bob").await;
+            assert!(list(token).await.get("CounterRunAheadPerWeek").is_none());
+        }
+    }
+    let token = w.sign_in("bob").await;
+    let device = list(token).await;
+    assert_eq!(device["SerialNumber"], TOKEN);
+    assert_eq!(
+        device["CounterRunAheadPerWeek"].as_f64(),
+        Some(14.0),
+        "{device}"
+    );
+    // A counter has no clock: no rate of seconds, no date.
+    assert!(device.get("DriftRateSecondsPerDay").is_none(), "{device}");
+    let offsets: Vec<i64> = device["DriftHistory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["Offset"].as_i64().unwrap())
+        .collect();
+    assert_eq!(offsets, [0, 2, 2, 2, 2]);
+}

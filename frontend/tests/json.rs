@@ -162,6 +162,7 @@ fn json_decoders_agree_with_serde() {
                 // Not read by the app yet (issue 16): absent on the wire here.
                 drift_rate_seconds_per_day: None,
                 resync_needed_by: None,
+                counter_run_ahead_per_week: None,
                 last_used_date: None,
                 drift_history: Vec::new(),
             }],

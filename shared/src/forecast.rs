@@ -108,6 +108,22 @@ pub fn forecast(samples: &[Sample], stored: Option<i64>) -> Option<Forecast> {
     })
 }
 
+/// HOTP: how many counter values a token runs ahead of the server per day — presses nobody
+/// typed (a button pressed in a pocket, codes generated and not used) — from the counters each
+/// accepted code skipped (`samples`, time order, offsets ≥ 0). A token runs out of the server's
+/// look-ahead when unused presses between two sign-ins pass it; the rate says how soon. `None`
+/// with fewer than [`MIN_SAMPLES`] samples or less than [`MIN_SPAN_SECONDS`] of history. The
+/// first sample's skips happened before the history starts, so they are not counted.
+pub fn run_ahead_per_day(samples: &[Sample]) -> Option<f64> {
+    let (first, last) = (samples.first()?, samples.last()?);
+    let span = last.at - first.at;
+    if samples.len() < MIN_SAMPLES || span < MIN_SPAN_SECONDS {
+        return None;
+    }
+    let skipped: i64 = samples[1..].iter().map(|s| s.offset.max(0)).sum();
+    Some(skipped as f64 * DAY / span as f64)
+}
+
 fn median(values: &mut [f64]) -> Option<f64> {
     if values.is_empty() {
         return None;
@@ -243,6 +259,22 @@ mod tests {
         // Samples at one instant have no slope between them.
         let same = [Sample { at: T0, offset: 0 }; 5];
         assert_eq!(forecast(&same, Some(0)), None);
+    }
+
+    /// HOTP: the skips after the first sample, per day of history; the first sample's skips
+    /// (before the history) and a negative reading do not count; too short a history, none.
+    #[test]
+    fn an_hotp_tokens_run_ahead_is_its_skipped_presses_per_day() {
+        let at = |day: i64, offset| Sample {
+            at: day * 86_400,
+            offset,
+        };
+        let week = [at(0, 50), at(2, 3), at(4, 0), at(7, 4), at(8, -1)];
+        assert_eq!(run_ahead_per_day(&week), Some(7.0 / 8.0));
+        assert_eq!(run_ahead_per_day(&week[..3]), None);
+        let short = [at(0, 1), at(0, 1), at(1, 1), at(1, 1)];
+        assert_eq!(run_ahead_per_day(&short), None);
+        assert_eq!(run_ahead_per_day(&[]), None);
     }
 
     #[test]

@@ -59,6 +59,7 @@ pub(crate) fn describe(dev: &Device, owner: &str, now: i64) -> MfaDevice {
         retry_after_seconds,
         drift_rate_seconds_per_day: None,
         resync_needed_by: None,
+        counter_run_ahead_per_week: None,
         last_used_date: None,
         drift_history: Vec::new(),
     }
@@ -66,8 +67,8 @@ pub(crate) fn describe(dev: &Device, owner: &str, now: i64) -> MfaDevice {
 
 /// Issue 16: when a device's code was last accepted, and the rate a TOTP device's clock drifts
 /// at and when it will need a resync, from the offsets its accepted codes measured since it was
-/// enabled (`shared::forecast`); no forecast with too short a history. (HOTP's counter
-/// run-ahead is not reported yet.)
+/// enabled (`shared::forecast`); for HOTP, how far the counter runs ahead a week; no forecast
+/// with too short a history.
 async fn forecast(state: &AppState, dev: &Device, out: &mut MfaDevice) -> Result<(), Error> {
     if dev.codes.is_none() {
         return Ok(());
@@ -94,6 +95,8 @@ async fn forecast(state: &AppState, dev: &Device, out: &mut MfaDevice) -> Result
         })
         .collect();
     if period == 0 {
+        out.counter_run_ahead_per_week = shared::forecast::run_ahead_per_day(&samples)
+            .map(|per_day| (per_day * 7.0 * 100.0).round() / 100.0);
         return Ok(());
     }
     if let Some(f) = shared::forecast::forecast(&samples, Some(dev.state.drift_steps)) {

@@ -113,15 +113,17 @@ pub fn DeviceTable(
     view! {
         {move || result.get().map(|r| view! { <p class="success" role="status">{r}</p> })}
         <ErrorNotice failure=failure doing=Doing::Other />
-        {move || match devices.get() {
+        // `with`, not `get`: the list is read where it is, never cloned.
+        {move || devices.with(|answer| match answer {
             None => view! { <p role="status">"Loading devices…"</p> }.into_any(),
-            Some(Err(e)) => view! { <p class="error-box" role="alert">{advice(&e, Doing::Other)}</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="error-box" role="alert">{advice(e, Doing::Other)}</p> }.into_any(),
             Some(Ok(list)) if list.mfa_devices.is_empty() => view! { <p>"No MFA devices are assigned."</p> }.into_any(),
             Some(Ok(list)) => {
                 let panel_user = panel_user.clone();
                 view! {
                     <ul class="devices">
-                        {list.mfa_devices.into_iter().map(|d| {
+                        {list.mfa_devices.iter().map(|d| {
+                            let kind = d.kind;
                             let serial = d.serial_number.clone();
                             let (s1, s2, s3, s4, s5) = (serial.clone(), serial.clone(), serial.clone(), serial.clone(), serial.clone());
                             let panel_user = panel_user.clone();
@@ -133,8 +135,8 @@ pub fn DeviceTable(
                                     <dl>
                                         <dt>"Serial number"</dt><dd><code>{d.serial_number.clone()}</code></dd>
                                         <dt>"Enabled"</dt><dd>{readable_date(&d.enable_date)}</dd>
-                                        <dt>"Drift"</dt><dd>{drift_cell(&d)}</dd>
-                                        <dt>"State"</dt><dd>{state_cell(&d)}</dd>
+                                        <dt>"Drift"</dt><dd>{drift_cell(d)}</dd>
+                                        <dt>"State"</dt><dd>{state_cell(d)}</dd>
                                     </dl>
                                     {(!has_codes).then(|| view! { <p class="note">{FIDO_EXPLANATION}</p> })}
                                     <div class="actions">
@@ -171,7 +173,6 @@ pub fn DeviceTable(
                                     })}
                                     {move || {
                                         let open = resyncing.get().as_deref() == Some(serial.as_str());
-                                        let kind = d.kind;
                                         open.then(|| view! {
                                             <div class="resync-inline">
                                                 <ResyncPanel user_name=panel_user.clone() serial_number=serial.clone() kind=kind autofocus=true
@@ -189,6 +190,6 @@ pub fn DeviceTable(
                     </ul>
                 }.into_any()
             }
-        }}
+        })}
     }
 }

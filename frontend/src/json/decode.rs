@@ -216,6 +216,7 @@ impl Decode for ListMfaDevicesResponse {
                 // do not fit its transfer budget).
                 drift_rate_seconds_per_day: None,
                 resync_needed_by: None,
+                counter_run_ahead_per_week: None,
                 last_used_date: None,
                 drift_history: Vec::new(),
             })

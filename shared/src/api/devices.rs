@@ -87,6 +87,12 @@ pub struct MfaDevice {
     /// drift ± 1 step) — a resync is needed by then; RFC 3339 UTC. Absent when no forecast.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resync_needed_by: Option<String>,
+    /// Ours (issue 16), HOTP: counter values the token runs ahead of the server a week —
+    /// presses never typed — from the counters its accepted codes skipped since it was enabled
+    /// (`shared::forecast::run_ahead_per_day`); absent with too short a history. Past the
+    /// server's look-ahead between two sign-ins, its codes stop working until a resync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counter_run_ahead_per_week: Option<f64>,
     /// Ours (issue 16): when a code of it was last accepted (sign-in, resync, STS), RFC 3339
     /// UTC; absent when never since it was enabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
