@@ -362,3 +362,39 @@ fn serials_wrap_at_separators_and_secrets_read_in_fours() {
     assert_eq!(in_fours("JBSWY3DPEHPK3PXP"), "JBSW Y3DP EHPK 3PXP");
     assert_eq!(in_fours("JBSWY3D"), "JBSW Y3D");
 }
+
+/// Issue 16: the forecast in words, from the rate per day (rounded to whole seconds a week) and
+/// the day a resync is needed; "not yet" without a rate.
+#[wasm_bindgen_test]
+fn the_forecast_reads_as_a_sentence() {
+    use frontend::components::forecast::forecast_sentence;
+    use shared::api::{DeviceKind, MfaDevice};
+    let device = |rate: Option<f64>, by: Option<&str>| MfaDevice {
+        user_name: "alice".into(),
+        serial_number: "GAHT10000001".into(),
+        enable_date: "2026-11-29T15:04:05Z".into(),
+        kind: DeviceKind::HardwareTotp,
+        drift_steps: 2,
+        drift_seconds: 60,
+        locked: false,
+        retry_after_seconds: None,
+        drift_rate_seconds_per_day: rate,
+        resync_needed_by: by.map(Into::into),
+        counter_run_ahead_per_week: None,
+        last_used_date: None,
+        drift_history: Vec::new(),
+    };
+    assert_eq!(forecast_sentence(&device(None, None)), "not yet");
+    assert_eq!(
+        forecast_sentence(&device(Some(0.57), Some("2027-03-14T08:00:00Z"))),
+        "gaining about 4 s a week; at this rate it will need a resync around 2027-03-14"
+    );
+    assert_eq!(
+        forecast_sentence(&device(Some(-12.9), None)),
+        "losing about 1 min 30 s a week"
+    );
+    assert_eq!(
+        forecast_sentence(&device(Some(0.05), None)),
+        "steady (under 1 s a week)"
+    );
+}

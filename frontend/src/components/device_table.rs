@@ -2,7 +2,7 @@
 //! each: resynchronise, deactivate, and (for administrators) unlock.
 
 use leptos::prelude::*;
-use shared::api::{DeactivateMfaDeviceRequest, MfaDevice, ResyncMfaDeviceResponse};
+use shared::api::{DeactivateMfaDeviceRequest, DeviceKind, MfaDevice, ResyncMfaDeviceResponse};
 
 use crate::api;
 use crate::app_state::use_auth;
@@ -10,18 +10,27 @@ use crate::background::run;
 use crate::clock::clock_drift;
 use crate::components::device_picker::{FIDO_EXPLANATION, kind_name};
 use crate::components::error_notice::{Doing, ErrorNotice, Failure, advice};
+use crate::components::forecast::forecast_sentence;
 use crate::components::resync_panel::{ResyncPanel, result_sentence};
 
 /// The drift column: "in step", "2 min 30 s fast".
 fn drift_cell(d: &MfaDevice) -> String {
     if !d.kind.has_codes() {
         "never drifts".into()
-    } else if d.kind == shared::api::DeviceKind::HardwareHotp {
+    } else if d.kind == DeviceKind::HardwareHotp {
         "counter-based".into()
     } else if d.drift_seconds == 0 {
         "none: in step with the server".into()
     } else {
         format!("clock {}", clock_drift(d.drift_seconds))
+    }
+}
+
+/// The forecast column: only a TOTP device's clock can be forecast.
+fn forecast_cell(d: &MfaDevice) -> String {
+    match d.kind {
+        DeviceKind::Virtual | DeviceKind::HardwareTotp => forecast_sentence(d),
+        _ => "none".into(),
     }
 }
 
@@ -137,6 +146,8 @@ pub fn DeviceTable(
                                         <dt>"Enabled"</dt><dd>{readable_date(&d.enable_date)}</dd>
                                         <dt>"Drift"</dt><dd>{drift_cell(d)}</dd>
                                         <dt>"State"</dt><dd>{state_cell(d)}</dd>
+                                        <dt>"Last used"</dt><dd>{d.last_used_date.as_deref().map_or("not yet".into(), readable_date)}</dd>
+                                        <dt>"Forecast"</dt><dd>{forecast_cell(d)}</dd>
                                     </dl>
                                     {(!has_codes).then(|| view! { <p class="note">{FIDO_EXPLANATION}</p> })}
                                     <div class="actions">

@@ -5,6 +5,7 @@ pub mod code_input;
 pub mod device_picker;
 pub mod device_table;
 pub mod error_notice;
+pub mod forecast;
 pub mod link;
 pub mod resync_panel;
 pub mod submit_button;

@@ -83,6 +83,15 @@ impl Object {
         u64::try_from(whole(&v)?).map(Some).map_err(|_| Error)
     }
 
+    /// A number that may be `null` or absent.
+    pub fn opt_number(&self, name: &str) -> Result<Option<f64>, Error> {
+        let v = self.member(name);
+        if v.is_null() || v.is_undefined() {
+            return Ok(None);
+        }
+        v.as_f64().map(Some).ok_or(Error)
+    }
+
     /// A required object.
     pub fn object(&self, name: &str) -> Result<Object, Error> {
         Object::new(self.member(name))
@@ -212,12 +221,11 @@ impl Decode for ListMfaDevicesResponse {
                 drift_seconds: d.int("DriftSeconds")?,
                 locked: d.bool("Locked")?,
                 retry_after_seconds: d.opt_uint("RetryAfterSeconds")?,
-                // The drift forecast and history are not shown by the app yet (issue 16: they
-                // do not fit its transfer budget).
-                drift_rate_seconds_per_day: None,
-                resync_needed_by: None,
+                drift_rate_seconds_per_day: d.opt_number("DriftRateSecondsPerDay")?,
+                resync_needed_by: d.opt_string("ResyncNeededBy")?,
+                // Not shown by the app yet (issue 16: the chart does not fit its budget).
                 counter_run_ahead_per_week: None,
-                last_used_date: None,
+                last_used_date: d.opt_string("LastUsedDate")?,
                 drift_history: Vec::new(),
             })
         };

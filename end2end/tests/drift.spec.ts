@@ -1,0 +1,24 @@
+// Issue 16: where a device's clock is heading, on Security credentials. The demo gives the
+// administrator's phone 60 days of daily sign-ins, its clock gaining a step every 20 days; the
+// app says, in words, the rate and the day a resync will be needed, and when it was last used.
+import { test, expect, signInWithMfa, checkScreen } from './helpers';
+
+test.describe.configure({ timeout: 120_000 });
+
+test('a device shows its forecast and when it was last used', async ({ page, request }) => {
+  await signInWithMfa(page, request, 'admin');
+  const item = page.getByRole('listitem').filter({ hasText: 'mfa/admin' });
+  // The sign-in just now is the device's last use: today (the list's dates are UTC).
+  const today = new Date().toISOString().slice(0, 10);
+  await expect(item.locator('dt:text("Last used") + dd')).toContainText(today);
+  // About 0.05 steps a day: 10 or 11 s a week, out of the window (1.5 steps) in about a month.
+  const forecast = item.locator('dt:text("Forecast") + dd');
+  await expect(forecast).toHaveText(
+    /^gaining about 1[01] s a week; at this rate it will need a resync around 20\d\d-\d\d-\d\d$/,
+  );
+  const day = (await forecast.textContent())!.slice(-10);
+  const daysAway = (Date.parse(day) - Date.now()) / 86_400_000;
+  expect(daysAway).toBeGreaterThan(15);
+  expect(daysAway).toBeLessThan(45);
+  await checkScreen(page, 'drift-forecast');
+});
