@@ -204,4 +204,24 @@ mod tests {
         assert_eq!(PER_PRINCIPAL.after_failure(11, 0).throttled_until, 60_000);
         assert!(PER_PRINCIPAL.after_failure(100, 0).locked);
     }
+
+    /// Both schemes reach the longest wait eight failures after their free ones and keep it up
+    /// to the lock, after which nothing waits: the storage's reserve statement spells out the
+    /// waits up to the first longest one, and counts on them from the same clock (`now` + wait).
+    #[test]
+    fn each_scheme_reaches_the_longest_wait_and_keeps_it_until_the_lock() {
+        let longest = MAX_WAIT_SECONDS * 1000;
+        for scheme in [PER_DEVICE, PER_PRINCIPAL] {
+            let until = |n| scheme.after_failure(n, 1_000).throttled_until;
+            assert_eq!(until(scheme.free + 6), 1_000 + 1_920_000);
+            for n in scheme.free + 7..LOCK_AFTER {
+                assert_eq!(until(n), 1_000 + longest, "failure {n}");
+                assert!(!scheme.after_failure(n, 1_000).locked);
+            }
+            for n in [LOCK_AFTER, LOCK_AFTER + 1, i64::MAX] {
+                let t = scheme.after_failure(n, 1_000);
+                assert_eq!((t.failures, t.throttled_until, t.locked), (n, 0, true));
+            }
+        }
+    }
 }

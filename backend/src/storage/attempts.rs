@@ -310,14 +310,14 @@ pub(super) fn reserve_set_sql(table: &str) -> String {
 /// `DO UPDATE` names no table: `update` is then empty). Binds now (ms).
 fn reserve_set_sql_in(update: &str, table: &str, scheme: Scheme) -> String {
     let mut waits = String::new();
-    let mut n = scheme.free;
-    loop {
+    // Up to the lock at most (from it on no wait applies): the waits reach the longest well
+    // before, but a loop bounded only by that would never end if they did not.
+    for n in scheme.free..throttle::LOCK_AFTER {
         let wait = scheme.after_failure(n, 0).throttled_until;
         if wait >= throttle::MAX_WAIT_SECONDS * 1000 {
             break;
         }
         waits.push_str(&format!(" WHEN {n} THEN {wait}"));
-        n += 1;
     }
     let f = format!("{table}.failures");
     format!(

@@ -1,5 +1,7 @@
 //! The Authorization header, X-Amz-Date, and the scope, clock and signature checks.
 
+use aws_sigv4::http_request::SessionTokenMode;
+
 use super::*;
 
 #[test]
@@ -173,13 +175,36 @@ fn signed_request(
     service: &str,
     body: &[u8],
 ) -> (Parts, String, String) {
-    let identity = Credentials::new(key_id, secret, None, None, "test").into();
+    signed_with_token(key_id, secret, None, service, body)
+}
+
+/// [`signed_request`] with temporary credentials' session token in `X-Amz-Security-Token`,
+/// signed ([`SessionTokenMode::Include`], as SDKs do) or sent unsigned (`Exclude`).
+fn signed_with_token(
+    key_id: &str,
+    secret: &str,
+    token: Option<(&str, SessionTokenMode)>,
+    service: &str,
+    body: &[u8],
+) -> (Parts, String, String) {
+    let identity = Credentials::new(
+        key_id,
+        secret,
+        token.map(|(t, _)| t.to_owned()),
+        None,
+        "test",
+    )
+    .into();
+    let mut settings = SigningSettings::default();
+    if let Some((_, mode)) = token {
+        settings.session_token_mode = mode;
+    }
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region("us-east-1")
         .name(service)
         .time(UNIX_EPOCH + Duration::from_secs(SIGNED_AT as u64))
-        .settings(SigningSettings::default())
+        .settings(settings)
         .build()
         .unwrap()
         .into();
@@ -433,4 +458,109 @@ async fn a_state_change_is_accepted_once_and_a_repeat_audited() {
         refusals(&state, "DeactivateMFADevice").await,
         [Some("RequestAlreadyUsed".to_owned())]
     );
+}
+
+/// Temporary credentials issued by `GetSessionToken` (without MFA, for 900 s) to bob's access
+/// key: their id, secret and session token.
+async fn temporary_credentials(
+    state: &AppState,
+    id: &str,
+    secret: &str,
+) -> (String, String, String) {
+    let (parts, _, _) = signed_request(id, secret, "sts", BODY);
+    let signed = authenticate(state, &parts, BODY, "GetSessionToken", Service::Sts)
+        .await
+        .unwrap();
+    let caller = crate::iam::Caller {
+        principal: signed.principal,
+        authentication: signed.authentication,
+        meta: crate::audit::RequestMeta::default(),
+        policies: None,
+        session: None,
+        access_key_id: Some(signed.access_key_id),
+    };
+    let request = crate::iam::GetSessionTokenRequest {
+        duration_seconds: Some("900".to_owned()),
+        ..Default::default()
+    };
+    let issued = crate::iam::get_session_token(state, &caller, request)
+        .await
+        .unwrap();
+    (
+        issued.access_key_id,
+        issued.secret_access_key.to_string(),
+        issued.session_token.to_string(),
+    )
+}
+
+/// Temporary credentials (`ASIA…`) sign with their secret and their session token, which must
+/// be signed: they name their signer, as temporary credentials without MFA, with their own key
+/// id; the token sent unsigned is `IncompleteSignature`; no token, or another, is
+/// `InvalidClientTokenId`.
+#[tokio::test]
+async fn temporary_credentials_sign_with_their_token_signed() {
+    let (_dir, state, id, secret) = account_with_a_key().await;
+    let (temp_id, temp_secret, token) = temporary_credentials(&state, &id, &secret).await;
+    assert!(temp_id.starts_with("ASIA"), "{temp_id}");
+    let signed_token = Some((token.as_str(), SessionTokenMode::Include));
+    let (parts, authorization, _) =
+        signed_with_token(&temp_id, &temp_secret, signed_token, "iam", BODY);
+    assert!(
+        parse_authorization(&authorization)
+            .unwrap()
+            .signed_headers
+            .contains(&SECURITY_TOKEN)
+    );
+    let signed = authenticate(&state, &parts, BODY, "ListMFADevices", Service::Iam)
+        .await
+        .unwrap();
+    assert_eq!(signed.principal.user_name.as_deref(), Some("bob"));
+    assert_eq!(
+        signed.authentication,
+        Authentication::Temporary { mfa_at: None }
+    );
+    assert_eq!(signed.access_key_id, temp_id);
+
+    let refused = |token: Option<(&str, SessionTokenMode)>| {
+        let (parts, _, _) = signed_with_token(&temp_id, &temp_secret, token, "iam", BODY);
+        let state = state.clone();
+        async move {
+            authenticate(&state, &parts, BODY, "ListMFADevices", Service::Iam)
+                .await
+                .err()
+                .unwrap()
+                .code
+        }
+    };
+    let unsigned = Some((token.as_str(), SessionTokenMode::Exclude));
+    assert_eq!(refused(unsigned).await, "IncompleteSignature");
+    assert_eq!(refused(None).await, "InvalidClientTokenId");
+    let another = Some(("another-token", SessionTokenMode::Include));
+    assert_eq!(refused(another).await, "InvalidClientTokenId");
+}
+
+/// Temporary credentials end at their expiry: from that millisecond their requests are
+/// `ExpiredToken`, even signed then and within the skew window; a millisecond before, they sign.
+#[tokio::test]
+async fn temporary_credentials_expire_at_their_millisecond() {
+    let (_dir, state, id, secret) = account_with_a_key().await;
+    let (temp_id, temp_secret, token) = temporary_credentials(&state, &id, &secret).await;
+    let expires_at = SIGNED_AT * 1000 + 900_000;
+    let attempt = |now_ms: i64| {
+        state.clock.set(now_ms);
+        let signed_token = Some((token.as_str(), SessionTokenMode::Include));
+        let (parts, _, _) = signed_with_token(&temp_id, &temp_secret, signed_token, "iam", BODY);
+        let state = state.clone();
+        async move {
+            authenticate(&state, &parts, BODY, "ListMFADevices", Service::Iam)
+                .await
+                .map(|signed| signed.authentication)
+                .map_err(|refusal| refusal.code)
+        }
+    };
+    assert_eq!(
+        attempt(expires_at - 1).await,
+        Ok(Authentication::Temporary { mfa_at: None })
+    );
+    assert_eq!(attempt(expires_at).await, Err("ExpiredToken"));
 }
