@@ -277,6 +277,82 @@ mod tests {
         assert_eq!(run_ahead_per_day(&[]), None);
     }
 
+    /// Two days of history exactly is enough, a second less is not; four samples are enough,
+    /// three are not (for both the TOTP fit and the HOTP run-ahead).
+    #[test]
+    fn the_minimum_history_is_four_samples_over_two_days() {
+        let at = |seconds: i64, offset| Sample {
+            at: T0 + seconds,
+            offset,
+        };
+        let two_days = [
+            at(0, 0),
+            at(60_000, 1),
+            at(120_000, 1),
+            at(MIN_SPAN_SECONDS, 2),
+        ];
+        assert!(forecast(&two_days, Some(0)).is_some());
+        assert!(run_ahead_per_day(&two_days).is_some());
+        let mut short = two_days;
+        short[3].at -= 1;
+        assert!(forecast(&short, Some(0)).is_none());
+        assert!(run_ahead_per_day(&short).is_none());
+        // A day and a half (more than 2 + 86,400 s, less than two days) is too short.
+        let day_and_a_half = [at(0, 0), at(1, 0), at(2, 0), at(129_600, 1)];
+        assert!(forecast(&day_and_a_half, Some(0)).is_none());
+        assert!(run_ahead_per_day(&day_and_a_half).is_none());
+        assert!(run_ahead_per_day(&two_days[1..]).is_none());
+        // The run-ahead divides by the history's span, wherever it starts in time.
+        assert_eq!(run_ahead_per_day(&two_days), Some(2.0));
+    }
+
+    /// A change of exactly two steps with no time between is drift read at a step's edge, not a
+    /// jump; three is a jump; after half a day, 2.5 steps are allowed.
+    #[test]
+    fn a_jump_is_more_than_two_steps_plus_a_step_a_day() {
+        let at = |seconds: i64, offset| Sample {
+            at: T0 + seconds,
+            offset,
+        };
+        let same_instant = [at(0, 0), at(0, 2)];
+        assert_eq!(since_last_jump(&same_instant).len(), 2);
+        let three = [at(0, 0), at(0, 3)];
+        assert_eq!(since_last_jump(&three).len(), 1);
+        let half_a_day = [at(0, 0), at(43_200, 2)];
+        assert_eq!(since_last_jump(&half_a_day).len(), 2);
+    }
+
+    /// A drift that leaves the window in about ten years is forecast; one that would take more
+    /// than a century is not ("not in any time that matters").
+    #[test]
+    fn a_forecast_looks_a_century_ahead_and_no_further() {
+        // One step in four years: 1.5 steps in six.
+        let slow = history(1.0 / (4.0 * 365.0), 0.0, 86_400 * 365, 5);
+        let f = forecast(&slow, Some(0)).unwrap();
+        let years = (f.leaves_window_at.unwrap() - slow.last().unwrap().at) as f64 / (365.0 * DAY);
+        assert!((0.5..10.0).contains(&years), "{years}");
+        // One step in a thousand years: 1.5 more would take 1,500.
+        let glacial: Vec<Sample> = (0..4)
+            .map(|i| Sample {
+                at: T0 + i * 1_000 * 365 * 86_400,
+                offset: i,
+            })
+            .collect();
+        let f = forecast(&glacial, Some(3)).unwrap();
+        assert!(f.rate_per_day > 0.0, "{f:?}");
+        assert_eq!(f.leaves_window_at, None, "{f:?}");
+    }
+
+    /// The median of an odd count is the middle value, of an even count the mean of the two
+    /// middle ones; of nothing, none.
+    #[test]
+    fn the_median_is_the_middle_or_the_mean_of_the_two_middles() {
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&mut [10.0, 1.0, 3.0, 2.0]), Some(2.5));
+        assert_eq!(median(&mut [5.0]), Some(5.0));
+        assert_eq!(median(&mut []), None);
+    }
+
     #[test]
     fn thinning_keeps_the_newest_and_spreads_the_rest() {
         assert!(thin(MAX_SAMPLES).is_empty());
@@ -294,6 +370,12 @@ mod tests {
                 .filter(|i| !dropped.contains(i))
                 .collect();
             let average = (len - MAX_SAMPLES / 2) as f64 / kept.len() as f64;
+            // …and reach the end of the older part (not the first hundred kept in a row).
+            let older_end = len - MAX_SAMPLES / 2;
+            assert!(
+                (older_end - kept.last().unwrap()) as f64 <= 2.0 * average,
+                "{len}"
+            );
             assert!(
                 kept.windows(2)
                     .all(|w| ((w[1] - w[0]) as f64) <= 2.0 * average),
