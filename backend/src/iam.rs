@@ -10,6 +10,7 @@
 //! (`paging`).
 
 mod access_keys;
+mod activity;
 mod attempt;
 mod authorize;
 mod caller;
@@ -38,7 +39,8 @@ pub use sts::{
     CallerIdentity, GetSessionTokenRequest, TemporaryCredentials, TemporaryRefusal,
     get_caller_identity, get_session_token, temporary_signing_key,
 };
-pub use users::{list_users, lookup_events, own_activity};
+pub use activity::own_activity;
+pub use users::{list_users, lookup_events};
 pub use validate::{validate_serial, validate_user_name};
 pub use virtual_devices::{
     create_virtual_mfa_device, delete_virtual_mfa_device, enable_mfa_device,

@@ -1468,21 +1468,29 @@ async fn a_person_reads_their_own_activity_after_mfa() {
         .unwrap()
         .iter()
         .map(|e| {
-            assert_eq!(e["TargetUser"], "alice", "{e}");
             (
                 e["Action"].as_str().unwrap(),
                 e["Outcome"].as_str().unwrap(),
-                e["Actor"].as_str().unwrap(),
+                e["Summary"].as_str().unwrap(),
             )
         })
         .collect();
-    let alice = "arn:aws:iam::111122223333:user/alice";
+    // Her own, in words (bob's sign-in is not hers); the session reads are not listed.
     assert_eq!(
         seen,
         [
-            ("SignInMFA", "Success", alice),
-            ("SignInMFA", "Failure", alice),
-            ("SignIn", "Success", alice),
+            (
+                "SignInMFA",
+                "Success",
+                "Signed in with the device arn:aws:iam::111122223333:mfa/alice"
+            ),
+            (
+                "SignInMFA",
+                "Failure",
+                "A sign-in code from the device arn:aws:iam::111122223333:mfa/alice was \
+                 refused: InvalidAuthenticationCode"
+            ),
+            ("SignIn", "Success", "Password accepted"),
         ]
     );
     assert!(body["NextToken"].is_null(), "{body}");
@@ -1504,6 +1512,125 @@ async fn a_person_reads_their_own_activity_after_mfa() {
         .post(ACTIVITY, Some(&token), json!({"MaxResults": 0}))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+/// `GET /api/session`'s body with this session.
+async fn session_body(w: &World, token: &str) -> Value {
+    let req = Request::get("/api/session")
+        .header(header::COOKIE, format!("mfa_resync_session={token}"))
+        .body(Body::empty())
+        .unwrap();
+    let res = w.send(req).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    json_of(res).await
+}
+
+/// alice's password and the code her device shows now: her session with MFA.
+async fn alice_with_mfa(w: &World) -> String {
+    let token = w.sign_in("alice").await;
+    let step = shared::otp::Totp::default().step_at((w.state.clock.now_ms() / 1000) as u64);
+    let (status, body, renewed) = w
+        .post_with_cookie(
+            "/api/sign-in/mfa",
+            Some(&token),
+            json!({"SerialNumber": SERIAL, "AuthenticationCode": alice_code(step)}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    renewed.unwrap()
+}
+
+/// Issue 16 (OWASP ASVS V6.3.5, V6.3.7): after MFA, the session tells a person what happened
+/// since their previous sign-in that they did not do — refused passwords and codes, counted,
+/// and a change to their device by the root user — and nothing of what they did themselves;
+/// the next sign-in starts afresh. Without MFA there are no notices.
+#[tokio::test]
+async fn a_sign_in_tells_what_happened_since_the_last_one() {
+    let w = World::new().await;
+    let first = alice_with_mfa(&w).await;
+    assert!(session_body(&w, &first).await.get("Notices").is_none());
+    // Someone with alice's password: one wrong password, then two wrong codes.
+    w.advance(MINUTE);
+    let (status, _) = w
+        .post(
+            "/api/sign-in",
+            None,
+            json!({"Account": "t", "UserName": "alice", "Password": "guess-1"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let intruder = w.sign_in("alice").await;
+    let step = shared::otp::Totp::default().step_at((w.state.clock.now_ms() / 1000) as u64);
+    let right = alice_code(step);
+    for wrong in ["000000", "111111"] {
+        let wrong = if wrong == right { "222222" } else { wrong };
+        let (status, _) = w
+            .post(
+                "/api/sign-in/mfa",
+                Some(&intruder),
+                json!({"SerialNumber": SERIAL, "AuthenticationCode": wrong}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+    assert!(
+        session_body(&w, &intruder).await.get("Notices").is_none(),
+        "a password-only session is told nothing"
+    );
+    // The root user unlocks her device.
+    w.advance(MINUTE);
+    let root = w.sign_in_root().await;
+    let (status, body) = w
+        .post(
+            "/api/iam/UnlockMFADevice",
+            Some(&root),
+            json!({"UserName": "alice", "SerialNumber": SERIAL}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The root user's own sign-in is in the trail as its own (the user concerned is the root).
+    let root_rows = w
+        .state
+        .storage
+        .audit_events(
+            ACCOUNT,
+            &backend::storage::AuditFilter {
+                target_user: Some(ACCOUNT),
+                action: Some("SignInRoot"),
+                ..Default::default()
+            },
+            i64::MAX,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(root_rows.len(), 1);
+    // alice signs in again, a minute later (a new step: her codes are fresh).
+    w.advance(MINUTE);
+    let second = alice_with_mfa(&w).await;
+    let body = session_body(&w, &second).await;
+    let notices: Vec<&str> = body["Notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["Summary"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        notices,
+        [
+            "The device arn:aws:iam::111122223333:mfa/alice was unlocked by the account's root \
+             user",
+            "2 refused MFA codes since your last sign-in",
+            "1 refused password since your last sign-in",
+        ],
+        "{body}"
+    );
+    assert_eq!(body["Notices"][0]["EventTime"], "2026-12-01T00:02:00.000Z");
+    assert_eq!(body["Notices"][1]["Outcome"], "Failure");
+    // Nothing since: the next sign-in has no notices.
+    w.advance(MINUTE);
+    let third = alice_with_mfa(&w).await;
+    assert!(session_body(&w, &third).await.get("Notices").is_none());
 }
 
 /// Issue 16: an HOTP token pressed twice a day without its codes being used runs ahead of the

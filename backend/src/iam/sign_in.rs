@@ -92,6 +92,7 @@ pub async fn sign_in_root(
         .as_ref()
         .map_or_else(|| UNKNOWN_ACTOR.to_owned(), PrincipalRow::arn);
     let account_id = principal.as_ref().map(|p| p.account_id.clone());
+    let own = principal.as_ref().map(PrincipalRow::display_name);
     let unknown_key = (principal.is_none() && well_formed).then(|| {
         let email = req.email.to_lowercase();
         state
@@ -102,7 +103,9 @@ pub async fn sign_in_root(
         action: Action::SignInRoot.name(),
         account_id: account_id.as_deref(),
         actor: &actor,
-        target_user: None,
+        // The root user's own activity lists its sign-ins: the user concerned is the root,
+        // named as IAM names it (the account id); an unknown email names nobody.
+        target_user: own.as_deref(),
         serial_number: None,
     };
     let result = password_step(state, principal, unknown_key, &req.password, old_token).await;
@@ -282,6 +285,7 @@ pub async fn session_info(state: &AppState, caller: &Caller) -> Result<SessionRe
             .into_iter()
             .map(|a| a.name().to_owned())
             .collect(),
+        notices: super::activity::notices(state, caller).await?,
     })
 }
 

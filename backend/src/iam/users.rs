@@ -1,12 +1,12 @@
 //! ListUsers and the audit trail's LookupEvents.
 
 use shared::api::{
-    Action, ActivityRequest, AuditEvent, ListUsersRequest, ListUsersResponse, LookupEventsRequest,
+    Action, AuditEvent, ListUsersRequest, ListUsersResponse, LookupEventsRequest,
     LookupEventsResponse, Outcome, Paging, User,
 };
 
 use super::authorize::authorize;
-use super::caller::{Authentication, Caller, audited};
+use super::caller::{Caller, audited};
 use super::paging::{self, Position};
 use super::validate::{validate_serial, validate_user_name};
 use crate::clock::{rfc3339, rfc3339_ms};
@@ -90,36 +90,6 @@ pub async fn lookup_events(
         )
         .await
     })
-    .await
-}
-
-/// Issue 16: the signed-in person's own recent activity (`POST /api/audit/activity`): the audit
-/// events that concern them — their sign-ins and refused codes, resyncs of their devices and by
-/// whom, devices enabled or deactivated, STS sessions — newest first, paged by `NextToken`. Not
-/// an IAM action: every principal may read its own, but only after MFA (a stolen password
-/// learns nothing); not audited, as reading one's session is not.
-pub async fn own_activity(
-    state: &AppState,
-    caller: &Caller,
-    req: ActivityRequest,
-) -> Result<LookupEventsResponse, Error> {
-    if caller.authentication != Authentication::Mfa {
-        return Err(Error::AccessDenied(
-            "Sign in with your MFA device to see your activity.".into(),
-        ));
-    }
-    let own = caller.principal.display_name();
-    let filter = AuditFilter {
-        target_user: Some(&own),
-        ..AuditFilter::default()
-    };
-    events_page(
-        state,
-        caller.account(),
-        &filter,
-        req.max_results,
-        req.next_token.as_deref(),
-    )
     .await
 }
 

@@ -38,6 +38,33 @@ pub struct ActivityRequest {
     pub next_token: Option<String>,
 }
 
+/// One event of a person's own activity (issue 16), as `POST /api/audit/activity` and the
+/// session's notices give it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ActivityEvent {
+    /// When, RFC 3339 UTC with milliseconds (for refusals counted together, the latest).
+    pub event_time: String,
+    /// The action: `SignInMFA`, `ResyncMFADevice`, …
+    pub action: String,
+    /// Success or failure.
+    pub outcome: Outcome,
+    /// What happened, in words for the person it concerns: "The device GAHT10000001 was
+    /// resynchronised by the IAM user bob", "3 refused MFA codes since your last sign-in".
+    pub summary: String,
+}
+
+/// The answer to `POST /api/audit/activity`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ActivityResponse {
+    /// The events, newest first.
+    pub events: Vec<ActivityEvent>,
+    /// Pass it back for the next page; `null` at the end.
+    #[serde(default)]
+    pub next_token: Option<String>,
+}
+
 /// The outcome of an audited attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Outcome {

@@ -97,4 +97,8 @@ pub struct SessionResponse {
     /// refused (its policy names that user); `ListUsers` says the caller administers others.
     #[serde(default)]
     pub allowed: Vec<String>,
+    /// With MFA: what happened since the previous sign-in that the person did not do (refused
+    /// passwords and codes, counted; changes to their devices by someone else), newest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<super::ActivityEvent>,
 }

@@ -4,7 +4,9 @@
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
-use shared::api::{Action, ActivityRequest, LookupEventsRequest, LookupEventsResponse};
+use shared::api::{
+    Action, ActivityRequest, ActivityResponse, LookupEventsRequest, LookupEventsResponse,
+};
 
 use super::super::extract::AppJson;
 use crate::error::Error;
@@ -25,7 +27,7 @@ async fn own_activity(
     State(state): State<AppState>,
     caller: Caller,
     AppJson(req): AppJson<ActivityRequest>,
-) -> Result<Json<LookupEventsResponse>, Error> {
+) -> Result<Json<ActivityResponse>, Error> {
     Ok(Json(iam::own_activity(&state, &caller, req).await?))
 }
 
