@@ -29,6 +29,7 @@ pub use access_keys::{
     ListAccessKeysResponse, SigningKey, create_access_key, delete_access_key, list_access_keys,
     signing_key,
 };
+pub use activity::own_activity;
 pub use caller::{Authentication, Caller};
 pub use devices::{
     deactivate_mfa_device, list_mfa_devices, needing_resync, resync_mfa_device, unlock_mfa_device,
@@ -39,7 +40,6 @@ pub use sts::{
     CallerIdentity, GetSessionTokenRequest, TemporaryCredentials, TemporaryRefusal,
     get_caller_identity, get_session_token, temporary_signing_key,
 };
-pub use activity::own_activity;
 pub use users::{list_users, lookup_events};
 pub use validate::{validate_serial, validate_user_name};
 pub use virtual_devices::{

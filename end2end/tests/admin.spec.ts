@@ -1,5 +1,6 @@
 // Flow 4: an administrator resyncs another user's device (bob's HOTP token, pressed 50 times
-// without the server seeing it) and finds the attempt in the audit trail.
+// without the server seeing it) and finds the attempt in the audit trail; bob's next sign-in
+// tells him.
 import { test, expect, device, signInWithMfa, checkScreen } from './helpers';
 import { hotp } from './otp';
 import { keyOf } from './helpers';
@@ -16,9 +17,9 @@ test("an administrator resyncs another user's device and reads the audit trail",
   await checkScreen(page, 'admin');
 
   await page.getByLabel('Show the MFA devices of').selectOption('bob');
-  const item = page.getByRole('listitem').filter({ hasText: token.SerialNumber });
-  await expect(item).toContainText('Hardware HOTP token');
-  await item.getByRole('button', { name: 'Resynchronise this device' }).click();
+  const row = page.getByRole('listitem').filter({ hasText: token.SerialNumber });
+  await expect(row).toContainText('Hardware HOTP token');
+  await row.getByRole('button', { name: 'Resynchronise this device' }).click();
   // Whoever holds the token presses it twice and reads the codes out.
   const key = keyOf(token);
   const pressed = token.Counter ?? 0;
@@ -58,4 +59,22 @@ test("an administrator resyncs another user's device and reads the audit trail",
     'No events match these filters.',
   );
   await expect(rows).toHaveCount(0);
+
+  // Issue 16: bob's next sign-in tells him what the administrator did meanwhile, in words and
+  // the browser's local time, and his recent activity lists it.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signInWithMfa(page, request, 'bob');
+  const since = page.getByRole('status').filter({ has: page.getByRole('heading', { name: 'Since your last sign-in' }) });
+  const told = `The device ${token.SerialNumber} was resynchronised by the IAM user admin`;
+  await expect(since).toContainText(told);
+  const item = since.getByRole('listitem').filter({ hasText: told });
+  // The time is the browser's rendering of the event's, not the server's UTC text.
+  await expect(item.locator('time')).not.toContainText('Z');
+  await expect(item.locator('time')).toHaveText(/\d/);
+  const activity = page.getByRole('region', { name: 'Recent activity' });
+  await expect(activity.getByRole('listitem').filter({ hasText: told })).toHaveCount(1);
+  await expect(activity.getByRole('listitem').first()).toContainText(
+    `Signed in with the device ${device('bob', 'virtual').SerialNumber}`,
+  );
+  await checkScreen(page, 'activity');
 });

@@ -143,7 +143,14 @@ fn call<B: Serialize, T: Decode>(
     action: Action,
     body: &B,
 ) -> impl Future<Output = Result<T, ApiError>> + use<B, T> {
-    let path = action.surface().json_path.unwrap_or("/api");
+    post(action.surface().json_path.unwrap_or("/api"), body)
+}
+
+/// `POST path`, `body` as JSON.
+fn post<B: Serialize, T: Decode>(
+    path: &str,
+    body: &B,
+) -> impl Future<Output = Result<T, ApiError>> + use<B, T> {
     let sent = match crate::json::to_string(body) {
         Ok(body) => send(path, Some(body)),
         Err(_) => Box::pin(async { Err(UNEXPECTED) }),
@@ -270,4 +277,18 @@ pub fn lookup_events(
     req: &wire::LookupEventsRequest,
 ) -> impl Future<Output = Result<wire::LookupEventsResponse, ApiError>> + use<> {
     call(Action::LookupEvents, req)
+}
+
+/// `POST /api/audit/activity`: a page of ten of the signed-in person's own events, older than
+/// `next_token`'s.
+pub fn activity(
+    next_token: Option<String>,
+) -> impl Future<Output = Result<wire::ActivityResponse, ApiError>> + use<> {
+    post(
+        "/api/audit/activity",
+        &wire::ActivityRequest {
+            max_results: Some(10),
+            next_token,
+        },
+    )
 }

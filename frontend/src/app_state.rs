@@ -193,6 +193,13 @@ impl Auth {
         })
     }
 
+    /// Reads the session's notices: what happened since the last sign-in that the person did
+    /// not do (reactive).
+    pub fn with_notices<R>(&self, f: impl FnOnce(&[shared::api::ActivityEvent]) -> R) -> R {
+        self.session
+            .with(|s| f(s.as_ref().map_or(&[][..], |s| &s.notices)))
+    }
+
     /// Whether the root user is signed in (reactive).
     pub fn is_root(&self) -> bool {
         self.session.with(|s| s.as_ref().is_some_and(|s| s.root))

@@ -120,8 +120,22 @@ fn json_decoders_agree_with_serde() {
         now_ms: 1_795_000_000_123,
         step_seconds: 30,
     });
+    let event = |outcome, summary: &str| ActivityEvent {
+        event_time: "2026-12-06T01:44:38.123Z".into(),
+        action: "ResyncMFADevice".into(),
+        outcome,
+        summary: summary.into(),
+    };
     for user_name in [None, Some("alice".to_owned())] {
         round_trip(SessionResponse {
+            notices: if user_name.is_some() {
+                vec![event(
+                    Outcome::Success,
+                    "The device GAKT20000002 was resynchronised by the IAM user admin",
+                )]
+            } else {
+                Vec::new()
+            },
             account: "123456789012".into(),
             arn: "arn:aws:iam::123456789012:root".into(),
             root: user_name.is_none(),
@@ -132,6 +146,18 @@ fn json_decoders_agree_with_serde() {
             },
             user_name,
             mfa_present: true,
+        });
+    }
+    for next_token in [None, Some("41".to_owned())] {
+        round_trip(ActivityResponse {
+            events: vec![
+                event(
+                    Outcome::Failure,
+                    "2 refused MFA codes since your last sign-in",
+                ),
+                event(Outcome::Success, "Password accepted & <b>\"quoted\"</b>"),
+            ],
+            next_token,
         });
     }
     round_trip(SignInResponse {

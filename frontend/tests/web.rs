@@ -398,3 +398,30 @@ fn the_forecast_reads_as_a_sentence() {
         "steady (under 1 s a week)"
     );
 }
+
+/// Issue 16: activity items are markup made from the server's words, escaped (an administrator
+/// names devices), with the time in the browser's zone and language.
+#[wasm_bindgen_test]
+fn activity_items_are_escaped_and_in_local_time() {
+    use frontend::components::activity::{items, local_time};
+    use shared::api::{ActivityEvent, Outcome};
+    let at = "2026-12-06T14:02:00.000Z";
+    let local = local_time(at);
+    assert!(!local.is_empty() && !local.contains('T'), "{local}");
+    let expected_ms = js_sys::Date::new(&at.into()).get_time();
+    assert_eq!(expected_ms, 1_796_565_720_000.0);
+    let html = items(&[ActivityEvent {
+        event_time: at.into(),
+        action: "ResyncMFADevice".into(),
+        outcome: Outcome::Success,
+        summary: "The device <b>x</b> & co was resynchronised".into(),
+    }]);
+    assert!(html.starts_with("<li><time>"), "{html}");
+    assert!(
+        html.ends_with(
+            "</time> The device &lt;b&gt;x&lt;/<wbr>b&gt; &amp; co was resynchronised</li>"
+        ),
+        "{html}"
+    );
+    assert_eq!(items(&[]), "");
+}

@@ -1,5 +1,6 @@
 //! Pieces the pages share.
 
+pub mod activity;
 pub mod code_form;
 pub mod code_input;
 pub mod device_picker;

@@ -7,10 +7,11 @@
 
 use js_sys::{Array, Reflect};
 use shared::api::{
-    ApiError, AuditEvent, CreateVirtualMfaDeviceResponse, CreatedVirtualMfaDevice, DeviceKind,
-    EmptyResponse, ErrorCode, ErrorResponse, ListMfaDevicesResponse, ListUsersResponse,
-    LookupEventsResponse, MfaDevice, MfaDeviceChoice, MfaSignInResponse, Outcome,
-    ResyncMfaDeviceResponse, SessionResponse, SignInResponse, TimeResponse, User,
+    ActivityEvent, ActivityResponse, ApiError, AuditEvent, CreateVirtualMfaDeviceResponse,
+    CreatedVirtualMfaDevice, DeviceKind, EmptyResponse, ErrorCode, ErrorResponse,
+    ListMfaDevicesResponse, ListUsersResponse, LookupEventsResponse, MfaDevice, MfaDeviceChoice,
+    MfaSignInResponse, Outcome, ResyncMfaDeviceResponse, SessionResponse, SignInResponse,
+    TimeResponse, User,
 };
 use wasm_bindgen::JsValue;
 
@@ -177,6 +178,11 @@ impl Decode for SessionResponse {
             root: o.bool("Root")?,
             mfa_present: o.bool("MfaPresent")?,
             allowed: o.strings("Allowed")?,
+            notices: if o.member("Notices").is_undefined() {
+                Vec::new()
+            } else {
+                o.list("Notices", activity_event)?
+            },
         })
     }
 }
@@ -275,6 +281,24 @@ impl Decode for ListUsersResponse {
             users: o.list("Users", user)?,
             is_truncated: o.bool("IsTruncated")?,
             marker: o.opt_string("Marker")?,
+        })
+    }
+}
+
+fn activity_event(e: &Object) -> Result<ActivityEvent, Error> {
+    Ok(ActivityEvent {
+        event_time: e.string("EventTime")?,
+        action: e.string("Action")?,
+        outcome: Outcome::parse(&e.string("Outcome")?).ok_or(Error)?,
+        summary: e.string("Summary")?,
+    })
+}
+
+impl Decode for ActivityResponse {
+    fn decode(o: &Object) -> Result<Self, Error> {
+        Ok(ActivityResponse {
+            events: o.list("Events", activity_event)?,
+            next_token: o.opt_string("NextToken")?,
         })
     }
 }

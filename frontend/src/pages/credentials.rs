@@ -1,6 +1,6 @@
-//! Security credentials (signed in with MFA): one's own devices, and assigning a new virtual
-//! device — a QR code and the secret, shown once, enabled with two consecutive codes through
-//! the same form and timer as a resync.
+//! Security credentials (signed in with MFA): what happened since the last sign-in, one's own
+//! devices, assigning a new virtual device — a QR code and the secret, shown once, enabled with
+//! two consecutive codes through the same form and timer as a resync — and recent activity.
 
 use leptos::prelude::*;
 use shared::api::{Action, CreateVirtualMfaDeviceRequest, CreatedVirtualMfaDevice, ErrorCode};
@@ -8,6 +8,7 @@ use shared::api::{Action, CreateVirtualMfaDeviceRequest, CreatedVirtualMfaDevice
 use crate::api::{self, ApiError};
 use crate::app_state::use_auth;
 use crate::background::run;
+use crate::components::activity::{Activity, SinceLastSignIn};
 use crate::components::device_table::DeviceTable;
 use crate::components::error_notice::{Doing, ErrorNotice, Failure};
 use crate::components::link::Link;
@@ -27,6 +28,7 @@ pub fn CredentialsPage() -> impl IntoView {
                 let arn = auth.arn_untracked();
                 view! {
                     <p class="lead">"Signed in as " <code>{arn}</code></p>
+                    <SinceLastSignIn />
                     <section aria-labelledby="devices-heading">
                         <h2 id="devices-heading">"Your MFA devices"</h2>
                         <DeviceTable reload=reload />
@@ -35,6 +37,7 @@ pub fn CredentialsPage() -> impl IntoView {
                     {move || (auth.allows(Action::CreateVirtualMfaDevice) && auth.allows(Action::EnableMfaDevice)).then(|| view! {
                         <AssignVirtual on_assigned=Callback::new(move |()| reload.update(|v| *v += 1)) />
                     })}
+                    <Activity />
                 }.into_any()
             } else if auth.password_only() {
                 view! {
