@@ -1,13 +1,14 @@
 // Issue 16: where a device's clock is heading, on Security credentials. The demo gives the
 // administrator's phone 60 days of daily sign-ins, its clock gaining a step every 20 days; the
-// app says, in words, the rate and the day a resync will be needed, and when it was last used.
-import { test, expect, signInWithMfa, checkScreen } from './helpers';
+// app says, in words, the rate and the day a resync will be needed, and when it was last used,
+// and draws the history.
+import { test, expect, signInWithMfa, checkScreen, deviceItem } from './helpers';
 
 test.describe.configure({ timeout: 120_000 });
 
 test('a device shows its forecast and when it was last used', async ({ page, request }) => {
   await signInWithMfa(page, request, 'admin');
-  const item = page.getByRole('listitem').filter({ hasText: 'mfa/admin' });
+  const item = deviceItem(page, 'mfa/admin');
   // The sign-in just now is the device's last use: today (the list's dates are UTC).
   const today = new Date().toISOString().slice(0, 10);
   const cell = (term: string) => item.locator('dt', { hasText: term }).locator('xpath=following-sibling::dd[1]');
@@ -28,5 +29,25 @@ test('a device shows its forecast and when it was last used', async ({ page, req
   // window) a step up.
   expect(daysAway).toBeGreaterThan(3);
   expect(daysAway).toBeLessThan(120);
+  // The chart: a line through the measured offsets, left to right in time, rising (the clock
+  // gains), around the zero line; described for screen readers.
+  const chart = item.getByRole('img', { name: /measured drift over time/ });
+  await expect(chart).toBeVisible();
+  const points = (await chart.locator('polyline').getAttribute('points'))!
+    .trim()
+    .split(' ')
+    .map((p) => p.split(',').map(Number));
+  expect(points.length).toBeGreaterThanOrEqual(60);
+  const xs = points.map(([x]) => x);
+  expect(xs[0]).toBe(0);
+  expect(xs[xs.length - 1]).toBe(240);
+  expect([...xs].sort((a, b) => a - b)).toEqual(xs);
+  for (const [, y] of points) {
+    expect(y).toBeGreaterThanOrEqual(2);
+    expect(y).toBeLessThanOrEqual(58);
+  }
+  // Up is fast: the last samples sit higher (a smaller y) than the first ones.
+  expect(points[points.length - 1][1]).toBeLessThan(points[0][1]);
+  await expect(chart.locator('line.zero')).toHaveAttribute('y1', '30');
   await checkScreen(page, 'drift-forecast');
 });

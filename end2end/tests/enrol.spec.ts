@@ -1,6 +1,6 @@
 // Flow 3: assigning a new virtual device — QR code and the secret shown once, enabled with two
 // consecutive codes through the same form and timer as a resync.
-import { test, expect, signInWithMfa, awayFromStepEdge, serverNowMs, checkScreen } from './helpers';
+import { test, expect, signInWithMfa, awayFromStepEdge, serverNowMs, checkScreen, deviceItem } from './helpers';
 import { base32Decode, stepAt, totpForStep } from './otp';
 import { remember } from './ledger';
 
@@ -35,14 +35,14 @@ test('a new virtual MFA device is assigned with two consecutive codes', async ({
   await page.getByRole('button', { name: 'Assign MFA' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'The virtual MFA device is assigned' })).toBeVisible();
   await expect(page.getByTestId('secret')).toHaveCount(0);
-  await expect(page.getByRole('listitem').filter({ hasText: `mfa/${name}` })).toContainText('Active');
+  await expect(deviceItem(page, `mfa/${name}`)).toContainText('Active');
 
   // And deactivated again, after a confirmation.
-  const item = page.getByRole('listitem').filter({ hasText: `mfa/${name}` });
+  const item = deviceItem(page, `mfa/${name}`);
   await item.getByRole('button', { name: 'Deactivate' }).click();
   await expect(item.getByRole('group', { name: 'Confirm deactivation' })).toBeVisible();
   await checkScreen(page, 'deactivate-confirm');
   await item.getByRole('button', { name: 'Yes, deactivate' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'The device is deactivated.' })).toBeVisible();
-  await expect(page.getByRole('listitem').filter({ hasText: `mfa/${name}` })).toHaveCount(0);
+  await expect(deviceItem(page, `mfa/${name}`)).toHaveCount(0);
 });

@@ -1,6 +1,6 @@
 // Shared pieces of the end-to-end specs: the demo account, codes that are never reused across
 // specs, sign-in steps, the CSP watch, and axe + a screenshot per screen.
-import { expect, test as base, type Page, type APIRequestContext } from '@playwright/test';
+import { expect, test as base, type Page, type Locator, type APIRequestContext } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import { readFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import { base32Decode, hotp, stepAt } from './otp';
@@ -180,4 +180,9 @@ export async function signInWithMfa(page: Page, request: APIRequestContext, name
   await page.getByLabel('MFA code').fill(await signInCode(request, d));
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByRole('heading', { name: 'Security credentials', level: 1 })).toBeVisible();
+}
+
+/** A device's item in the list of MFA devices (not the activity list, which names devices too). */
+export function deviceItem(page: Page | Locator, serial: string): Locator {
+  return page.getByRole('list', { name: 'MFA devices' }).getByRole('listitem').filter({ hasText: serial });
 }

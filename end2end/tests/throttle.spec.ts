@@ -1,6 +1,6 @@
 // A throttled device: after five refused resyncs the server stops checking codes for a while;
 // the page counts the wait down and keeps the form disabled. An administrator unlocks it.
-import { test, expect, device, passwordStep, signInWithMfa, checkScreen } from './helpers';
+import { test, expect, device, passwordStep, signInWithMfa, checkScreen, deviceItem } from './helpers';
 import { watchContext } from './ledger';
 
 // An administrator's sign-in may wait up to one 30 s step for a code not yet used by another spec.
@@ -39,11 +39,11 @@ test('five wrong resyncs throttle the device, counted down, until an administrat
   await signInWithMfa(admin, request, 'admin');
   await admin.getByRole('link', { name: 'Administration' }).click();
   await admin.getByLabel('Show the MFA devices of').selectOption('alice');
-  const item = admin.getByRole('listitem').filter({ hasText: token.SerialNumber });
+  const item = deviceItem(admin, token.SerialNumber);
   await expect(item).toContainText(/Throttled for \d+ s/);
   await item.getByRole('button', { name: 'Unlock' }).click();
   await expect(admin.getByRole('status').filter({ hasText: 'The device is unlocked.' })).toBeVisible();
-  await expect(admin.getByRole('listitem').filter({ hasText: token.SerialNumber })).toContainText('Active');
+  await expect(deviceItem(admin, token.SerialNumber)).toContainText('Active');
   await ledgerSettled();
   await admin.context().close();
 });

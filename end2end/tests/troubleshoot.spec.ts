@@ -1,7 +1,7 @@
 // Flow 2, the heart: a drifted device's code is refused at sign-in → "Having problems with your
 // authentication device?" → resync with two consecutive codes and the warning timer → the
 // measured drift in words → the code showing now finishes signing in.
-import { test, expect, demo, device, passwordStep, awayFromStepEdge, serverNowMs, keyOf, markUsed, checkScreen } from './helpers';
+import { test, expect, demo, device, passwordStep, awayFromStepEdge, serverNowMs, keyOf, markUsed, checkScreen, deviceItem } from './helpers';
 import { stepAt, totpForStep } from './otp';
 
 test('a refused code leads to the troubleshoot page, a resync, and sign-in', async ({ page, request }) => {
@@ -52,7 +52,7 @@ test('a refused code leads to the troubleshoot page, a resync, and sign-in', asy
   markUsed(phone.SerialNumber, shows + 1);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByRole('heading', { name: 'Security credentials', level: 1 })).toBeVisible();
-  await expect(page.getByRole('listitem').filter({ hasText: phone.SerialNumber })).toContainText(/runs \d+ min( \d+ s)? fast/);
+  await expect(deviceItem(page, phone.SerialNumber)).toContainText(/runs \d+ min( \d+ s)? fast/);
 });
 
 test('the root user resyncs before signing in (pre-sign-in flow)', async ({ page, request }) => {

@@ -6,6 +6,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use js_sys::futures::JsFuture;
 use serde::Serialize;
@@ -59,7 +60,7 @@ const UNEXPECTED: ApiError = ApiError::Fetch("the answer was not what the app ex
 
 /// A request on its way: the body of a 2xx answer, or the decoded error. One boxed, non-generic
 /// future serves every call; each call's own future only decodes what it brings back.
-type Sent = Pin<Box<dyn Future<Output = Result<String, ApiError>>>>;
+pub type Sent = Pin<Box<dyn Future<Output = Result<String, ApiError>>>>;
 
 /// Starts a request: `GET path` without a body, else `POST path` with `body` as JSON. See
 /// [`exchange`].
@@ -127,77 +128,99 @@ fn decode<T: Decode>(text: &str) -> Result<T, crate::json::Error> {
     crate::json::from_str(text)
 }
 
-/// Waits for `sent` and reads its answer as a `T`.
-async fn answer<T: Decode>(sent: Sent) -> Result<T, ApiError> {
-    decode(&sent.await?).map_err(|_| UNEXPECTED)
+/// A request on its way whose answer reads as a `T`: a future of it, or handed whole to
+/// [`crate::background::run_call`], which waits for every call with one compiled body (a
+/// generic async wrapper per call cost about 1 KB raw of wasm each, measured).
+pub struct Call<T> {
+    sent: Sent,
+    read: Reader<T>,
+}
+
+/// How a call's text answer becomes its value.
+type Reader<T> = fn(Result<String, ApiError>) -> Result<T, ApiError>;
+
+impl<T: Decode> Call<T> {
+    fn new(sent: Sent) -> Call<T> {
+        Call {
+            sent,
+            read: read::<T>,
+        }
+    }
+}
+
+impl<T> Call<T> {
+    /// The request's text answer on its way, and how to read it.
+    pub fn into_parts(self) -> (Sent, Reader<T>) {
+        (self.sent, self.read)
+    }
+}
+
+impl<T> Future for Call<T> {
+    type Output = Result<T, ApiError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let read = self.read;
+        self.sent.as_mut().poll(cx).map(read)
+    }
+}
+
+/// Reads a text answer as a `T`.
+fn read<T: Decode>(answer: Result<String, ApiError>) -> Result<T, ApiError> {
+    decode(&answer?).map_err(|_| UNEXPECTED)
 }
 
 /// `GET path`.
-fn get<T: Decode>(path: &str) -> impl Future<Output = Result<T, ApiError>> + use<T> {
-    answer(send(path, None))
+fn get<T: Decode>(path: &str) -> Call<T> {
+    Call::new(send(path, None))
 }
 
 /// `POST` to the JSON API's path of `action` (every action the app calls has one), `body` as
 /// JSON. The request is built now (the body serialised), so the future borrows nothing.
-fn call<B: Serialize, T: Decode>(
-    action: Action,
-    body: &B,
-) -> impl Future<Output = Result<T, ApiError>> + use<B, T> {
+fn call<B: Serialize, T: Decode>(action: Action, body: &B) -> Call<T> {
     post(action.surface().json_path.unwrap_or("/api"), body)
 }
 
 /// `POST path`, `body` as JSON.
-fn post<B: Serialize, T: Decode>(
-    path: &str,
-    body: &B,
-) -> impl Future<Output = Result<T, ApiError>> + use<B, T> {
+fn post<B: Serialize, T: Decode>(path: &str, body: &B) -> Call<T> {
     let sent = match crate::json::to_string(body) {
         Ok(body) => send(path, Some(body)),
         Err(_) => Box::pin(async { Err(UNEXPECTED) }),
     };
-    answer(sent)
+    Call::new(sent)
 }
 
 /// `GET /api/time`.
-pub fn time() -> impl Future<Output = Result<wire::TimeResponse, ApiError>> + use<> {
+pub fn time() -> Call<wire::TimeResponse> {
     get("/api/time")
 }
 
 /// `GET /api/session`.
-pub fn session() -> impl Future<Output = Result<wire::SessionResponse, ApiError>> + use<> {
+pub fn session() -> Call<wire::SessionResponse> {
     get("/api/session")
 }
 
 /// `POST /api/sign-in`.
-pub fn sign_in(
-    req: &wire::SignInRequest,
-) -> impl Future<Output = Result<wire::SignInResponse, ApiError>> + use<> {
+pub fn sign_in(req: &wire::SignInRequest) -> Call<wire::SignInResponse> {
     call(Action::SignIn, req)
 }
 
 /// `POST /api/sign-in/root`.
-pub fn sign_in_root(
-    req: &wire::RootSignInRequest,
-) -> impl Future<Output = Result<wire::SignInResponse, ApiError>> + use<> {
+pub fn sign_in_root(req: &wire::RootSignInRequest) -> Call<wire::SignInResponse> {
     call(Action::SignInRoot, req)
 }
 
 /// `POST /api/sign-in/mfa`.
-pub fn sign_in_mfa(
-    req: &wire::MfaSignInRequest,
-) -> impl Future<Output = Result<wire::MfaSignInResponse, ApiError>> + use<> {
+pub fn sign_in_mfa(req: &wire::MfaSignInRequest) -> Call<wire::MfaSignInResponse> {
     call(Action::SignInMfa, req)
 }
 
 /// `POST /api/sign-out`.
-pub fn sign_out() -> impl Future<Output = Result<wire::EmptyResponse, ApiError>> + use<> {
+pub fn sign_out() -> Call<wire::EmptyResponse> {
     call(Action::SignOut, &wire::EmptyResponse {})
 }
 
 /// `ListMFADevices`.
-pub fn list_mfa_devices(
-    user_name: Option<String>,
-) -> impl Future<Output = Result<wire::ListMfaDevicesResponse, ApiError>> + use<> {
+pub fn list_mfa_devices(user_name: Option<String>) -> Call<wire::ListMfaDevicesResponse> {
     call(
         Action::ListMfaDevices,
         &wire::ListMfaDevicesRequest { user_name },
@@ -205,30 +228,34 @@ pub fn list_mfa_devices(
 }
 
 /// `ResyncMFADevice`.
-pub fn resync(
-    req: &wire::ResyncMfaDeviceRequest,
-) -> impl Future<Output = Result<wire::ResyncMfaDeviceResponse, ApiError>> + use<> {
+pub fn resync(req: &wire::ResyncMfaDeviceRequest) -> Call<wire::ResyncMfaDeviceResponse> {
     call(Action::ResyncMfaDevice, req)
 }
 
-/// `EnableMFADevice`.
-pub fn enable(
-    req: &wire::EnableMfaDeviceRequest,
-) -> impl Future<Output = Result<wire::EmptyResponse, ApiError>> + use<> {
-    call(Action::EnableMfaDevice, req)
+/// `EnableMFADevice`, answered as a resync that found no drift: both take two consecutive
+/// codes through the same form (`ResyncPanel`), which then needs one kind of answer.
+pub fn enable(req: &wire::EnableMfaDeviceRequest) -> Call<wire::ResyncMfaDeviceResponse> {
+    let enabled: Call<wire::EmptyResponse> = call(Action::EnableMfaDevice, req);
+    Call {
+        sent: enabled.sent,
+        read: |answer| {
+            read::<wire::EmptyResponse>(answer).map(|_| wire::ResyncMfaDeviceResponse {
+                drift_steps: 0,
+                drift_seconds: 0,
+            })
+        },
+    }
 }
 
 /// `DeactivateMFADevice`.
-pub fn deactivate(
-    req: &wire::DeactivateMfaDeviceRequest,
-) -> impl Future<Output = Result<wire::EmptyResponse, ApiError>> + use<> {
+pub fn deactivate(req: &wire::DeactivateMfaDeviceRequest) -> Call<wire::EmptyResponse> {
     call(Action::DeactivateMfaDevice, req)
 }
 
 /// `CreateVirtualMFADevice`.
 pub fn create_virtual(
     req: &wire::CreateVirtualMfaDeviceRequest,
-) -> impl Future<Output = Result<wire::CreateVirtualMfaDeviceResponse, ApiError>> + use<> {
+) -> Call<wire::CreateVirtualMfaDeviceResponse> {
     call(Action::CreateVirtualMfaDevice, req)
 }
 
@@ -266,24 +293,18 @@ pub async fn list_users() -> Result<wire::ListUsersResponse, ApiError> {
 pub const MAX_PAGES: usize = 1000;
 
 /// `UnlockMFADevice`.
-pub fn unlock(
-    req: &wire::UnlockMfaDeviceRequest,
-) -> impl Future<Output = Result<wire::EmptyResponse, ApiError>> + use<> {
+pub fn unlock(req: &wire::UnlockMfaDeviceRequest) -> Call<wire::EmptyResponse> {
     call(Action::UnlockMfaDevice, req)
 }
 
 /// `POST /api/audit/LookupEvents`.
-pub fn lookup_events(
-    req: &wire::LookupEventsRequest,
-) -> impl Future<Output = Result<wire::LookupEventsResponse, ApiError>> + use<> {
+pub fn lookup_events(req: &wire::LookupEventsRequest) -> Call<wire::LookupEventsResponse> {
     call(Action::LookupEvents, req)
 }
 
 /// `POST /api/audit/activity`: a page of ten of the signed-in person's own events, older than
 /// `next_token`'s.
-pub fn activity(
-    next_token: Option<String>,
-) -> impl Future<Output = Result<wire::ActivityResponse, ApiError>> + use<> {
+pub fn activity(next_token: Option<String>) -> Call<wire::ActivityResponse> {
     post(
         "/api/audit/activity",
         &wire::ActivityRequest {

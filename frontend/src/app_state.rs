@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use shared::api::{MfaDeviceChoice, SessionResponse, SignInResponse};
 
 use crate::api;
-use crate::background::run;
+use crate::background::run_call;
 use crate::nav::{Nav, Page};
 
 /// Where the session stands; pages switch on this, not on the session's fields, so a re-read
@@ -123,7 +123,7 @@ impl Auth {
     /// answer) leaves the one known: none at the start, the password-only one when the read
     /// after MFA failed.
     fn read_session(self, pending: RwSignal<bool>, then: Option<Page>) {
-        run(pending, api::session(), move |session| {
+        run_call(pending, api::session(), move |session| {
             if let Ok(session) = session {
                 self.session.set(Some(session));
             }
@@ -149,7 +149,7 @@ impl Auth {
 
     /// Signs out and returns to sign-in.
     pub fn sign_out(self) {
-        run(self.pending, api::sign_out(), move |_| {
+        run_call(self.pending, api::sign_out(), move |_| {
             self.signed_out("You have signed out.");
         });
     }

@@ -10,6 +10,9 @@ use std::future::Future;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::api::{ApiError, Call, Sent};
+use crate::json::Decode;
+
 /// Runs `request`, with `pending` true meanwhile, then hands its output to `done` — unless the
 /// component that owns `pending` is gone by then (the person moved on: an answer arriving late
 /// must not act, e.g. report an expired session after they signed out).
@@ -24,6 +27,29 @@ pub fn run<T: 'static>(
         // `try_set` hands the value back when the signal was disposed with its owner.
         if pending.try_set(false).is_none() {
             done(output);
+        }
+    });
+}
+
+/// [`run`] for one API call: the same, with one compiled body for every call — only `done` and
+/// the reading of the answer are the call's own. Waiting inside a call-specific `async` block
+/// instead cost about 100 B br of wasm per call site (measured, December 2026).
+pub fn run_call<T: Decode + 'static>(
+    pending: RwSignal<bool>,
+    call: Call<T>,
+    done: impl FnOnce(Result<T, ApiError>) + 'static,
+) {
+    let (sent, read) = call.into_parts();
+    wait(pending, sent, Box::new(move |answer| done(read(answer))));
+}
+
+/// [`run_call`]'s one body.
+fn wait(pending: RwSignal<bool>, sent: Sent, done: Box<dyn FnOnce(Result<String, ApiError>)>) {
+    pending.set(true);
+    spawn_local(async move {
+        let answer = sent.await;
+        if pending.try_set(false).is_none() {
+            done(answer);
         }
     });
 }

@@ -185,12 +185,25 @@ fn json_decoders_agree_with_serde() {
                 drift_seconds: -86_400,
                 locked: retry_after_seconds.is_none(),
                 retry_after_seconds,
-                // Not read by the app yet (issue 16): absent on the wire here.
-                drift_rate_seconds_per_day: None,
-                resync_needed_by: None,
+                drift_rate_seconds_per_day: retry_after_seconds.map(|_| 1.5),
+                resync_needed_by: marker.as_ref().map(|_| "2027-01-21T08:00:00Z".to_owned()),
+                // Not read by the app (it draws the HOTP run-ahead in no sentence yet).
                 counter_run_ahead_per_week: None,
-                last_used_date: None,
-                drift_history: Vec::new(),
+                last_used_date: marker.as_ref().map(|_| "2026-12-06T02:04:30Z".to_owned()),
+                drift_history: if marker.is_some() {
+                    vec![
+                        DriftPoint {
+                            at: 1_796_000_000,
+                            offset: -30,
+                        },
+                        DriftPoint {
+                            at: 1_796_086_400,
+                            offset: 0,
+                        },
+                    ]
+                } else {
+                    Vec::new()
+                },
             }],
             is_truncated: marker.is_some(),
             marker,

@@ -425,3 +425,21 @@ fn activity_items_are_escaped_and_in_local_time() {
     );
     assert_eq!(items(&[]), "");
 }
+
+/// Issue 16: the drift chart's coordinates are integers in its 240 × 60 box: time across, fast
+/// up, the largest offset (or the floor) filling half the height less the margin.
+#[wasm_bindgen_test]
+fn the_drift_chart_scales_time_across_and_offset_up() {
+    use frontend::components::forecast::{drift_chart, points};
+    use shared::api::DriftPoint;
+    let p = |at, offset| DriftPoint { at, offset };
+    let history = [p(1_000, 0), p(1_100, 30), p(1_200, -60)];
+    assert_eq!(points(&history, 30), "0,30 120,16 240,58 ");
+    // A floor larger than every offset keeps small noise small.
+    assert_eq!(points(&history[..2], 300), "0,30 240,28 ");
+    // One sample is no line; two are.
+    assert_eq!(drift_chart(&history[..1], 30), "");
+    let svg = drift_chart(&history, 30);
+    assert!(svg.starts_with("<svg viewBox=\"0 0 240 60\""), "{svg}");
+    assert!(svg.contains("<polyline points=\"0,30 120,16 240,58 \"/>"), "{svg}");
+}

@@ -10,7 +10,7 @@ use wasm_bindgen::JsValue;
 
 use crate::api;
 use crate::app_state::use_auth;
-use crate::background::run;
+use crate::background::run_call;
 use crate::components::device_picker::breakable;
 
 /// An RFC 3339 time in the browser's time zone and language ("06/12/2026, 14:02:00").
@@ -59,7 +59,7 @@ pub fn Activity() -> impl IntoView {
     let next = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let load = move |token: Option<String>| {
-        run(busy, api::activity(token), move |answer| match answer {
+        run_call(busy, api::activity(token), move |answer| match answer {
             Ok(page) => {
                 shown.update(|h| h.push_str(&items(&page.events)));
                 next.set(page.next_token);

@@ -6,11 +6,11 @@ use shared::api::{DeactivateMfaDeviceRequest, DeviceKind, MfaDevice, ResyncMfaDe
 
 use crate::api;
 use crate::app_state::use_auth;
-use crate::background::run;
+use crate::background::run_call;
 use crate::clock::clock_drift;
 use crate::components::device_picker::{FIDO_EXPLANATION, kind_name};
 use crate::components::error_notice::{Doing, ErrorNotice, Failure, advice};
-use crate::components::forecast::forecast_sentence;
+use crate::components::forecast::{drift_chart, forecast_sentence};
 use crate::components::resync_panel::{ResyncPanel, result_sentence};
 
 /// The drift column: "in step", "2 min 30 s fast".
@@ -73,14 +73,10 @@ pub fn DeviceTable(
         version.track();
         reload.track();
         let user = list_user.clone();
-        run(
-            loading,
-            async move { api::list_mfa_devices(user).await },
-            move |r| match r {
-                Err(e) if e.is_signed_out() => auth.expired(),
-                r => devices.set(Some(r)),
-            },
-        );
+        run_call(loading, api::list_mfa_devices(user), move |r| match r {
+            Err(e) if e.is_signed_out() => auth.expired(),
+            r => devices.set(Some(r)),
+        });
     });
     let resyncing = RwSignal::new(None::<String>);
     let confirming = RwSignal::new(None::<String>);
@@ -93,14 +89,12 @@ pub fn DeviceTable(
             user_name: act_user.clone(),
             serial_number: serial,
         };
-        let call = async move {
-            if what == "unlock" {
-                api::unlock(&request).await
-            } else {
-                api::deactivate(&request).await
-            }
+        let call = if what == "unlock" {
+            api::unlock(&request)
+        } else {
+            api::deactivate(&request)
         };
-        run(busy, call, move |answer| match answer {
+        run_call(busy, call, move |answer| match answer {
             Ok(_) => {
                 failure.set(None);
                 confirming.set(None);
@@ -130,7 +124,7 @@ pub fn DeviceTable(
             Some(Ok(list)) => {
                 let panel_user = panel_user.clone();
                 view! {
-                    <ul class="devices">
+                    <ul class="devices" aria-label="MFA devices">
                         {list.mfa_devices.iter().map(|d| {
                             let kind = d.kind;
                             let serial = d.serial_number.clone();
@@ -149,6 +143,9 @@ pub fn DeviceTable(
                                         <dt>"Last used"</dt><dd>{d.last_used_date.as_deref().map_or("not yet".into(), readable_date)}</dd>
                                         <dt>"Forecast"</dt><dd>{forecast_cell(d)}</dd>
                                     </dl>
+                                    <div class="drift-chart" role="img" hidden=d.drift_history.len() < 2
+                                        aria-label="Chart of the device's measured drift over time; above the line: fast"
+                                        inner_html=drift_chart(&d.drift_history, if kind == DeviceKind::HardwareHotp { 10 } else { 30 })></div>
                                     {(!has_codes).then(|| view! { <p class="note">{FIDO_EXPLANATION}</p> })}
                                     <div class="actions">
                                         {has_codes.then(|| view! {

@@ -7,7 +7,7 @@ use shared::api::{DeviceKind, ErrorCode, ResyncMfaDeviceRequest, ResyncMfaDevice
 
 use crate::api;
 use crate::app_state::use_auth;
-use crate::background::run;
+use crate::background::run_call;
 use crate::clock::drift_in_words;
 use crate::components::code_form::{CodeForm, CodePair};
 use crate::components::error_notice::{Doing, ErrorNotice, Failure, still_throttled};
@@ -62,20 +62,11 @@ pub fn ResyncPanel(
             authentication_code1: pair.code1,
             authentication_code2: pair.code2,
         };
-        let call = async move {
-            match purpose {
-                PairPurpose::Resync => api::resync(&request).await,
-                PairPurpose::Enable => {
-                    api::enable(&request)
-                        .await
-                        .map(|_| ResyncMfaDeviceResponse {
-                            drift_steps: 0,
-                            drift_seconds: 0,
-                        })
-                }
-            }
+        let call = match purpose {
+            PairPurpose::Resync => api::resync(&request),
+            PairPurpose::Enable => api::enable(&request),
         };
-        run(pending, call, move |answer| match answer {
+        run_call(pending, call, move |answer| match answer {
             Ok(done) => {
                 failure.set(None);
                 on_done.run((done, code2));

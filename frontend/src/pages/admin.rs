@@ -8,7 +8,7 @@ use wasm_bindgen::JsCast;
 
 use crate::api::{self, ApiError};
 use crate::app_state::use_auth;
-use crate::background::run;
+use crate::background::{run, run_call};
 use crate::components::device_picker::breakable;
 use crate::components::device_table::DeviceTable;
 use crate::components::error_notice::{Doing, advice};
@@ -166,32 +166,28 @@ fn AuditTrail() -> impl IntoView {
     let load = move |request: LookupEventsRequest| {
         generation.update_value(|g| *g += 1);
         let this = generation.get_value();
-        run(
-            loading,
-            async move { (api::lookup_events(&request).await, request) },
-            move |(answer, request)| {
-                if generation.get_value() != this {
-                    return;
+        run_call(loading, api::lookup_events(&request), move |answer| {
+            if generation.get_value() != this {
+                return;
+            }
+            match answer {
+                Ok(r) => {
+                    error.set(None);
+                    let more = request.next_token.is_some();
+                    applied.set_value(LookupEventsRequest {
+                        next_token: None,
+                        ..request
+                    });
+                    pages.update(|p| {
+                        if !more {
+                            p.clear();
+                        }
+                        p.push(r);
+                    });
                 }
-                match answer {
-                    Ok(r) => {
-                        error.set(None);
-                        let more = request.next_token.is_some();
-                        applied.set_value(LookupEventsRequest {
-                            next_token: None,
-                            ..request
-                        });
-                        pages.update(|p| {
-                            if !more {
-                                p.clear();
-                            }
-                            p.push(r);
-                        });
-                    }
-                    Err(e) => error.set(Some(e)),
-                }
-            },
-        );
+                Err(e) => error.set(Some(e)),
+            }
+        });
     };
     load(applied.get_value());
     let next = move || pages.with(|p| p.last().and_then(|l| l.next_token.clone()));

@@ -9,7 +9,7 @@ use shared::api::{
 
 use crate::api::{self, ApiError};
 use crate::app_state::use_auth;
-use crate::background::run;
+use crate::background::{run, run_call};
 use crate::components::code_input::{CodeInput, check_code, focus_when_mounted};
 use crate::components::device_picker::{DevicePicker, code_devices, fido_note};
 use crate::components::error_notice::{Doing, ErrorNotice, Failure, resync_helps, still_throttled};
@@ -262,11 +262,7 @@ pub fn CodeStep(
                     authentication_code: c.as_str().to_owned(),
                     serial_number: serial.get_untracked(),
                 };
-                run(
-                    pending,
-                    async move { api::sign_in_mfa(&request).await },
-                    answered,
-                );
+                run_call(pending, api::sign_in_mfa(&request), answered);
             }
             Err(e) => code_error.set(Some(e.to_string())),
         }
