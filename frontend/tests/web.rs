@@ -441,5 +441,8 @@ fn the_drift_chart_scales_time_across_and_offset_up() {
     assert_eq!(drift_chart(&history[..1], 30), "");
     let svg = drift_chart(&history, 30);
     assert!(svg.starts_with("<svg viewBox=\"0 0 240 60\""), "{svg}");
-    assert!(svg.contains("<polyline points=\"0,30 120,16 240,58 \"/>"), "{svg}");
+    assert!(
+        svg.contains("<polyline points=\"0,30 120,16 240,58 \"/>"),
+        "{svg}"
+    );
 }
