@@ -35,54 +35,72 @@ pub const USERS: [(&str, &str, &str); 3] = [
 ];
 
 struct DemoDevice {
-    owner: Option<&'static str>,
+    holder: Holder,
     serial: &'static str,
     kind: DeviceKind,
     /// The server's stored drift; the simulated authenticator has none.
     stored_drift: i64,
 }
 
-const DEVICES: [DemoDevice; 7] = [
+/// Who holds a demo device.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Holder {
+    /// The account's root user.
+    Root,
+    /// An IAM user.
+    User(&'static str),
+    /// Nobody yet: a hardware token in the account's pool, as a PSKC import leaves it, for a
+    /// person to assign with its serial number and two codes (issue 16).
+    Nobody,
+}
+
+const DEVICES: [DemoDevice; 8] = [
     DemoDevice {
-        owner: None,
+        holder: Holder::Root,
         serial: "arn:aws:iam::123456789012:mfa/root-account-mfa-device",
         kind: DeviceKind::Virtual,
         stored_drift: 4,
     },
     DemoDevice {
-        owner: Some("admin"),
+        holder: Holder::User("admin"),
         serial: "arn:aws:iam::123456789012:mfa/admin",
         kind: DeviceKind::Virtual,
         stored_drift: 0,
     },
     DemoDevice {
-        owner: Some("alice"),
+        holder: Holder::User("alice"),
         serial: "arn:aws:iam::123456789012:mfa/alice",
         kind: DeviceKind::Virtual,
         stored_drift: 10,
     },
     DemoDevice {
-        owner: Some("alice"),
+        holder: Holder::User("alice"),
         serial: "GAHT10000001",
         kind: DeviceKind::HardwareTotp,
         stored_drift: -6,
     },
     DemoDevice {
-        owner: Some("alice"),
+        holder: Holder::User("alice"),
         serial: "arn:aws:iam::123456789012:u2f/user/alice/fido-alice",
         kind: DeviceKind::Fido,
         stored_drift: 0,
     },
     DemoDevice {
-        owner: Some("bob"),
+        holder: Holder::User("bob"),
         serial: "arn:aws:iam::123456789012:mfa/bob",
         kind: DeviceKind::Virtual,
         stored_drift: 0,
     },
     DemoDevice {
-        owner: Some("bob"),
+        holder: Holder::User("bob"),
         serial: "GAKT20000002",
         kind: DeviceKind::HardwareHotp,
+        stored_drift: 0,
+    },
+    DemoDevice {
+        holder: Holder::Nobody,
+        serial: "GAHT30000003",
+        kind: DeviceKind::HardwareTotp,
         stored_drift: 0,
     },
 ];
@@ -141,7 +159,7 @@ pub struct DemoDeviceInfo {
     pub serial_number: String,
     /// `virtual`, `hardware-totp`, `hardware-hotp`, `fido`.
     pub kind: DeviceKind,
-    /// The owner's user name, or `root`.
+    /// The owner's user name, `root`, or empty for a hardware token nobody holds yet.
     pub owner: String,
     /// Whether the owner is the root user.
     pub root: bool,
@@ -198,9 +216,26 @@ async fn ensure(state: &AppState) -> anyhow::Result<bool> {
         } else {
             None
         };
+        let user_name = match d.holder {
+            Holder::Root => None,
+            Holder::User(name) => Some(name.to_owned()),
+            Holder::Nobody => {
+                // Into the pool as a vendor's PSKC file puts a token there.
+                let token = crate::pskc::Token {
+                    serial: d.serial.into(),
+                    algorithm: crate::pskc::Algorithm::Totp { step: 30, drift: 0 },
+                    digits: 6,
+                    secret: zeroize::Zeroizing::new(
+                        seed.as_ref().map_or(&[][..], Secret::as_bytes).to_vec(),
+                    ),
+                };
+                crate::admin::import_pskc(state, ACCOUNT_ID, &[token]).await?;
+                continue;
+            }
+        };
         let import = DeviceImport {
             account: ACCOUNT_ID.into(),
-            user_name: d.owner.map(str::to_owned),
+            user_name,
             serial: d.serial.into(),
             kind: d.kind,
             digits: 6,
@@ -222,8 +257,10 @@ async fn ensure(state: &AppState) -> anyhow::Result<bool> {
 const HISTORY_DAYS: i64 = 60;
 
 /// The administrator's phone has signed in daily for [`HISTORY_DAYS`] days, its clock gaining
-/// a step (30 s) every 20 days, and is in step now: the drift chart and forecast on Security
-/// credentials ("gaining about 11 s a week; … a resync around …") have something to show.
+/// a step (30 s) every 8 days, and is in step now: the drift chart and forecast on Security
+/// credentials ("gaining about 26 s a week; … a resync around …") have something to show, and
+/// the administration page's list of devices that need a resync within 30 days holds it (it
+/// leaves the window, 1.5 steps, in about 12 days).
 async fn give_admins_phone_a_past(state: &AppState) -> anyhow::Result<()> {
     let phone = state
         .storage
@@ -236,7 +273,7 @@ async fn give_admins_phone_a_past(state: &AppState) -> anyhow::Result<()> {
         .map(|day| {
             let days_ago = HISTORY_DAYS - day;
             // An hour before now on the last day: the latest sample is not in the future.
-            (now - days_ago * DAY_MS - 3_600_000, -((days_ago + 10) / 20))
+            (now - days_ago * DAY_MS - 3_600_000, -((days_ago + 4) / 8))
         })
         .collect();
     state
@@ -264,18 +301,23 @@ async fn describe(state: &AppState) -> anyhow::Result<DemoInfo> {
             ),
             None => None,
         };
-        let owner = d.owner.unwrap_or("root");
+        // The pool's token has no owner: an empty name.
+        let owner = match d.holder {
+            Holder::Root => "root",
+            Holder::User(name) => name,
+            Holder::Nobody => "",
+        };
         let hotp_kind = d.kind == DeviceKind::HardwareHotp;
         devices.push(DemoDeviceInfo {
             serial_number: d.serial.into(),
             kind: d.kind,
             owner: owner.into(),
-            root: d.owner.is_none(),
+            root: d.holder == Holder::Root,
             base32_seed: secret.as_ref().map(Secret::to_base32),
             otpauth_uri: secret.as_ref().map(|s| {
                 OtpauthUri {
                     issuer: "mfa-resync demo",
-                    account: owner,
+                    account: if owner.is_empty() { d.serial } else { owner },
                     secret: s,
                     digits: Digits::SIX,
                     kind: if hotp_kind {
@@ -350,11 +392,16 @@ fn print_text(info: &DemoInfo, created: bool) {
             (_, 0) => "in sync".to_owned(),
             (_, n) => format!("server's stored drift {n} steps: codes fail until resynced"),
         };
+        let owner = if d.owner.is_empty() {
+            "nobody yet (assign it on Security credentials)"
+        } else {
+            &d.owner
+        };
         println!(
             "  {} [{}] owner {}: {}",
             d.serial_number,
             d.kind.as_str(),
-            d.owner,
+            owner,
             state
         );
         if let Some(uri) = &d.otpauth_uri {

@@ -32,7 +32,8 @@ pub use access_keys::{
 pub use activity::own_activity;
 pub use caller::{Authentication, Caller};
 pub use devices::{
-    deactivate_mfa_device, list_mfa_devices, needing_resync, resync_mfa_device, unlock_mfa_device,
+    attention, deactivate_mfa_device, list_mfa_devices, needing_resync, resync_mfa_device,
+    unlock_mfa_device,
 };
 pub use get_user::{GetUserRequest, GetUserResponse, get_user};
 pub use sign_in::{SignedIn, session_info, sign_in_mfa, sign_in_root, sign_in_user, sign_out};

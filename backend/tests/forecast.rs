@@ -1,7 +1,7 @@
 //! `mfa-resync device forecast` (issue 16), the real binary on either store: the help desk's
 //! list of devices whose clocks, at the rate they drift, leave the sign-in window soon. The
-//! demo's administrator phone has gained a step every 20 days for 60 days and is in step now:
-//! it leaves the window (1.5 steps) in about a month, and no other demo device has a history.
+//! demo's administrator phone has gained a step every 8 days for 60 days and is in step now:
+//! it leaves the window (1.5 steps) in about 12 days, and no other demo device has a history.
 
 mod common;
 
@@ -33,21 +33,21 @@ async fn the_forecast_lists_the_devices_that_will_need_a_resync() {
         "{out}"
     );
     assert!(fields[2].starts_with("resync needed by 20"), "{out}");
-    // 1.5 s a day (a step every 20 days), as the fit reads a staircase of whole steps.
+    // 3.75 s a day (a step every 8 days), as the fit reads a staircase of whole steps.
     let rate: f64 = fields[3]
         .trim_start_matches("drifts ")
         .trim_end_matches(" s a day")
         .parse()
         .unwrap();
-    assert!((1.0..=2.0).contains(&rate), "{out}");
+    assert!((3.0..=4.5).contains(&rate), "{out}");
     assert_eq!(
         lines[1],
         "1 device(s) of demo need a resync within 45 day(s)"
     );
-    // Not within two weeks.
+    // Not within five days.
     assert_eq!(
-        forecast("14").trim(),
-        "0 device(s) of demo need a resync within 14 day(s)"
+        forecast("5").trim(),
+        "0 device(s) of demo need a resync within 5 day(s)"
     );
     // An unknown account is an error, not an empty list.
     let (ok, _, err) = server.cli_status(&["device", "forecast", "--account", "nobody"], None);

@@ -1633,6 +1633,81 @@ async fn a_sign_in_tells_what_happened_since_the_last_one() {
     assert!(session_body(&w, &third).await.get("Notices").is_none());
 }
 
+/// Issue 16: the administrators' list of what needs attention — a device whose clock leaves the
+/// sign-in window within the days asked, soonest first, with its forecast, and the hardware
+/// tokens nobody holds — for whoever may list the account's users; others are refused, and a
+/// horizon out of range is a validation error.
+#[tokio::test]
+async fn administrators_see_the_devices_about_to_leave_the_window_and_the_pool() {
+    const ATTENTION: &str = "/api/admin/attention";
+    let w = World::new().await;
+    // alice's phone gained a step every 8 days for 60 days and is in step now (as the demo's
+    // administrator phone): it leaves the window, 1.5 steps, in about 12 days.
+    let phone = w
+        .state
+        .storage
+        .device(ACCOUNT, SERIAL)
+        .await
+        .unwrap()
+        .unwrap();
+    const DAY: i64 = 86_400_000;
+    let samples: Vec<(i64, i64)> = (0..60)
+        .map(|days_ago: i64| (T0 - days_ago * DAY - 3_600_000, -((days_ago + 4) / 8)))
+        .rev()
+        .collect();
+    w.state
+        .storage
+        .backdate_with_history(phone.id, T0 - 61 * DAY, &samples)
+        .await
+        .unwrap();
+    // A token in the pool, as a vendor's PSKC file puts it there.
+    let token = backend::pskc::Token {
+        serial: "GAHT30000003".into(),
+        algorithm: backend::pskc::Algorithm::Totp { step: 30, drift: 0 },
+        digits: 6,
+        secret: zeroize::Zeroizing::new(vec![7; 20]),
+    };
+    admin::import_pskc(&w.state, ACCOUNT, &[token])
+        .await
+        .unwrap();
+
+    let alice = w.sign_in("alice").await;
+    let (status, body) = w.post(ATTENTION, Some(&alice), json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let root = w.sign_in_root().await;
+    let (status, body) = w.post(ATTENTION, Some(&root), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let due = body["DevicesNeedingResync"].as_array().unwrap();
+    assert_eq!(due.len(), 1, "{body}");
+    assert_eq!(due[0]["SerialNumber"], SERIAL);
+    assert_eq!(due[0]["UserName"], "alice");
+    let by = due[0]["ResyncNeededBy"].as_str().unwrap();
+    assert!(
+        ("2026-12-08".."2026-12-20").contains(&by),
+        "about 12 days after 2026-12-01: {by}"
+    );
+    let rate = due[0]["DriftRateSecondsPerDay"].as_f64().unwrap();
+    assert!(
+        (3.0..=4.5).contains(&rate),
+        "a step (30 s) every 8 days: {rate}"
+    );
+    assert_eq!(
+        body["UnassignedHardwareTokens"],
+        json!([{"SerialNumber": "GAHT30000003", "Kind": "hardware-totp"}])
+    );
+    // Not within five days.
+    let (status, body) = w
+        .post(ATTENTION, Some(&root), json!({"WithinDays": 5}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["DevicesNeedingResync"], json!([]));
+    for bad in [json!({"WithinDays": 0}), json!({"WithinDays": 367})] {
+        let (status, body) = w.post(ATTENTION, Some(&root), bad).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(body["Error"]["Code"], "ValidationError");
+    }
+}
+
 /// Issue 16: an HOTP token pressed twice a day without its codes being used runs ahead of the
 /// server by 14 counter values a week, and `ListMFADevices` says so.
 #[tokio::test]

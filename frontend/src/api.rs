@@ -313,3 +313,9 @@ pub fn activity(next_token: Option<String>) -> Call<wire::ActivityResponse> {
         },
     )
 }
+
+/// `POST /api/admin/attention`: the devices that need a resync within 30 days and the hardware
+/// tokens nobody holds.
+pub fn attention() -> Call<wire::AttentionResponse> {
+    post("/api/admin/attention", &wire::AttentionRequest::default())
+}

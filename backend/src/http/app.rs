@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware;
 use tower_http::timeout::TimeoutLayer;
 
-use super::routes::{audit, auth, health, iam, time};
+use super::routes::{admin, audit, auth, health, iam, time};
 use super::security_headers::{self, SecurityHeaders};
 use super::web::{self, WebAssets};
 use super::{csrf, query, trace};
@@ -42,6 +42,7 @@ pub fn app(state: AppState, web: Option<Arc<WebAssets>>) -> Router {
         .merge(time::router())
         .merge(auth::router())
         .merge(iam::router())
+        .merge(admin::router())
         .merge(audit::router())
         .merge(query::router())
         .fallback(web::fallback)

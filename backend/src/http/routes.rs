@@ -1,6 +1,7 @@
 //! The JSON API (`/api/…`, docs/api.md): thin handlers that extract the input, call one action
 //! in `crate::iam`, and answer. Each module has a `router()`; `super::app` merges them.
 
+pub(super) mod admin;
 pub(super) mod audit;
 pub(super) mod auth;
 pub(super) mod health;

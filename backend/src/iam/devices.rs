@@ -2,9 +2,10 @@
 //! on the devices a user has.
 
 use shared::api::{
-    Action, DeactivateMfaDeviceRequest, DeviceKind, DriftPoint, EmptyResponse,
-    ListMfaDevicesRequest, ListMfaDevicesResponse, MfaDevice, Paging, ResyncMfaDeviceRequest,
-    ResyncMfaDeviceResponse, UnlockMfaDeviceRequest,
+    Action, AttentionRequest, AttentionResponse, DeactivateMfaDeviceRequest, DeviceKind,
+    DriftPoint, EmptyResponse, ListMfaDevicesRequest, ListMfaDevicesResponse, MfaDevice,
+    MfaDeviceChoice, Paging, ResyncMfaDeviceRequest, ResyncMfaDeviceResponse,
+    UnlockMfaDeviceRequest,
 };
 
 use super::authorize::{Visibility, authorize_user};
@@ -140,6 +141,38 @@ pub async fn needing_resync(
     }
     due.sort_by(|a, b| a.resync_needed_by.cmp(&b.resync_needed_by));
     Ok(due)
+}
+
+/// Our `POST /api/admin/attention` (issue 16): the devices that leave the sign-in window within
+/// `WithinDays` (30) at their measured rate, soonest first, and the hardware tokens nobody holds
+/// yet — for whoever administers the account's users (allowed `ListUsers`), with MFA in a
+/// browser session. A read: not audited, as reading one's activity is not.
+pub async fn attention(
+    state: &AppState,
+    caller: &Caller,
+    req: AttentionRequest,
+) -> Result<AttentionResponse, Error> {
+    let days = req.within_days.unwrap_or(30);
+    if !(1..=366).contains(&days) {
+        return Err(Error::Validation("WithinDays must be 1 to 366.".into()));
+    }
+    super::authorize::authorize(state, caller, Action::ListUsers, "*").await?;
+    let account = caller.account();
+    let within = i64::from(days) * 86_400_000;
+    let tokens = state
+        .storage
+        .unassigned_hardware_tokens(account, 1000)
+        .await?;
+    Ok(AttentionResponse {
+        devices_needing_resync: needing_resync(state, account, within).await?,
+        unassigned_hardware_tokens: tokens
+            .into_iter()
+            .map(|d| MfaDeviceChoice {
+                serial_number: d.serial_number,
+                kind: d.kind,
+            })
+            .collect(),
+    })
 }
 
 /// `ListMFADevices`: a page of the target user's devices with kind, drift and lock state, in the

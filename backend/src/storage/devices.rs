@@ -365,6 +365,28 @@ impl Storage {
         typed(rows)
     }
 
+    /// An account's hardware tokens that nobody holds yet (imported from PSKC, or left behind by
+    /// a deactivation that kept them), by serial number, at most `limit`: the pool
+    /// `EnableMFADevice` assigns from.
+    pub async fn unassigned_hardware_tokens(
+        &self,
+        account_id: &str,
+        limit: i64,
+    ) -> Result<Vec<Device>, sqlx::Error> {
+        let statement = format!(
+            "{DEVICE_SELECT} WHERE d.account_id = ? AND d.owner_id IS NULL \
+             AND d.kind IN ('hardware-totp', 'hardware-hotp') ORDER BY d.serial_number LIMIT ?"
+        );
+        let rows = on_db!(self, |pool, sql| {
+            sqlx::query_as(sql(statement.clone()))
+                .bind(account_id)
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+        })?;
+        typed(rows)
+    }
+
     /// A page of [`Storage::devices_of`]: at most `limit` of the devices that sort after `after`
     /// (enable date in Unix ms, serial number), or from the first.
     pub async fn devices_page(

@@ -20,6 +20,9 @@ pub enum PairPurpose {
     Resync,
     /// `EnableMFADevice` (a new virtual device).
     Enable,
+    /// `EnableMFADevice` of a hardware token from the account's pool (its own field ids, as
+    /// both forms can be open at once).
+    AssignToken,
 }
 
 /// The form that sends two codes for one device.
@@ -64,7 +67,7 @@ pub fn ResyncPanel(
         };
         let call = match purpose {
             PairPurpose::Resync => api::resync(&request),
-            PairPurpose::Enable => api::enable(&request),
+            PairPurpose::Enable | PairPurpose::AssignToken => api::enable(&request),
         };
         run_call(pending, call, move |answer| match answer {
             Ok(done) => {
@@ -87,11 +90,14 @@ pub fn ResyncPanel(
         Signal::derive(move || failure.with(|f| still_throttled(f, clock.browser_now_ms())));
     let (label, anyway, doing) = match purpose {
         PairPurpose::Resync => ("Resynchronise", "Resynchronise anyway", Doing::Resync),
-        PairPurpose::Enable => ("Assign MFA", "Assign MFA anyway", Doing::Enable),
+        PairPurpose::Enable | PairPurpose::AssignToken => {
+            ("Assign MFA", "Assign MFA anyway", Doing::Enable)
+        }
     };
     let id_prefix = match purpose {
         PairPurpose::Resync => "resync",
         PairPurpose::Enable => "enable",
+        PairPurpose::AssignToken => "token",
     };
     view! {
         {move || notice.get().map(|n| view! { <p class="error-box" role="alert">{n}</p> })}

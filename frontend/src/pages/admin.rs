@@ -1,17 +1,21 @@
-//! Administration, where policy allows: the account's users, a user's devices (resync on their
+//! Administration, where policy allows: what needs attention (devices about to need a resync,
+//! hardware tokens nobody holds), the account's users, a user's devices (resync on their
 //! behalf with codes read from the device by whoever holds it, unlock, deactivate), and the
 //! audit trail filtered by user, action, outcome and device.
 
 use leptos::prelude::*;
-use shared::api::{Action, AuditEvent, LookupEventsRequest, LookupEventsResponse, Outcome};
+use shared::api::{
+    Action, AttentionResponse, AuditEvent, LookupEventsRequest, LookupEventsResponse, Outcome,
+};
 use wasm_bindgen::JsCast;
 
 use crate::api::{self, ApiError};
 use crate::app_state::use_auth;
 use crate::background::{run, run_call};
-use crate::components::device_picker::breakable;
+use crate::components::device_picker::{breakable, kind_name};
 use crate::components::device_table::DeviceTable;
 use crate::components::error_notice::{Doing, advice};
+use crate::components::forecast::forecast_sentence;
 
 /// The administration page.
 #[component]
@@ -29,6 +33,7 @@ pub fn AdminPage() -> impl IntoView {
             None => view! { <p role="status">"Loading users…"</p> }.into_any(),
             Some(Err(e)) => view! { <p class="error-box" role="alert">{denied_sentence(&e)}</p> }.into_any(),
             Some(Ok(list)) => view! {
+                <Attention />
                 <section class="card" aria-labelledby="users-heading">
                     <h2 id="users-heading">"Users"</h2>
                     <div class="field">
@@ -53,6 +58,71 @@ pub fn AdminPage() -> impl IntoView {
                 <AuditTrail />
             }.into_any(),
         }}
+    }
+}
+
+/// What the help desk should act on before anyone is locked out (issue 16), as list items:
+/// each device whose clock leaves the sign-in window within 30 days at its measured rate, then
+/// each hardware token nobody holds yet.
+pub fn attention_items(a: &AttentionResponse) -> String {
+    let mut html = String::new();
+    for d in &a.devices_needing_resync {
+        let forecast = forecast_sentence(d);
+        let parts = [
+            &d.user_name,
+            "'s device ",
+            &d.serial_number,
+            ": ",
+            &forecast,
+        ];
+        push_item(&mut html, &parts);
+    }
+    for t in &a.unassigned_hardware_tokens {
+        let parts = [
+            &t.serial_number,
+            ", ",
+            kind_name(t.kind),
+            ": assigned to nobody yet",
+        ];
+        push_item(&mut html, &parts);
+    }
+    if html.is_empty() {
+        push_item(
+            &mut html,
+            &[
+                "Nothing: no device needs a resync within 30 days, and every hardware token is assigned.",
+            ],
+        );
+    }
+    html
+}
+
+/// Appends a list item of `parts`, escaped.
+fn push_item(html: &mut String, parts: &[&str]) {
+    html.push_str("<li>");
+    html.push_str(&breakable(&parts.concat()));
+    html.push_str("</li>");
+}
+
+/// [`attention_items`] under a heading, read once when the page opens.
+#[component]
+fn Attention() -> impl IntoView {
+    let auth = use_auth();
+    let html = RwSignal::new(String::new());
+    run_call(RwSignal::new(false), api::attention(), move |r| match r {
+        Ok(a) => html.set(attention_items(&a)),
+        Err(e) if e.is_signed_out() => auth.expired(),
+        Err(e) => {
+            let mut item = String::new();
+            push_item(&mut item, &[&advice(&e, Doing::Other)]);
+            html.set(item);
+        }
+    });
+    view! {
+        <section class="card" aria-labelledby="attention-heading">
+            <h2 id="attention-heading">"Needs attention"</h2>
+            <ul class="activity" inner_html=move || html.get()></ul>
+        </section>
     }
 }
 

@@ -37,6 +37,9 @@ pub fn CredentialsPage() -> impl IntoView {
                     {move || (auth.allows(Action::CreateVirtualMfaDevice) && auth.allows(Action::EnableMfaDevice)).then(|| view! {
                         <AssignVirtual on_assigned=Callback::new(move |()| reload.update(|v| *v += 1)) />
                     })}
+                    {move || auth.allows(Action::EnableMfaDevice).then(|| view! {
+                        <AssignHardware on_assigned=Callback::new(move |()| reload.update(|v| *v += 1)) />
+                    })}
                     <Activity />
                 }.into_any()
             } else if auth.password_only() {
@@ -170,6 +173,41 @@ fn AssignVirtual(
                         </ol>
                     }.into_any()
                 }
+            }}
+        </section>
+    }
+}
+
+/// Assigning a hardware token from the account's pool (issue 16), as AWS's "Assign hardware TOTP
+/// token": its serial number, then two consecutive codes through the same form and timer as a
+/// resync. `EnableMFADevice` finds the token among those nobody holds.
+#[component]
+fn AssignHardware(
+    /// Called once the token is assigned.
+    on_assigned: Callback<()>,
+) -> impl IntoView {
+    let serial = RwSignal::new(String::new());
+    let done = RwSignal::new(None::<String>);
+    view! {
+        <section class="card" aria-labelledby="token-heading">
+            <h2 id="token-heading">"Assign a hardware token"</h2>
+            {move || done.get().map(|d| view! { <p class="success" role="status">{d}</p> })}
+            <div class="field">
+                <label for="token-serial">"Serial number"</label>
+                <p class="hint" id="token-serial-hint">"Printed on the back of the token (for example: GAHT10000001)"</p>
+                <input id="token-serial" type="text" autocomplete="off" aria-describedby="token-serial-hint"
+                    prop:value=move || serial.get() on:input=move |ev| serial.set(event_target_value(&ev).trim().to_owned()) />
+            </div>
+            {move || {
+                let s = serial.get();
+                (!s.is_empty()).then(|| view! {
+                    <ResyncPanel serial_number=s purpose=PairPurpose::AssignToken
+                        on_done=Callback::new(move |_| {
+                            serial.set(String::new());
+                            done.set(Some("The hardware token is assigned. Use it the next time you sign in.".into()));
+                            on_assigned.run(());
+                        }) />
+                })
             }}
         </section>
     }

@@ -263,3 +263,26 @@ pub struct ListVirtualMfaDevicesResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub marker: Option<String>,
 }
+
+/// Our `POST /api/admin/attention` (issue 16): what a help desk should act on before people are
+/// locked out.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AttentionRequest {
+    /// How far ahead to look, 1–366 days; 30 when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within_days: Option<u32>,
+}
+
+/// The answer to `POST /api/admin/attention`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AttentionResponse {
+    /// The account's assigned devices whose codes, at their measured rate, leave the sign-in
+    /// window within the days asked (or have already), soonest first, with `ResyncNeededBy`
+    /// and the other forecast members of `ListMFADevices`.
+    pub devices_needing_resync: Vec<MfaDevice>,
+    /// Hardware tokens nobody holds yet, by serial number (at most 1,000): the pool a person
+    /// assigns from with `EnableMFADevice`.
+    pub unassigned_hardware_tokens: Vec<super::MfaDeviceChoice>,
+}
