@@ -259,38 +259,15 @@ pub fn create_virtual(
     call(Action::CreateVirtualMfaDevice, req)
 }
 
-/// `ListUsers`, every page: the markers are followed to the end (1,000 users a page, at most
-/// [`MAX_PAGES`] pages). An answer that does not move on — truncated without a marker, or an
-/// empty page, or the same marker again — is an error, never a loop.
-pub async fn list_users() -> Result<wire::ListUsersResponse, ApiError> {
-    let mut paging = wire::Paging {
-        marker: None,
-        max_items: Some(1000),
-    };
-    let mut all = wire::ListUsersResponse {
-        users: Vec::new(),
-        is_truncated: false,
-        marker: None,
-    };
-    for _ in 0..MAX_PAGES {
-        let mut page: wire::ListUsersResponse = call(Action::ListUsers, &paging).await?;
-        if page.is_truncated != page.marker.is_some()
-            || (page.is_truncated && page.users.is_empty())
-            || (page.marker.is_some() && page.marker == paging.marker)
-        {
-            return Err(UNEXPECTED);
-        }
-        all.users.append(&mut page.users);
-        match page.marker {
-            None => return Ok(all),
-            marker => paging.marker = marker,
-        }
-    }
-    Err(UNEXPECTED)
+/// One page of `ListUsers` (see [`crate::pages::admin`], which follows the markers).
+pub fn list_users(paging: &wire::Paging) -> Call<wire::ListUsersResponse> {
+    call(Action::ListUsers, paging)
 }
 
-/// The most pages [`list_users`] follows (a million users).
-pub const MAX_PAGES: usize = 1000;
+/// The answer was not what the app expects (for checks made outside this module).
+pub const fn unexpected() -> ApiError {
+    UNEXPECTED
+}
 
 /// `UnlockMFADevice`.
 pub fn unlock(req: &wire::UnlockMfaDeviceRequest) -> Call<wire::EmptyResponse> {
@@ -318,4 +295,27 @@ pub fn activity(next_token: Option<String>) -> Call<wire::ActivityResponse> {
 /// tokens nobody holds.
 pub fn attention() -> Call<wire::AttentionResponse> {
     post("/api/admin/attention", &wire::AttentionRequest::default())
+}
+
+/// The caller's own devices, as sign-in offers them (`ListMFADevices`): after a reload the
+/// sign-in answer that offered them is gone, and the troubleshoot page lists them too.
+pub fn device_choices() -> Call<Vec<wire::MfaDeviceChoice>> {
+    let listed: Call<wire::ListMfaDevicesResponse> = call(
+        Action::ListMfaDevices,
+        &wire::ListMfaDevicesRequest { user_name: None },
+    );
+    Call {
+        sent: listed.sent,
+        read: |answer| {
+            read::<wire::ListMfaDevicesResponse>(answer).map(|list| {
+                list.mfa_devices
+                    .into_iter()
+                    .map(|d| wire::MfaDeviceChoice {
+                        serial_number: d.serial_number,
+                        kind: d.kind,
+                    })
+                    .collect()
+            })
+        },
+    }
 }

@@ -56,7 +56,7 @@ pub struct Auth {
     /// A sentence for the sign-in page ("your session expired …").
     notice: RwSignal<Option<String>>,
     /// Auth's own requests (the session check, signing out) are under way. They run through
-    /// [`run`] like every request; this signal lives as long as the app, so their answers are
+    /// [`run_call`] like every request; this signal lives as long as the app, so their answers are
     /// never dropped: they concern the whole app, not a page one may have left.
     pending: RwSignal<bool>,
     kind: Memo<SessionKind>,
@@ -104,7 +104,7 @@ impl Auth {
 
     /// The password was accepted: the devices its answer offers for the code step, then the
     /// session it made (read again); with no code to enter, on to the credentials. `pending` is
-    /// the page's, so a session that answers after the person left it does nothing ([`run`]).
+    /// the page's, so a session that answers after the person left it does nothing ([`run_call`]).
     pub fn password_accepted(self, answer: SignInResponse, pending: RwSignal<bool>) {
         self.notice.set(None);
         self.devices.set(answer.mfa_devices);
@@ -118,7 +118,7 @@ impl Auth {
         self.read_session(pending, Some(Page::Credentials));
     }
 
-    /// Reads `GET /api/session` through [`run`] with `pending` (at the start, and after each
+    /// Reads `GET /api/session` through [`run_call`] with `pending` (at the start, and after each
     /// sign-in step), then goes to `then`. An answer that is no session (not signed in, or no
     /// answer) leaves the one known: none at the start, the password-only one when the read
     /// after MFA failed.

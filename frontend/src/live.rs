@@ -2,7 +2,7 @@
 //! round trips at start and refreshes it every minute, and ticks four times a second so the
 //! timer and countdowns redraw. The arithmetic is in [`crate::clock`].
 //!
-//! Its round trips are the one request outside [`crate::background::run`], on purpose: the
+//! Its round trips are the one request outside [`crate::background::run_call`], on purpose: the
 //! clock belongs to the app itself (installed once by `App`, never unmounted), so there is no
 //! page for an answer to outlive, and an answer only ever sets the clock's own signals (never a
 //! session, never navigation). A synchronisation is also several round trips that update the

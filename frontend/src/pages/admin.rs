@@ -5,13 +5,14 @@
 
 use leptos::prelude::*;
 use shared::api::{
-    Action, AttentionResponse, AuditEvent, LookupEventsRequest, LookupEventsResponse, Outcome,
+    Action, AttentionResponse, AuditEvent, ListUsersResponse, LookupEventsRequest,
+    LookupEventsResponse, Outcome, Paging,
 };
 use wasm_bindgen::JsCast;
 
 use crate::api::{self, ApiError};
 use crate::app_state::use_auth;
-use crate::background::{run, run_call};
+use crate::background::run_call;
 use crate::components::device_picker::{breakable, kind_name};
 use crate::components::device_table::DeviceTable;
 use crate::components::error_notice::{Doing, advice};
@@ -22,10 +23,20 @@ use crate::components::forecast::forecast_sentence;
 pub fn AdminPage() -> impl IntoView {
     let auth = use_auth();
     let users = RwSignal::new(None);
-    run(RwSignal::new(false), api::list_users(), move |r| match r {
-        Err(e) if e.is_signed_out() => auth.expired(),
-        r => users.set(Some(r)),
-    });
+    all_users(
+        RwSignal::new(false),
+        ListUsersResponse {
+            users: Vec::new(),
+            is_truncated: false,
+            marker: None,
+        },
+        None,
+        0,
+        Box::new(move |r| match r {
+            Err(e) if e.is_signed_out() => auth.expired(),
+            r => users.set(Some(r)),
+        }),
+    );
     let chosen = RwSignal::new(None::<String>);
     view! {
         <h1>"Administration"</h1>
@@ -124,6 +135,47 @@ fn Attention() -> impl IntoView {
             <ul class="activity" inner_html=move || html.get()></ul>
         </section>
     }
+}
+
+/// The most pages [`all_users`] follows (a million users).
+pub const MAX_PAGES: usize = 1000;
+
+/// `ListUsers`, every page after `marker` added to `all`, then `done`: the markers are followed
+/// to the end (1,000 users a page, at most [`MAX_PAGES`] pages), a page at a time through
+/// [`run_call`]. An answer that does not move on — truncated without a marker, or an empty
+/// page, or the same marker again — is an error, never a loop.
+fn all_users(
+    pending: RwSignal<bool>,
+    mut all: ListUsersResponse,
+    marker: Option<String>,
+    pages: usize,
+    done: Box<dyn FnOnce(Result<ListUsersResponse, ApiError>)>,
+) {
+    if pages == MAX_PAGES {
+        return done(Err(api::unexpected()));
+    }
+    let paging = Paging {
+        marker,
+        max_items: Some(1000),
+    };
+    let call = api::list_users(&paging);
+    run_call(pending, call, move |answer| {
+        let mut page = match answer {
+            Ok(page) => page,
+            Err(e) => return done(Err(e)),
+        };
+        if page.is_truncated != page.marker.is_some()
+            || (page.is_truncated && page.users.is_empty())
+            || (page.marker.is_some() && page.marker == paging.marker)
+        {
+            return done(Err(api::unexpected()));
+        }
+        all.users.append(&mut page.users);
+        match page.marker {
+            None => done(Ok(all)),
+            marker => all_users(pending, all, marker, pages + 1, done),
+        }
+    });
 }
 
 fn denied_sentence(e: &ApiError) -> String {

@@ -3,11 +3,14 @@
 //! two consecutive codes through the same form and timer as a resync — and recent activity.
 
 use leptos::prelude::*;
-use shared::api::{Action, CreateVirtualMfaDeviceRequest, CreatedVirtualMfaDevice, ErrorCode};
+use shared::api::{
+    Action, CreateVirtualMfaDeviceRequest, CreateVirtualMfaDeviceResponse, CreatedVirtualMfaDevice,
+    ErrorCode,
+};
 
 use crate::api::{self, ApiError};
 use crate::app_state::use_auth;
-use crate::background::run;
+use crate::background::run_call;
 use crate::components::activity::{Activity, SinceLastSignIn};
 use crate::components::device_table::DeviceTable;
 use crate::components::error_notice::{Doing, ErrorNotice, Failure};
@@ -93,31 +96,34 @@ fn AssignVirtual(
             virtual_mfa_device_name: name.get_untracked().trim().to_owned(),
             path: None,
         };
-        let root = auth.is_root();
-        run(
-            pending,
-            async move {
-                // The root user's one device: said before a device is created (and left
-                // behind unassigned when enabling it fails), not after both codes.
-                if root && !api::list_mfa_devices(None).await?.mfa_devices.is_empty() {
-                    return Err(ApiError::Api {
-                        code: ErrorCode::InvalidState,
-                        message: "The root user can have one MFA device: deactivate yours above first to assign another.".into(),
-                        retry_after: None,
-                        tries_left: None,
-                    });
-                }
-                api::create_virtual(&request).await
-            },
-            move |answer| match answer {
-                Ok(r) => {
-                    failure.set(None);
-                    created.set(Some(r.virtual_mfa_device));
-                }
-                Err(e) if e.is_signed_out() => auth.expired(),
-                Err(e) => failure.set(Some(Failure::now(e))),
-            },
-        );
+        let answered = move |answer: Result<CreateVirtualMfaDeviceResponse, ApiError>| match answer
+        {
+            Ok(r) => {
+                failure.set(None);
+                created.set(Some(r.virtual_mfa_device));
+            }
+            Err(e) if e.is_signed_out() => auth.expired(),
+            Err(e) => failure.set(Some(Failure::now(e))),
+        };
+        let create = move || run_call(pending, api::create_virtual(&request), answered);
+        if auth.is_root() {
+            // The root user's one device: said before a device is created (and left behind
+            // unassigned when enabling it fails), not after both codes.
+            run_call(pending, api::list_mfa_devices(None), move |list| {
+                match list {
+                Ok(list) if list.mfa_devices.is_empty() => create(),
+                Ok(_) => answered(Err(ApiError::Api {
+                    code: ErrorCode::InvalidState,
+                    message: "The root user can have one MFA device: deactivate yours above first to assign another.".into(),
+                    retry_after: None,
+                    tries_left: None,
+                })),
+                Err(e) => answered(Err(e)),
+            }
+            });
+        } else {
+            create();
+        }
     };
     view! {
         <section class="card" aria-labelledby="assign-heading">

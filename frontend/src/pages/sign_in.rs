@@ -3,13 +3,13 @@
 
 use leptos::prelude::*;
 use shared::api::{
-    ErrorCode, MfaDeviceChoice, MfaSignInRequest, MfaSignInResponse, RootSignInRequest,
-    SignInRequest, SignInResponse,
+    ErrorCode, MfaSignInRequest, MfaSignInResponse, RootSignInRequest, SignInRequest,
+    SignInResponse,
 };
 
 use crate::api::{self, ApiError};
 use crate::app_state::use_auth;
-use crate::background::{run, run_call};
+use crate::background::run_call;
 use crate::components::code_input::{CodeInput, check_code, focus_when_mounted};
 use crate::components::device_picker::{DevicePicker, code_devices, fido_note};
 use crate::components::error_notice::{Doing, ErrorNotice, Failure, resync_helps, still_throttled};
@@ -91,29 +91,18 @@ fn PasswordStep() -> impl IntoView {
             password.get_untracked(),
         );
         let who = who.get_untracked();
-        run(
-            pending,
-            async move {
-                match who {
-                    Who::IamUser => {
-                        api::sign_in(&SignInRequest {
-                            account: a.trim().into(),
-                            user_name: u.trim().into(),
-                            password: p,
-                        })
-                        .await
-                    }
-                    Who::Root => {
-                        api::sign_in_root(&RootSignInRequest {
-                            email: e.trim().into(),
-                            password: p,
-                        })
-                        .await
-                    }
-                }
-            },
-            answered,
-        );
+        let call = match who {
+            Who::IamUser => api::sign_in(&SignInRequest {
+                account: a.trim().into(),
+                user_name: u.trim().into(),
+                password: p,
+            }),
+            Who::Root => api::sign_in_root(&RootSignInRequest {
+                email: e.trim().into(),
+                password: p,
+            }),
+        };
+        run_call(pending, call, answered);
     };
     view! {
         <form class="card" on:submit=submit>
@@ -148,28 +137,15 @@ fn PasswordStep() -> impl IntoView {
     }
 }
 
-/// The caller's own devices, as sign-in offers them (after a reload, or for troubleshooting).
-pub async fn device_choices() -> Result<Vec<MfaDeviceChoice>, ApiError> {
-    api::list_mfa_devices(None).await.map(|list| {
-        list.mfa_devices
-            .into_iter()
-            .map(|d| MfaDeviceChoice {
-                serial_number: d.serial_number,
-                kind: d.kind,
-            })
-            .collect()
-    })
-}
-
 /// The code step of a password-only session.
 #[component]
 fn MfaStep() -> impl IntoView {
     let auth = use_auth();
     // After a reload the sign-in answer is gone: list the caller's own devices instead.
     if auth.devices_untracked().is_empty() {
-        run(
+        run_call(
             RwSignal::new(false),
-            device_choices(),
+            api::device_choices(),
             move |answer| match answer {
                 Ok(devices) => auth.devices_listed(devices),
                 Err(e) if e.is_signed_out() => auth.expired(),

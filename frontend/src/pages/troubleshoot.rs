@@ -5,8 +5,9 @@
 use leptos::prelude::*;
 use shared::api::{DeviceKind, ResyncMfaDeviceResponse};
 
+use crate::api;
 use crate::app_state::{SessionKind, use_auth};
-use crate::background::run;
+use crate::background::run_call;
 use crate::clock::{clock_drift, seconds_left_in_step};
 use crate::components::device_picker::{
     DevicePicker, breakable, code_devices, fido_note, kind_name,
@@ -15,7 +16,7 @@ use crate::components::link::Link;
 use crate::components::resync_panel::ResyncPanel;
 use crate::live::use_clock;
 use crate::nav::Page;
-use crate::pages::sign_in::{CodeStep, device_choices};
+use crate::pages::sign_in::CodeStep;
 
 /// Where the person is on this page.
 #[derive(Clone, Debug, PartialEq)]
@@ -70,9 +71,9 @@ fn Flow() -> impl IntoView {
     let step = RwSignal::new(Step::Resync(None));
     // The sign-in answer's devices at once; the full list (FIDO keys too) when it answers.
     let all = RwSignal::new(auth.devices_untracked());
-    run(
+    run_call(
         RwSignal::new(false),
-        device_choices(),
+        api::device_choices(),
         move |answer| match answer {
             Ok(devices) => all.set(devices),
             Err(e) if e.is_signed_out() => auth.expired(),
