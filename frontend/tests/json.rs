@@ -187,8 +187,7 @@ fn json_decoders_agree_with_serde() {
                 retry_after_seconds,
                 drift_rate_seconds_per_day: retry_after_seconds.map(|_| 1.5),
                 resync_needed_by: marker.as_ref().map(|_| "2027-01-21T08:00:00Z".to_owned()),
-                // Not read by the app (it draws the HOTP run-ahead in no sentence yet).
-                counter_run_ahead_per_week: None,
+                counter_run_ahead_per_week: marker.as_ref().map(|_| 13.57),
                 last_used_date: marker.as_ref().map(|_| "2026-12-06T02:04:30Z".to_owned()),
                 drift_history: if marker.is_some() {
                     vec![

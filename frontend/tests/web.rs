@@ -397,6 +397,29 @@ fn the_forecast_reads_as_a_sentence() {
         forecast_sentence(&device(Some(0.05), None)),
         "steady (under 1 s a week)"
     );
+    // A counter-based token: the presses a week that never reach the server; a FIDO key has
+    // no forecast.
+    let token = |run_ahead: Option<f64>| MfaDevice {
+        kind: DeviceKind::HardwareHotp,
+        counter_run_ahead_per_week: run_ahead,
+        // A clock's figures never apply to it.
+        drift_rate_seconds_per_day: Some(3.0),
+        ..device(None, None)
+    };
+    assert_eq!(forecast_sentence(&token(None)), "not yet");
+    assert_eq!(
+        forecast_sentence(&token(Some(13.6))),
+        "runs about 14 presses a week ahead of the server"
+    );
+    assert_eq!(
+        forecast_sentence(&token(Some(0.2))),
+        "steady: every press reaches the server"
+    );
+    let key = MfaDevice {
+        kind: DeviceKind::Fido,
+        ..device(Some(3.0), None)
+    };
+    assert_eq!(forecast_sentence(&key), "none");
 }
 
 /// Issue 16: activity items are markup made from the server's words, escaped (an administrator

@@ -26,14 +26,6 @@ fn drift_cell(d: &MfaDevice) -> String {
     }
 }
 
-/// The forecast column: only a TOTP device's clock can be forecast.
-fn forecast_cell(d: &MfaDevice) -> String {
-    match d.kind {
-        DeviceKind::Virtual | DeviceKind::HardwareTotp => forecast_sentence(d),
-        _ => "none".into(),
-    }
-}
-
 /// `2026-11-29T15:04:05Z` as `2026-11-29 15:04 UTC`.
 fn readable_date(rfc3339: &str) -> String {
     match rfc3339.get(..16) {
@@ -141,7 +133,7 @@ pub fn DeviceTable(
                                         <dt>"Drift"</dt><dd>{drift_cell(d)}</dd>
                                         <dt>"State"</dt><dd>{state_cell(d)}</dd>
                                         <dt>"Last used"</dt><dd>{d.last_used_date.as_deref().map_or("not yet".into(), readable_date)}</dd>
-                                        <dt>"Forecast"</dt><dd>{forecast_cell(d)}</dd>
+                                        <dt>"Forecast"</dt><dd>{forecast_sentence(d)}</dd>
                                     </dl>
                                     <div class="drift-chart" role="img" hidden=d.drift_history.len() < 2
                                         aria-label="Chart of the device's measured drift over time; above the line: fast"

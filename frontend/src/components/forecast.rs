@@ -1,15 +1,29 @@
 //! Where a device's clock is heading (issue 16): in words — "gaining about 4 s a week; at this
-//! rate it will need a resync around 2027-03-14" — and as a small chart of the offsets its
+//! rate it will need a resync around 2027-03-14", or for a counter-based token "runs about 14
+//! presses a week ahead of the server" — and as a small chart of the offsets its
 //! accepted codes measured. The rate is rounded to whole seconds before it is written:
 //! formatting a float costs kilobytes of wasm. The chart is drawn by hand: a polyline needs no
 //! chart library, and integer coordinates keep float formatting out of the app.
 
-use shared::api::{DriftPoint, MfaDevice};
+use shared::api::{DeviceKind, DriftPoint, MfaDevice};
 
 use crate::clock::duration_in_words;
 
-/// The forecast in words; "not yet" without a rate (too short a history).
+/// The forecast in words; "not yet" without a rate (too short a history), "none" for a key
+/// without codes. A TOTP device's clock has a rate and a day; an HOTP token, the presses a week
+/// that never reach the server (the counter runs ahead; a sign-in's look-ahead catches up).
 pub fn forecast_sentence(d: &MfaDevice) -> String {
+    match d.kind {
+        DeviceKind::Fido => return "none".to_owned(),
+        DeviceKind::HardwareHotp => {
+            return match d.counter_run_ahead_per_week.map(|n| n.round() as u64) {
+                None => "not yet".to_owned(),
+                Some(0) => "steady: every press reaches the server".to_owned(),
+                Some(n) => format!("runs about {n} presses a week ahead of the server"),
+            };
+        }
+        DeviceKind::Virtual | DeviceKind::HardwareTotp => {}
+    }
     let Some(rate) = d.drift_rate_seconds_per_day else {
         return "not yet".to_owned();
     };

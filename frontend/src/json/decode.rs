@@ -233,8 +233,7 @@ fn mfa_device(d: &Object) -> Result<MfaDevice, Error> {
         retry_after_seconds: d.opt_uint("RetryAfterSeconds")?,
         drift_rate_seconds_per_day: d.opt_number("DriftRateSecondsPerDay")?,
         resync_needed_by: d.opt_string("ResyncNeededBy")?,
-        // Not shown by the app: an HOTP token's run-ahead has no sentence there yet.
-        counter_run_ahead_per_week: None,
+        counter_run_ahead_per_week: d.opt_number("CounterRunAheadPerWeek")?,
         last_used_date: d.opt_string("LastUsedDate")?,
         drift_history: d.opt_list("DriftHistory", |p| {
             Ok(DriftPoint {
