@@ -185,11 +185,17 @@ impl World {
 
     /// `GET /api/session`'s status with this session.
     async fn session(&self, token: &str) -> StatusCode {
+        self.session_answer(token).await.0
+    }
+
+    /// `GET /api/session` with this session: status and body.
+    async fn session_answer(&self, token: &str) -> (StatusCode, Value) {
         let req = Request::get("/api/session")
             .header(header::COOKIE, format!("mfa_resync_session={token}"))
             .body(Body::empty())
             .unwrap();
-        self.send(req).await.status()
+        let res = self.send(req).await;
+        (res.status(), json_of(res).await)
     }
 }
 
@@ -256,11 +262,7 @@ async fn enabling_or_deactivating_mfa_ends_the_principals_other_sessions() {
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     // The enabling session goes on, as it was (signed in without MFA, as at AWS).
-    let req = Request::get("/api/session")
-        .header(header::COOKIE, format!("mfa_resync_session={owner}"))
-        .body(Body::empty())
-        .unwrap();
-    let me = json_of(w.send(req).await).await;
+    let (_, me) = w.session_answer(&owner).await;
     assert_eq!(me["MfaPresent"], false, "{me}");
     // Root deactivates alice's device: alice's sessions end; root's own goes on.
     let alice = w.sign_in("alice").await;
@@ -495,11 +497,7 @@ async fn the_session_says_what_its_caller_may_do() {
     let allowed = |token: String| {
         let w = &w;
         async move {
-            let req = Request::get("/api/session")
-                .header(header::COOKIE, format!("mfa_resync_session={token}"))
-                .body(Body::empty())
-                .unwrap();
-            let body = json_of(w.send(req).await).await;
+            let (_, body) = w.session_answer(&token).await;
             let names: Vec<String> = body["Allowed"]
                 .as_array()
                 .unwrap()
@@ -1514,15 +1512,11 @@ async fn a_person_reads_their_own_activity_after_mfa() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
-/// `GET /api/session`'s body with this session.
+/// `GET /api/session`'s body with this session, which must be live.
 async fn session_body(w: &World, token: &str) -> Value {
-    let req = Request::get("/api/session")
-        .header(header::COOKIE, format!("mfa_resync_session={token}"))
-        .body(Body::empty())
-        .unwrap();
-    let res = w.send(req).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    json_of(res).await
+    let (status, body) = w.session_answer(token).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
 }
 
 /// alice's password and the code her device shows now: her session with MFA.

@@ -129,8 +129,8 @@ fn decode<T: Decode>(text: &str) -> Result<T, crate::json::Error> {
 }
 
 /// A request on its way whose answer reads as a `T`: a future of it, or handed whole to
-/// [`crate::background::run_call`], which waits for every call with one compiled body (a
-/// generic async wrapper per call cost about 1 KB raw of wasm each, measured).
+/// [`crate::background::run_call`], which waits for every call with one compiled body (nested
+/// generic `async fn`s per answer type instead cost the app 0.75 KB br of wasm, measured).
 pub struct Call<T> {
     sent: Sent,
     read: Reader<T>,

@@ -5,7 +5,7 @@
 //! would do, but each use instantiates their generic machinery anew (about 1 KB gzip apiece,
 //! measured), and so did a generic runner over any future (about 100 B br of wasm a call site):
 //! [`run_call`] waits for every call with one compiled body, only `done` and the reading of the
-//! answer being the call's own (2.3 KB br less for the whole app, December 2026).
+//! answer being the call's own (3.4 KB br less for the whole app, December 2026).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;

@@ -431,8 +431,6 @@ fn activity_items_are_escaped_and_in_local_time() {
     let at = "2026-12-06T14:02:00.000Z";
     let local = local_time(at);
     assert!(!local.is_empty() && !local.contains('T'), "{local}");
-    let expected_ms = js_sys::Date::new(&at.into()).get_time();
-    assert_eq!(expected_ms, 1_796_565_720_000.0);
     let html = items(&[ActivityEvent {
         event_time: at.into(),
         action: "ResyncMFADevice".into(),

@@ -4,12 +4,13 @@
 //! failed attempts since the last sign-in, and changes made by someone else).
 //!
 //! The sentences are written here, once, for every client (the app shows them as they are and
-//! puts the time in the browser's zone): wording them in the app would cost its transfer budget
-//! a kilobyte for each kind of event, and a script reading the API gets the same words.
+//! puts the time in the browser's zone): wording them in the app would spend its transfer budget
+//! on every sentence and its parts, and a script reading the API gets the same words.
 
 use shared::api::{Action, ActivityEvent, ActivityRequest, ActivityResponse, Outcome};
 
 use super::caller::{Authentication, Caller};
+use super::users::audit_page_bounds;
 use crate::clock::rfc3339_ms;
 use crate::error::Error;
 use crate::state::AppState;
@@ -37,18 +38,8 @@ pub async fn own_activity(
             "Sign in with your MFA device to see your activity.".into(),
         ));
     }
-    let limit = req.max_results.unwrap_or(50) as usize;
-    if !(1..=1000).contains(&limit) {
-        return Err(Error::Validation("MaxResults must be 1 to 1000.".into()));
-    }
-    let mut before = match req.next_token.as_deref() {
-        None => i64::MAX,
-        Some(t) => t
-            .parse::<i64>()
-            .ok()
-            .filter(|id| *id > 0)
-            .ok_or_else(|| Error::Validation("NextToken is not valid.".into()))?,
-    };
+    let (limit, mut before) = audit_page_bounds(req.max_results, req.next_token.as_deref())?;
+    let limit = limit as usize;
     let own = Own::of(caller);
     // One more than asked for says whether there is a next page.
     let mut shown: Vec<(i64, ActivityEvent)> = Vec::new();
@@ -234,11 +225,7 @@ impl Own {
         ActivityEvent {
             event_time: rfc3339_ms(row.last_event_time.unwrap_or(row.event_time)),
             action: row.action.clone(),
-            outcome: if row.outcome == "Success" {
-                Outcome::Success
-            } else {
-                Outcome::Failure
-            },
+            outcome: Outcome::parse(&row.outcome).unwrap_or(Outcome::Failure),
             summary: summary(row, &self.arn),
         }
     }

@@ -102,16 +102,7 @@ async fn events_page(
     max_results: Option<u32>,
     next_token: Option<&str>,
 ) -> Result<LookupEventsResponse, Error> {
-    let limit = i64::from(max_results.unwrap_or(50));
-    if !(1..=1000).contains(&limit) {
-        return Err(Error::Validation("MaxResults must be 1 to 1000.".into()));
-    }
-    let before = match next_token {
-        None => i64::MAX,
-        Some(t) => t
-            .parse::<i64>()
-            .map_err(|_| Error::Validation("NextToken is not valid.".into()))?,
-    };
+    let (limit, before) = audit_page_bounds(max_results, next_token)?;
     let rows = state
         .storage
         .audit_events(account, filter, before, limit + 1)
@@ -142,6 +133,26 @@ async fn events_page(
             .collect(),
         next_token,
     })
+}
+
+/// A page of the audit trail as asked: how many events (`MaxResults`, 1–1000, default 50) and
+/// below which event id (`NextToken`, the id the previous page ended at; none: from the newest).
+/// `LookupEvents` and one's own activity page alike.
+pub(super) fn audit_page_bounds(
+    max_results: Option<u32>,
+    next_token: Option<&str>,
+) -> Result<(i64, i64), Error> {
+    let limit = i64::from(max_results.unwrap_or(50));
+    if !(1..=1000).contains(&limit) {
+        return Err(Error::Validation("MaxResults must be 1 to 1000.".into()));
+    }
+    let before = match next_token {
+        None => i64::MAX,
+        Some(t) => t
+            .parse::<i64>()
+            .map_err(|_| Error::Validation("NextToken is not valid.".into()))?,
+    };
+    Ok((limit, before))
 }
 
 /// An action name to filter on: 1–64 ASCII letters (`ResyncMFADevice`). Any such name is
