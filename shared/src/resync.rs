@@ -78,8 +78,9 @@ pub enum ResyncError {
 /// as much as computing the codes (117 of 343 µs for ±24 h, measured). Here each step makes one
 /// key — `distance << 32 | k`, so the smallest key is the best pair by the collision rule, with
 /// bit 62 set when the step does not match — and keeps the smaller of it and the best so far
-/// through a mask, one barrier (`black_box`) per step so the compiler cannot turn the selection
-/// into a branch.
+/// through a mask, one barrier ([`opaque`]) per step so the compiler cannot turn the selection
+/// into a branch. Even and odd steps keep separate minima, merged at the end: 19 → 14 µs of
+/// the ±24 h scan.
 pub(crate) fn best_pair(
     codes: &[u32],
     first: u64,
@@ -93,19 +94,53 @@ pub(crate) fn best_pair(
     const NO_MATCH: u64 = 1 << 62;
     const MAX_DISTANCE: u64 = (1 << 28) - 1;
     debug_assert!(codes.len() <= 4 * MAX_WINDOW as usize);
-    let mut best = NO_MATCH;
-    for (k, pair) in codes.windows(2).enumerate() {
+    // The smaller of two keys, branch-free.
+    let min = |best: u64, key: u64| {
+        // Both below 2^63: the difference's top bit says key < best.
+        let take = opaque(0u64.wrapping_sub(key.wrapping_sub(best) >> 63));
+        best ^ ((best ^ key) & take)
+    };
+    let key = |k: usize| {
         let i = first + k as u64;
         let distance = (i + 1).abs_diff(target).min(MAX_DISTANCE);
         // 0 exactly when both codes match; below 2^32, so `d − 1` wraps only for 0.
-        let d = u64::from((pair[0] ^ code1) | (pair[1] ^ code2));
+        let d = u64::from((codes[k] ^ code1) | (codes[k + 1] ^ code2));
         let matched = (d.wrapping_sub(1) >> 63) & u64::from(fresh(i));
-        let key = (distance << 32) | k as u64 | ((matched ^ 1) << 62);
-        // Both below 2^63: the difference's top bit says key < best.
-        let take = core::hint::black_box(0u64.wrapping_sub(key.wrapping_sub(best) >> 63));
-        best ^= (best ^ key) & take;
+        (distance << 32) | k as u64 | ((matched ^ 1) << 62)
+    };
+    // Two running minima, even and odd steps, so each step waits on half as many before it.
+    let steps = codes.len().saturating_sub(1);
+    let (mut even, mut odd) = (NO_MATCH, NO_MATCH);
+    let mut k = 0;
+    while k + 1 < steps {
+        even = min(even, key(k));
+        odd = min(odd, key(k + 1));
+        k += 2;
     }
+    if k < steps {
+        even = min(even, key(k));
+    }
+    let best = min(even, odd);
     (best < NO_MATCH).then(|| first + (best & u64::from(u32::MAX)))
+}
+
+/// `x`, through an optimisation barrier: the compiler cannot know it is 0 or all ones, so it
+/// cannot turn the mask arithmetic that uses it into a branch. On x86-64 an empty `asm!` that
+/// keeps the value in its register: `black_box` stores and reloads it, a memory round trip in
+/// the loop's chain (185 µs for the ±24 h resync with it, 181 µs with this, measured).
+#[inline(always)]
+fn opaque(x: u64) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let mut x = x;
+        // SAFETY: an empty template that reads and writes only the register holding `x`.
+        unsafe { core::arch::asm!("/* {0} */", inout(reg) x, options(pure, nomem, nostack)) };
+        x
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        core::hint::black_box(x)
+    }
 }
 
 /// The codes of steps `first..=last` (none if `last` < `first`), the HMAC keyed once.
