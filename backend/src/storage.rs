@@ -8,6 +8,7 @@
 mod access_keys;
 mod attempts;
 mod audit;
+mod checkpoint;
 mod db;
 mod device;
 mod devices;

@@ -301,6 +301,8 @@ impl Storage {
             // commits before a checkpoint, never corrupt the database. SQLite's recommended
             // setting for WAL.
             .synchronous(SqliteSynchronous::Normal)
+            // Checkpoints run on a thread of their own (`checkpoint.rs`), not in a commit.
+            .pragma("wal_autocheckpoint", "0")
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()

@@ -33,6 +33,8 @@ use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
 use sqlx::error::{DatabaseError, ErrorKind};
 
+use super::checkpoint::Checkpointer;
+
 /// How long a statement waits, in all, for the write lock another connection holds.
 const BUSY_LIMIT: Duration = Duration::from_secs(10);
 /// The pause between tries at a lock that was busy.
@@ -44,6 +46,8 @@ const STATEMENT_CACHE: usize = 64;
 /// The server's own SQLite connection for the statements of every request.
 pub(crate) struct Direct {
     conn: Mutex<Connection>,
+    /// Checkpoints the WAL off the request path (`checkpoint.rs`).
+    checkpointer: Checkpointer,
 }
 
 impl std::fmt::Debug for Direct {
@@ -55,7 +59,7 @@ impl std::fmt::Debug for Direct {
 impl Direct {
     /// Opens the (already migrated) SQLite file with the pool's settings.
     pub(crate) fn open(path: &Path) -> Result<Direct, sqlx::Error> {
-        let conn = Connection::open_with_flags(
+        let mut conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -63,7 +67,14 @@ impl Direct {
         )
         .map_err(into_sqlx)?;
         conn.busy_timeout(Duration::ZERO).map_err(into_sqlx)?;
-        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+        conn.execute_batch(
+            "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+             PRAGMA wal_autocheckpoint = 0;",
+        )
+        .map_err(into_sqlx)?;
+        // After the pragma, which sets a hook of its own.
+        let checkpointer = Checkpointer::start(path).map_err(into_sqlx)?;
+        conn.wal_hook(Some(checkpointer.hook()))
             .map_err(into_sqlx)?;
         // The query planner stability guarantee: a cached statement keeps its plan. Without
         // it SQLite (built with STAT4) marks statements whose plan a bound value might change
@@ -74,6 +85,7 @@ impl Direct {
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(Direct {
             conn: Mutex::new(conn),
+            checkpointer,
         })
     }
 
@@ -123,6 +135,11 @@ impl Direct {
             Ok(done)
         })
         .await
+    }
+
+    /// The background checkpointer.
+    pub(crate) fn checkpointer(&self) -> &Checkpointer {
+        &self.checkpointer
     }
 
     /// Checkpoints the WAL into the database file (at close, as sqlx's pool does).
