@@ -51,6 +51,7 @@ pub(crate) struct Progress {
 #[derive(Debug)]
 pub(crate) struct Checkpointer {
     wake: SyncSender<()>,
+    #[cfg_attr(not(test), expect(dead_code, reason = "read by the tests, `wait_until`"))]
     progress: Arc<(Mutex<Progress>, Condvar)>,
 }
 
@@ -94,6 +95,7 @@ impl Checkpointer {
 
     /// Waits, at most `limit`, until what the thread has done satisfies `done`; returns it
     /// as it is then.
+    #[cfg(test)]
     pub(crate) fn wait_until(&self, limit: Duration, done: impl Fn(&Progress) -> bool) -> Progress {
         let (lock, ran) = &*self.progress;
         let guard = lock.lock().unwrap_or_else(PoisonError::into_inner);

@@ -47,6 +47,7 @@ const STATEMENT_CACHE: usize = 64;
 pub(crate) struct Direct {
     conn: Mutex<Connection>,
     /// Checkpoints the WAL off the request path (`checkpoint.rs`).
+    #[cfg_attr(not(test), expect(dead_code, reason = "read by the tests"))]
     checkpointer: Checkpointer,
 }
 
@@ -138,6 +139,7 @@ impl Direct {
     }
 
     /// The background checkpointer.
+    #[cfg(test)]
     pub(crate) fn checkpointer(&self) -> &Checkpointer {
         &self.checkpointer
     }
@@ -145,6 +147,8 @@ impl Direct {
     /// Checkpoints the WAL into the database file (at close, as sqlx's pool does).
     pub(crate) fn checkpoint(&self) {
         let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        // The background checkpointer may be at work: wait for it rather than fail busy.
+        let _ = conn.busy_timeout(BUSY_LIMIT);
         if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
             tracing::debug!(error = %e, "checkpoint at close");
         }
