@@ -32,6 +32,7 @@
 //! The root user is not governed by identity policies (it may do everything in its own account
 //! once signed in with MFA); the caller decides that before calling [`evaluate`].
 
+mod cache;
 mod condition;
 mod context;
 mod document;
@@ -40,6 +41,7 @@ mod evaluate;
 mod matching;
 mod strict_json;
 
+pub use cache::parse_cached;
 pub use context::RequestContext;
 pub use document::Policy;
 pub use error::PolicyError;

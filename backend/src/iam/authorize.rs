@@ -9,7 +9,7 @@ use shared::api::Action;
 use super::caller::{Authentication, Caller};
 use super::validate::validate_user_name;
 use crate::error::Error;
-use crate::policy::{self, Policy, RequestContext};
+use crate::policy::{self, RequestContext};
 use crate::state::AppState;
 use crate::storage::PrincipalRow;
 
@@ -137,9 +137,9 @@ async fn is_allowed(
             &read
         }
     };
-    let mut policies: Vec<Policy> = Vec::with_capacity(documents.len());
+    let mut policies = Vec::with_capacity(documents.len());
     for d in documents {
-        match Policy::parse(d) {
+        match policy::parse_cached(d) {
             Ok(p) => policies.push(p),
             // Fail closed: ignoring it would drop whatever Deny it holds.
             Err(e) => {

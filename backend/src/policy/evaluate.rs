@@ -1,6 +1,8 @@
 //! The decision: every statement of every attached policy, explicit `Deny` over `Allow` over
 //! the implicit deny.
 
+use std::borrow::Borrow;
+
 use super::condition;
 use super::context::RequestContext;
 use super::document::{Effect, PatternSet, Policy, Statement};
@@ -43,12 +45,15 @@ impl Decision {
 /// assert_eq!(evaluate(&policies, &ctx), Decision::Allow);
 /// # Ok::<(), backend::policy::PolicyError>(())
 /// ```
-pub fn evaluate(policies: &[Policy], ctx: &RequestContext) -> Decision {
+pub fn evaluate<P: Borrow<Policy>>(policies: &[P], ctx: &RequestContext) -> Decision {
     if arn_account(ctx.resource).is_some_and(|account| account != ctx.account) {
         return Decision::ImplicitDeny;
     }
     let mut allowed = false;
-    for statement in policies.iter().flat_map(|policy| &policy.statements) {
+    for statement in policies
+        .iter()
+        .flat_map(|policy| &policy.borrow().statements)
+    {
         if applies(statement, ctx) {
             match statement.effect {
                 Effect::Deny => return Decision::ExplicitDeny,

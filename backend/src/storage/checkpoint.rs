@@ -51,7 +51,10 @@ pub(crate) struct Progress {
 #[derive(Debug)]
 pub(crate) struct Checkpointer {
     wake: SyncSender<()>,
-    #[cfg_attr(not(test), expect(dead_code, reason = "read by the tests, `wait_until`"))]
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "read by the tests, `wait_until`")
+    )]
     progress: Arc<(Mutex<Progress>, Condvar)>,
 }
 
