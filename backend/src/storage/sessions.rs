@@ -73,7 +73,7 @@ impl Storage {
         let rows: Vec<SessionPolicyRow> = match &self.direct {
             Some(direct) => {
                 direct
-                    .run(|c| {
+                    .read(|c| {
                         c.prepare_cached(SELECT)?
                             .query_map([token_hash], |row| {
                                 Ok(SessionPolicyRow {
