@@ -11,7 +11,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 
-use super::{Policy, PolicyError};
+use super::document::Policy;
+use super::error::PolicyError;
 
 /// Documents kept at most: an account's distinct policies, with room to spare.
 const ENTRIES: usize = 1024;
@@ -53,7 +54,10 @@ pub fn parse_cached(json: &str) -> Result<Arc<Policy>, PolicyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::{RequestContext, SELF_SERVICE_POLICY, evaluate};
+    use crate::policy::context::RequestContext;
+    use crate::policy::evaluate::evaluate;
+
+    const SELF_SERVICE_POLICY: &str = include_str!("../../policies/self-service.json");
 
     /// The same text gives the same parsed document; another text its own; a document that
     /// does not parse is refused every time.
