@@ -117,7 +117,7 @@ impl CodeGenerator {
         self.key.code(counter, self.digits)
     }
 
-    /// Writes the codes of counters `first`, `first + 1`, … into `out`, two at a time
+    /// Writes the codes of counters `first`, `first + 1`, … into `out`, several side by side
     /// (RFC 4226 §5.3). Counters past `u64::MAX` wrap to 0; the searches never go there.
     pub fn fill(&self, first: u64, out: &mut [u32]) {
         self.key.fill(first, out, self.digits);

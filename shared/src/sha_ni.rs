@@ -1,4 +1,4 @@
-//! HOTP codes two at a time on x86-64 SHA extensions (SHA-NI), straight from the HMAC's
+//! HOTP codes four at a time on x86-64 SHA extensions (SHA-NI), straight from the HMAC's
 //! precomputed pad states (RFC 2104 §2, RFC 4226 §5.3, FIPS 180-4 §6.1.2).
 //!
 //! Why this exists next to `sha1::block_api::compress`: that function takes its state and
