@@ -19,6 +19,7 @@ mod sealed;
 mod sessions;
 mod signatures;
 mod temporary_credentials;
+mod writer;
 
 pub use access_keys::AccessKeyRow;
 pub use attempts::ThrottleKey;

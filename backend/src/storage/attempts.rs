@@ -88,9 +88,10 @@ impl Storage {
                 ThrottleKey::Device(id) | ThrottleKey::Principal(id) => (now_ms, id),
                 ThrottleKey::Codes(id) => (id, now_ms),
                 ThrottleKey::UnknownSignIn(k) => {
+                    let k = k.to_owned();
                     return direct
-                        .transaction(|c| {
-                            c.prepare_cached(INSERT_UNKNOWN)?.execute([k])?;
+                        .run(move |c| {
+                            c.prepare_cached(INSERT_UNKNOWN)?.execute([&k])?;
                             let count = c
                                 .prepare_cached(statement)?
                                 .query_row(params![now_ms, k, now_ms], |r| r.get::<_, i64>(0))
@@ -105,7 +106,7 @@ impl Storage {
                 }
             };
             return direct
-                .run(|c| {
+                .run(move |c| {
                     c.prepare_cached(statement)?
                         .query_row(params![first, second, now_ms], |r| r.get(0))
                         .optional()
@@ -231,7 +232,7 @@ impl Storage {
     ) -> Result<(), sqlx::Error> {
         if let Some(direct) = &self.direct {
             direct
-                .run(|c| {
+                .run(move |c| {
                     c.prepare_cached(RESET_CODE_BUDGET)?
                         .execute(params![principal_id, own_lock])
                 })

@@ -135,7 +135,8 @@ impl Storage {
     /// Appends an event.
     pub async fn insert_audit(&self, e: &NewAuditEvent<'_>) -> Result<(), sqlx::Error> {
         if let Some(direct) = &self.direct {
-            direct.run(|c| insert_event(c, e)).await?;
+            let values = EventValues::from(e);
+            direct.run(move |c| insert_event(c, &values)).await?;
             return Ok(());
         }
         on_db!(self, |pool, sql| {
@@ -216,20 +217,35 @@ where
 /// [`INSERT_EVENT`] on the request path's SQLite connection (`direct.rs`).
 pub(super) fn insert_event(
     c: &rusqlite::Connection,
-    e: &NewAuditEvent<'_>,
+    values: &EventValues,
 ) -> rusqlite::Result<usize> {
-    c.prepare_cached(INSERT_EVENT)?.execute(rusqlite::params![
-        e.account_id,
-        e.event_time,
-        e.actor,
-        e.action,
-        e.target_user,
-        e.serial_number,
-        e.source_ip,
-        e.outcome,
-        e.error_code,
-        e.request_id
-    ])
+    c.prepare_cached(INSERT_EVENT)?
+        .execute(rusqlite::params_from_iter(values.0.iter()))
+}
+
+/// An event's columns in [`INSERT_EVENT`]'s order, owned: SQLite's writes run on the writer's
+/// thread (`writer.rs`), after the request's borrowed data may be gone.
+#[derive(Debug)]
+pub(super) struct EventValues([rusqlite::types::Value; 10]);
+
+impl From<&NewAuditEvent<'_>> for EventValues {
+    fn from(e: &NewAuditEvent<'_>) -> EventValues {
+        use rusqlite::types::Value;
+        let text = |t: &str| Value::Text(t.to_owned());
+        let maybe = |t: Option<&str>| t.map_or(Value::Null, text);
+        EventValues([
+            maybe(e.account_id),
+            Value::Integer(e.event_time),
+            text(e.actor),
+            text(e.action),
+            maybe(e.target_user),
+            maybe(e.serial_number),
+            text(e.source_ip),
+            text(e.outcome),
+            maybe(e.error_code),
+            maybe(e.request_id),
+        ])
+    }
 }
 
 /// Which events [`Storage::audit_events`] lists; `None` lets every value through.

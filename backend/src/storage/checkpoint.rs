@@ -194,8 +194,9 @@ mod tests {
         // Each commit appends at least its new page: past the threshold within these.
         let page = vec![7u8; 4000];
         for _ in 0..CHECKPOINT_PAGES + 50 {
+            let page = page.clone();
             direct
-                .run(|c| c.execute("INSERT INTO scratch VALUES (?)", [&page]))
+                .run(move |c| c.execute("INSERT INTO scratch VALUES (?)", [&page]))
                 .await
                 .unwrap();
         }
@@ -209,29 +210,28 @@ mod tests {
         let done = checkpointer.wait_until(limit, |p| p.restarts > restarts);
         assert!(done.restarts > restarts, "{done:?}");
         direct
-            .run(|c| c.execute("INSERT INTO scratch VALUES (?)", [&page]))
+            .run(move |c| c.execute("INSERT INTO scratch VALUES (?)", [&page]))
             .await
             .unwrap();
-        // Asked until the thread is not checkpointing at the same moment (busy).
+        // Asked, on a connection of the test's own, until the thread is not checkpointing at
+        // the same moment (busy).
+        let probe = rusqlite::Connection::open(&path).unwrap();
         let mut log = -1;
         for _ in 0..10_000 {
-            let (busy, frames): (i64, i64) = direct
-                .run(|c| {
-                    c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
-                        Ok((r.get(0)?, r.get(1)?))
-                    })
+            let (busy, frames): (i64, i64) = probe
+                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
                 })
-                .await
                 .unwrap();
             if busy == 0 {
                 log = frames;
                 break;
             }
-            tokio::task::yield_now().await;
+            std::thread::yield_now();
         }
         assert!((1..10).contains(&log), "WAL pages after the restart: {log}");
         let rows: i64 = direct
-            .run(|c| c.query_row("SELECT COUNT(*) FROM scratch", [], |r| r.get(0)))
+            .read(|c| c.query_row("SELECT COUNT(*) FROM scratch", [], |r| r.get(0)))
             .await
             .unwrap();
         assert_eq!(rows, i64::from(CHECKPOINT_PAGES) + 51);

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 use rusqlite::{OptionalExtension, params};
 
 use super::attempts::{RESET_CODE_BUDGET, ThrottleKey, reserve_budget_sql, reserve_set_sql};
-use super::audit::{INSERT_EVENT, NewAuditEvent, bind_event, insert_event};
+use super::audit::{EventValues, INSERT_EVENT, NewAuditEvent, bind_event, insert_event};
 use super::db::{Storage, on_db};
 use super::device::{Device, DeviceRow, StoredState, typed, typed_one};
 use super::sealed::SEAL_VERSION;
@@ -114,8 +114,9 @@ impl Storage {
         let sql = LazyLock::force(&RESERVE_DEVICE).as_str();
         if let Some(direct) = &self.direct {
             let budget = reserve_budget_sql();
+            let (account_id, serial) = (account_id.to_owned(), serial.to_owned());
             let found = direct
-                .transaction(|c| {
+                .run(move |c| {
                     let Some(row) = c
                         .prepare_cached(sql)?
                         .query_row(
@@ -132,8 +133,8 @@ impl Storage {
                         .optional()?;
                     match count {
                         Some(count) => Ok(Some((row, count))),
-                        // Refused by the budget: the transaction is rolled back, the device's
-                        // count with it.
+                        // Refused by the budget: the work is rolled back, the device's count
+                        // with it.
                         None => Err(rusqlite::Error::QueryReturnedNoRows),
                     }
                 })
@@ -484,19 +485,16 @@ impl Storage {
             sample,
         } = on_win;
         if let Some(direct) = &self.direct {
-            let won = |c: &rusqlite::Connection| Ok(c.prepare_cached(CAS)?.execute(values)? == 1);
-            if budget.is_none() && event.is_none() && sample.is_none() {
-                return direct.run(won).await;
-            }
+            let event = event.map(EventValues::from);
             return direct
-                .transaction(|c| {
-                    let won = won(c)?;
+                .run(move |c| {
+                    let won = c.prepare_cached(CAS)?.execute(values)? == 1;
                     if won {
                         if let Some((principal_id, budget_lock)) = budget {
                             c.prepare_cached(RESET_CODE_BUDGET)?
                                 .execute(params![principal_id, budget_lock])?;
                         }
-                        if let Some(e) = event {
+                        if let Some(e) = &event {
                             insert_event(c, e)?;
                         }
                         if let Some((at, offset)) = sample {

@@ -32,7 +32,7 @@
 //! PostgreSQL keeps sqlx: its statements cross a socket either way.
 
 use std::borrow::Cow;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError, TryLockError};
 use std::time::{Duration, Instant};
 
@@ -41,9 +41,8 @@ use rusqlite::{Connection, OpenFlags};
 use sqlx::error::{DatabaseError, ErrorKind};
 
 use super::checkpoint::Checkpointer;
+use super::writer::{BUSY_LIMIT, Writer};
 
-/// How long a statement waits, in all, for the write lock another connection holds.
-const BUSY_LIMIT: Duration = Duration::from_secs(10);
 /// The pause between tries at a lock that was busy.
 const BUSY_RETRY: Duration = Duration::from_millis(1);
 /// Prepared statements kept (rusqlite's default is 16; the hot ones are about a dozen, with
@@ -52,8 +51,11 @@ const STATEMENT_CACHE: usize = 64;
 
 /// The server's own SQLite connection for the statements of every request.
 pub(crate) struct Direct {
-    /// The connection that writes (SQLite has one writer at a time anyway).
-    conn: Mutex<Connection>,
+    /// The thread that owns the connection that writes and commits requests' writes together
+    /// (`writer.rs`).
+    writer: Writer,
+    /// The database file, for the checkpoint at close.
+    path: PathBuf,
     /// Connections that only read: the session's statement of every request runs here, so it
     /// never waits behind another request's writes (WAL lets readers and the writer run side
     /// by side). Two: one per runtime thread of the two-core machines measured on; a third
@@ -86,39 +88,35 @@ impl Direct {
                 .map_err(into_sqlx)?;
             Ok(Mutex::new(conn))
         };
+        let readers = [reader()?, reader()?];
         Ok(Direct {
-            conn: Mutex::new(writer),
-            readers: [reader()?, reader()?],
+            writer: Writer::start(writer).map_err(sqlx::Error::Io)?,
+            path: path.to_owned(),
+            readers,
             checkpointer,
         })
     }
 
-    /// Runs `work` on the writing connection. `work` must leave no transaction open and be
-    /// safe to run again: when SQLite answers busy (another connection writes), the
-    /// connection's state is rolled back, the runtime gets the thread for [`BUSY_RETRY`], and
-    /// `work` runs again, for up to [`BUSY_LIMIT`].
-    pub(crate) async fn run<T>(
-        &self,
-        work: impl FnMut(&Connection) -> rusqlite::Result<T>,
-    ) -> Result<T, sqlx::Error> {
-        self.on(std::slice::from_ref(&self.conn), work).await
+    /// Runs `work` on the writing connection, in the writer thread's next batch, and answers
+    /// once that batch is committed (`writer.rs`): `work`'s changes are kept if it returns
+    /// `Ok`, taken back if it returns an error.
+    pub(crate) async fn run<T, F>(&self, work: F) -> Result<T, sqlx::Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        self.writer.run(work).await
     }
 
-    /// [`Direct::run`] for work that only reads, on a reading connection: reads never wait
-    /// behind the writes of other requests (WAL lets them run side by side).
+    /// Runs `work`, which only reads, on a reading connection: reads never wait behind the
+    /// writes of other requests (WAL lets them run side by side). When SQLite answers busy
+    /// (rare for a reader: the WAL being restarted), the runtime gets the thread for
+    /// [`BUSY_RETRY`] and `work` runs again, for up to [`BUSY_LIMIT`].
     pub(crate) async fn read<T>(
         &self,
-        work: impl FnMut(&Connection) -> rusqlite::Result<T>,
-    ) -> Result<T, sqlx::Error> {
-        self.on(&self.readers, work).await
-    }
-
-    /// Runs `work` on whichever of `connections` is free, as [`Direct::run`] says.
-    async fn on<T>(
-        &self,
-        connections: &[Mutex<Connection>],
         mut work: impl FnMut(&Connection) -> rusqlite::Result<T>,
     ) -> Result<T, sqlx::Error> {
+        let connections = &self.readers;
         let start = Instant::now();
         loop {
             // A free connection, or (every one taken) the first, waited for: the wait is the
@@ -161,22 +159,6 @@ impl Direct {
         }
     }
 
-    /// [`Direct::run`] inside `BEGIN IMMEDIATE … COMMIT`, for work of more than one write: the
-    /// write lock is taken (or found busy) before the first statement, so no statement after
-    /// it can be refused and a retry never repeats a write that was committed.
-    pub(crate) async fn transaction<T>(
-        &self,
-        mut work: impl FnMut(&Connection) -> rusqlite::Result<T>,
-    ) -> Result<T, sqlx::Error> {
-        self.run(|c| {
-            c.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
-            let done = work(c)?;
-            c.prepare_cached("COMMIT")?.execute([])?;
-            Ok(done)
-        })
-        .await
-    }
-
     /// The background checkpointer.
     #[cfg(test)]
     pub(crate) fn checkpointer(&self) -> &Checkpointer {
@@ -185,10 +167,14 @@ impl Direct {
 
     /// Checkpoints the WAL into the database file (at close, as sqlx's pool does).
     pub(crate) fn checkpoint(&self) {
-        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
-        // The background checkpointer may be at work: wait for it rather than fail busy.
-        let _ = conn.busy_timeout(BUSY_LIMIT);
-        if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
+        // On a connection of its own (the writer's is its thread's); waiting for the
+        // background checkpointer, if at work, rather than failing busy.
+        let done = connection(&self.path).and_then(|conn| {
+            conn.busy_timeout(BUSY_LIMIT).map_err(into_sqlx)?;
+            conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+                .map_err(into_sqlx)
+        });
+        if let Err(e) = done {
             tracing::debug!(error = %e, "checkpoint at close");
         }
     }
@@ -374,10 +360,12 @@ mod tests {
         );
     }
 
-    /// A writer that meets another connection's write lock waits for it without holding the
-    /// runtime's thread, and a transaction left open by an error is rolled back.
+    /// A write that meets another connection's write lock waits for it on the writer's thread,
+    /// not the runtime's (this test's runtime has one thread, which commits the other
+    /// connection meanwhile); work that fails or panics is taken back alone, and the writer
+    /// goes on.
     #[tokio::test]
-    async fn a_busy_lock_is_waited_for_and_an_open_transaction_rolled_back() {
+    async fn a_busy_lock_is_waited_for_and_failed_work_taken_back() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.sqlite");
         let other = Connection::open(&path).unwrap();
@@ -386,62 +374,34 @@ mod tests {
             .unwrap();
         let direct = Direct::open(&path).unwrap();
         other.execute_batch("BEGIN IMMEDIATE").unwrap();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let write = direct.run(|c| c.execute("INSERT INTO t VALUES (1)", []));
+        let second = direct.run(|c| c.execute("INSERT INTO t VALUES (2)", []));
         let release = async {
-            // The writer is refused at least once before the other connection commits.
-            rx.await.unwrap();
+            tokio::task::yield_now().await;
             other.execute_batch("COMMIT").unwrap();
         };
-        let tries = std::sync::atomic::AtomicU32::new(0);
-        let counted = direct.run(|c| {
-            tries.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            c.execute("INSERT INTO t VALUES (2)", [])
-        });
-        let signal = async {
-            tx.send(()).unwrap();
-        };
-        let (a, b, ..) = tokio::join!(write, counted, release, signal);
+        let (a, b, ()) = tokio::join!(write, second, release);
         assert_eq!((a.unwrap(), b.unwrap()), (1, 1));
-        assert!(tries.load(std::sync::atomic::Ordering::SeqCst) >= 2);
-        let n: i64 = direct
-            .run(|c| c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0)))
-            .await
-            .unwrap();
-        assert_eq!(n, 2);
+        let count = || direct.read(|c| c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0)));
+        assert_eq!(count().await.unwrap(), 2);
         let failed = direct
             .run(|c| {
-                c.execute_batch("BEGIN IMMEDIATE; INSERT INTO t VALUES (3)")?;
+                c.execute("INSERT INTO t VALUES (3)", [])?;
                 c.execute("INSERT INTO nowhere VALUES (1)", [])
             })
             .await;
         assert!(failed.is_err());
-        let n: i64 = direct
-            .run(|c| c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0)))
-            .await
-            .unwrap();
-        assert_eq!(n, 2, "the open transaction was rolled back");
-        // A `work` that panics inside its transaction poisons the lock and leaves the
-        // transaction open: the next use rolls it back and goes on.
-        let direct = std::sync::Arc::new(direct);
-        let panicking = direct.clone();
-        let joined = tokio::spawn(async move {
-            panicking
-                .run(|c| {
-                    c.execute_batch("BEGIN IMMEDIATE; INSERT INTO t VALUES (4)")?;
-                    panic!("work panicked");
-                    #[allow(unreachable_code)]
-                    Ok(())
-                })
-                .await
-        })
-        .await;
-        assert!(joined.unwrap_err().is_panic());
-        let n: i64 = direct
-            .run(|c| c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0)))
-            .await
-            .unwrap();
-        assert_eq!(n, 2, "the panicked transaction was rolled back");
+        assert_eq!(count().await.unwrap(), 2, "the failed work was taken back");
+        let panicked = direct
+            .run(|c| {
+                c.execute("INSERT INTO t VALUES (4)", [])?;
+                panic!("work panicked");
+                #[allow(unreachable_code)]
+                Ok(())
+            })
+            .await;
+        assert!(panicked.unwrap_err().to_string().contains("panicked"));
+        assert_eq!(count().await.unwrap(), 2, "the panicked work was taken back");
         assert_eq!(
             direct
                 .run(|c| c.execute("INSERT INTO t VALUES (5)", []))
@@ -449,5 +409,6 @@ mod tests {
                 .unwrap(),
             1
         );
+        assert_eq!(count().await.unwrap(), 3);
     }
 }
