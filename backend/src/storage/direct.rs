@@ -1,6 +1,7 @@
 //! SQLite's statements of every request — the session, counting an attempt, the state
-//! compare-and-set, the code budget, the audit row — run on the calling thread over one
-//! connection the server holds, with rusqlite: no hand-off to another thread.
+//! compare-and-set, the code budget, the audit row — run with rusqlite on connections the
+//! server holds: the reads on the calling thread, the writes on one writer thread that commits
+//! the waiting requests' writes together (`writer.rs`).
 //!
 //! # Why not sqlx for these
 //! sqlx's SQLite driver runs each connection on a worker thread of its own and sends every
@@ -9,20 +10,25 @@
 //! `perf record`): 50 % of the server's CPU was the kernel, a third of it switching threads
 //! (`finish_task_switch`, futex wake-ups from sqlx's `flume` channels), and SQLite's busy
 //! handler slept (`clock_nanosleep`, ~6 per resync under `strace`) while eight pooled
-//! connections took turns at the write lock. Here one connection, behind a mutex, runs each
-//! statement where the request is, from rusqlite's prepared-statement cache. A statement on a
-//! cached, in-memory database takes microseconds (the window scan, which runs on the same
-//! threads, takes ~180 µs), so holding a runtime thread for it is cheaper than the hand-off.
-//! The session's statement, which every request makes, runs on one of two reading
-//! connections instead ([`Direct::read`]): `perf` of the scheduler's switches showed 40 % of
-//! the runtime threads' sleeps on this mutex, half of them sessions waiting behind another
-//! request's writes (issue 13 note: ~+4 % resyncs a second).
+//! connections took turns at the write lock. Here every statement comes from rusqlite's
+//! prepared-statement cache, and a request's work is one closure: the session's statement
+//! runs where the request is, on one of two reading connections ([`Direct::read`]; WAL lets
+//! them read while the writer writes); a request's writes (two hops a resync: the count, then
+//! the compare-and-set with its audit row) go to the writer thread ([`Direct::run`]).
 //!
-//! The connection never waits inside SQLite for the write lock (`busy_timeout` 0): sqlx's pool
-//! still serves the other statements, and one of its transactions may hold the lock across an
-//! `await` that needs a runtime thread to finish — a thread blocked here in SQLite's busy
-//! handler could be that thread. A busy answer instead yields to the runtime and tries again
-//! ([`BUSY_RETRY`]), within the same 10 s sqlx's connections wait.
+//! # Measured on the way (issue 13 note)
+//! One connection behind a mutex taken on the runtime threads: `perf` of the scheduler's
+//! switches showed 40 % of their sleeps on that mutex, a core idle meanwhile. Reads on their
+//! own connections: ~+4 %. Waiting for the mutex without the thread — tokio's mutex (its fair
+//! hand-off gives the connection to a task that may not run for a window scan's time: ~30 %
+//! fewer resyncs), async-lock's, yielding until free (p99 9–10 ms: some requests passed over
+//! again and again) — was worse. The writer thread with group commit: +10 % resyncs a second,
+//! p99 6.1–6.7 → 5.1–5.5 ms, 385–424 → 365–368 µs a resync.
+//!
+//! A reader never waits inside SQLite (`busy_timeout` 0; readers are refused busy only while
+//! the WAL restarts): a busy answer yields the runtime thread for [`BUSY_RETRY`] and tries
+//! again, for up to [`BUSY_LIMIT`]. The writer thread, which is no runtime thread, waits in
+//! SQLite's busy handler for the lock another connection holds (the pool's, the checkpointer's).
 //!
 //! Durability is the pool's: WAL with `synchronous = NORMAL`. A committed transaction survives
 //! the process being killed (it is in the WAL file, in the kernel's hands); a power loss or an
@@ -206,7 +212,7 @@ fn connection(path: &Path) -> Result<Connection, sqlx::Error> {
 }
 
 /// SQLITE_BUSY or SQLITE_LOCKED, with any extended code.
-fn is_busy(error: &rusqlite::Error) -> bool {
+pub(crate) fn is_busy(error: &rusqlite::Error) -> bool {
     matches!(
         error.sqlite_error_code(),
         Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
@@ -382,7 +388,8 @@ mod tests {
         };
         let (a, b, ()) = tokio::join!(write, second, release);
         assert_eq!((a.unwrap(), b.unwrap()), (1, 1));
-        let count = || direct.read(|c| c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0)));
+        let count =
+            || direct.read(|c| c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0)));
         assert_eq!(count().await.unwrap(), 2);
         let failed = direct
             .run(|c| {
@@ -392,16 +399,29 @@ mod tests {
             .await;
         assert!(failed.is_err());
         assert_eq!(count().await.unwrap(), 2, "the failed work was taken back");
-        let panicked = direct
-            .run(|c| {
-                c.execute("INSERT INTO t VALUES (4)", [])?;
-                panic!("work panicked");
-                #[allow(unreachable_code)]
-                Ok(())
-            })
-            .await;
-        assert!(panicked.unwrap_err().to_string().contains("panicked"));
-        assert_eq!(count().await.unwrap(), 2, "the panicked work was taken back");
+        // Work that panics where it runs (here, alone: on the caller's thread) panics the
+        // request; its transaction is rolled back by the next use of the connection.
+        let direct = std::sync::Arc::new(direct);
+        let panicking = direct.clone();
+        let joined = tokio::spawn(async move {
+            panicking
+                .run(|c| {
+                    c.execute("INSERT INTO t VALUES (4)", [])?;
+                    panic!("work panicked");
+                    #[allow(unreachable_code)]
+                    Ok(())
+                })
+                .await
+        })
+        .await;
+        assert!(joined.unwrap_err().is_panic());
+        let count =
+            || direct.read(|c| c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0)));
+        assert_eq!(
+            count().await.unwrap(),
+            2,
+            "the panicked work was taken back"
+        );
         assert_eq!(
             direct
                 .run(|c| c.execute("INSERT INTO t VALUES (5)", []))
