@@ -47,7 +47,7 @@ use rusqlite::{Connection, OpenFlags};
 use sqlx::error::{DatabaseError, ErrorKind};
 
 use super::checkpoint::Checkpointer;
-use super::writer::{BUSY_LIMIT, Writer};
+use super::writer::{BUSY_LIMIT, Writer, is_busy};
 
 /// The pause between tries at a lock that was busy.
 const BUSY_RETRY: Duration = Duration::from_millis(1);
@@ -111,7 +111,7 @@ impl Direct {
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
-        self.writer.run(work).await
+        self.writer.run(work).await.map_err(into_sqlx)
     }
 
     /// Runs `work`, which only reads, on a reading connection: reads never wait behind the
@@ -209,14 +209,6 @@ fn connection(path: &Path) -> Result<Connection, sqlx::Error> {
         .map_err(into_sqlx)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
-}
-
-/// SQLITE_BUSY or SQLITE_LOCKED, with any extended code.
-pub(crate) fn is_busy(error: &rusqlite::Error) -> bool {
-    matches!(
-        error.sqlite_error_code(),
-        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-    )
 }
 
 /// A rusqlite error as the rest of the server sees every database error: a `sqlx::Error`, with

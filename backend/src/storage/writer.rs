@@ -34,8 +34,6 @@ use std::time::{Duration, Instant};
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
-use super::direct::{into_sqlx, is_busy};
-
 /// How long the writer waits for the write lock another connection holds.
 pub(crate) const BUSY_LIMIT: Duration = Duration::from_secs(10);
 /// The writer's pause between tries at a write lock another connection holds.
@@ -59,7 +57,7 @@ trait Job: Send {
 struct Work<T, F> {
     work: Option<F>,
     result: Option<rusqlite::Result<T>>,
-    reply: oneshot::Sender<Result<T, sqlx::Error>>,
+    reply: oneshot::Sender<rusqlite::Result<T>>,
 }
 
 impl<T, F> Job for Work<T, F>
@@ -87,7 +85,7 @@ where
             (None, None) => Err(failure("the work did not run")),
         };
         // The request may have gone (its client left): nobody to answer.
-        let _ = self.reply.send(result.map_err(into_sqlx));
+        let _ = self.reply.send(result);
     }
 }
 
@@ -122,13 +120,13 @@ impl Writer {
     /// Runs `work` in a transaction of its own here, if the connection is free, nothing is
     /// queued and the write lock is free (no hand-off: what a lone request gets); otherwise
     /// in the writer thread's next batch. Answers once the work is committed.
-    pub(crate) async fn run<T, F>(&self, work: F) -> Result<T, sqlx::Error>
+    pub(crate) async fn run<T, F>(&self, work: F) -> rusqlite::Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
         let work = match self.alone(work) {
-            Ok(done) => return done.map_err(into_sqlx),
+            Ok(done) => return done,
             Err(work) => work,
         };
         let (reply, answer) = oneshot::channel();
@@ -140,11 +138,11 @@ impl Writer {
         self.pending.fetch_add(1, Ordering::AcqRel);
         if self.jobs.send(job).is_err() {
             self.pending.fetch_sub(1, Ordering::AcqRel);
-            return Err(into_sqlx(failure("the writer thread is gone")));
+            return Err(failure("the writer thread is gone"));
         }
         answer
             .await
-            .map_err(|_| into_sqlx(failure("the writer thread is gone")))?
+            .unwrap_or_else(|_| Err(failure("the writer thread is gone")))
     }
 
     /// `work` run at once on the calling thread, or given back when it must queue: the
@@ -233,6 +231,14 @@ fn commit(conn: &Connection, batch: &mut [Box<dyn Job>]) -> rusqlite::Result<()>
     }
     conn.prepare_cached("COMMIT")?.execute([])?;
     Ok(())
+}
+
+/// SQLITE_BUSY or SQLITE_LOCKED, with any extended code.
+pub(crate) fn is_busy(error: &rusqlite::Error) -> bool {
+    matches!(
+        error.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 /// An error of ours, as SQLite would report a generic one.
