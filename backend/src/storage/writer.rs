@@ -200,11 +200,11 @@ fn write(conn: &Mutex<Connection>, queued: &Receiver<Box<dyn Job>>, pending: &At
             }
             outcome.err()
         };
-        let answered = batch.len();
+        // Before the answers: a request answered may write again at once, alone.
+        pending.fetch_sub(batch.len(), Ordering::AcqRel);
         for job in batch {
             job.answer(error.as_ref());
         }
-        pending.fetch_sub(answered, Ordering::AcqRel);
     }
 }
 
