@@ -20,7 +20,7 @@
 //! One connection behind a mutex taken on the runtime threads: `perf` of the scheduler's
 //! switches showed 40 % of their sleeps on that mutex, a core idle meanwhile. Reads on their
 //! own connections: ~+4 %. Waiting for the mutex without the thread — tokio's mutex (its fair
-//! hand-off gives the connection to a task that may not run for a window scan's time: ~30 %
+//! hand-off gives the connection to a task that may not run for a window scan's time: ~20 %
 //! fewer resyncs), async-lock's, yielding until free (p99 9–10 ms: some requests passed over
 //! again and again) — was worse. The writer thread with group commit: +10 % resyncs a second,
 //! p99 6.1–6.7 → 5.1–5.5 ms, 385–424 → 365–368 µs a resync.
@@ -125,13 +125,9 @@ impl Direct {
         let connections = &self.readers;
         let start = Instant::now();
         loop {
-            // A free connection, or (every one taken) the first, waited for: the wait is the
-            // few microseconds of another request's statements. Waiting without the thread
-            // (an async lock, or yielding until one is free) was measured worse: an async
-            // lock hands the connection to a task that may not run for a window scan's time
-            // (~30 % fewer resyncs a second), and yielding passes some requests over and over
-            // (p99 9–10 ms against 6.5 ms).
-            // The guard lives in this block only, never across an `await`.
+            // A free reader, or (every one taken) the first, waited for: a read takes
+            // microseconds (the module's doc says why not an async wait). The guard lives in
+            // this block only, never across an `await`.
             let done = {
                 let conn = connections
                     .iter()

@@ -148,7 +148,6 @@ impl Writer {
     /// `work` run at once on the calling thread, or given back when it must queue: the
     /// connection taken, something queued, or the write lock held by another connection.
     /// Never waits.
-    #[allow(clippy::type_complexity)]
     fn alone<T, F>(&self, work: F) -> Result<rusqlite::Result<T>, F>
     where
         F: FnOnce(&Connection) -> rusqlite::Result<T>,
@@ -165,12 +164,11 @@ impl Writer {
             // Left open by work that panicked here.
             let _ = conn.execute_batch("ROLLBACK");
         }
-        match conn
+        let began = conn
             .prepare_cached("BEGIN IMMEDIATE")
-            .and_then(|mut b| b.execute([]))
-        {
-            Ok(_) => {}
-            Err(_) => return Err(work),
+            .and_then(|mut b| b.execute([]));
+        if began.is_err() {
+            return Err(work);
         }
         let done = work(&conn).and_then(|value| {
             conn.prepare_cached("COMMIT")?.execute([])?;
