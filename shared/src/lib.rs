@@ -53,6 +53,8 @@
 
 pub mod action;
 pub mod api;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
 pub mod code;
 pub mod device;
 pub mod forecast;
