@@ -13,14 +13,21 @@
 //! does multi-message SHA-1 (the `sha1` crate compresses one message at a time), so this is
 //! written here. It is only used after the CPU was found to have AVX-512F, and it is checked
 //! against `hmac` + `sha1` and the RFC vectors in the tests.
+//!
+//! [`best_key`] is the resync's pair search over that table on the same registers: sixteen
+//! steps compared at once and their keys kept by lane-wise minimum, which has no branch for
+//! the compiler to invent, so it needs no per-step optimisation barrier (the portable scan in
+//! `resync.rs` does). It is checked against the portable scan and the rule written plainly.
 
 use core::arch::x86_64::{
-    __m256i, __m512i, _mm512_add_epi32, _mm512_and_si512, _mm512_castsi256_si512,
+    __m256i, __m512i, _mm512_add_epi32, _mm512_add_epi64, _mm512_and_si512, _mm512_castsi256_si512,
     _mm512_castsi512_si256, _mm512_cmpeq_epi32_mask, _mm512_cvtepu32_pd, _mm512_cvttpd_epu32,
     _mm512_div_pd, _mm512_extracti64x4_epi64, _mm512_inserti64x4, _mm512_loadu_si512,
-    _mm512_mask_blend_epi32, _mm512_mullo_epi32, _mm512_or_si512, _mm512_rol_epi32,
-    _mm512_set1_epi32, _mm512_set1_pd, _mm512_slli_epi32, _mm512_sllv_epi32, _mm512_srli_epi32,
-    _mm512_srlv_epi32, _mm512_storeu_si512, _mm512_sub_epi32, _mm512_ternarylogic_epi32,
+    _mm512_mask_blend_epi32, _mm512_mask_blend_epi64, _mm512_maskz_loadu_epi32, _mm512_max_epu64,
+    _mm512_min_epu64, _mm512_mullo_epi32, _mm512_or_si512, _mm512_reduce_min_epu64,
+    _mm512_rol_epi32, _mm512_set_epi64, _mm512_set1_epi32, _mm512_set1_epi64, _mm512_set1_pd,
+    _mm512_slli_epi32, _mm512_slli_epi64, _mm512_sllv_epi32, _mm512_srli_epi32, _mm512_srlv_epi32,
+    _mm512_storeu_si512, _mm512_sub_epi32, _mm512_sub_epi64, _mm512_ternarylogic_epi32,
     _mm512_xor_si512,
 };
 
@@ -199,4 +206,69 @@ pub(crate) fn fill(inner: &[u32; 5], outer: &[u32; 5], first: u64, out: &mut [u3
         chunk.copy_from_slice(&codes[..chunk.len()]);
         counter = counter.wrapping_add(LANES as u64);
     }
+}
+
+/// [`crate::resync::best_pair`]'s scan, sixteen steps at a time: the smallest key
+/// `distance << 32 | k` over the steps k (0 ≤ k < `codes.len()` − 1) with
+/// `codes[k] == code1`, `codes[k + 1] == code2` and `fresh(first + k)`, where distance is
+/// |(first + k + 1) − `target`| capped at `max_distance`; `no_match` if there is none.
+///
+/// Every step is compared and asked `fresh`, whatever matches: the loop's bounds depend on
+/// the table's length only, and a step's outcome only selects lanes (security rule 11).
+#[target_feature(enable = "avx512f")]
+pub(crate) fn best_key(
+    codes: &[u32],
+    first: u64,
+    target: u64,
+    (code1, code2): (u32, u32),
+    (max_distance, no_match): (u64, u64),
+    fresh: impl Fn(u64) -> bool,
+) -> u64 {
+    let steps = codes.len().saturating_sub(1);
+    let (code1, code2) = (
+        _mm512_set1_epi32(code1 as i32),
+        _mm512_set1_epi32(code2 as i32),
+    );
+    let splat = |x: u64| _mm512_set1_epi64(x as i64);
+    let (target, cap, none) = (splat(target), splat(max_distance), splat(no_match));
+    let lane = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+    let mut best = [none; 2];
+    for k in (0..steps).step_by(LANES) {
+        let n = (steps - k).min(LANES);
+        let valid = (u32::MAX >> (32 - n)) as u16;
+        // SAFETY: lanes below `n` read codes[k..k + n] and codes[k + 1..k + 1 + n], within
+        // the table since k + n ≤ steps = codes.len() − 1; masked-off lanes read nothing.
+        let (this, next) = unsafe {
+            (
+                _mm512_maskz_loadu_epi32(valid, codes.as_ptr().add(k).cast()),
+                _mm512_maskz_loadu_epi32(valid, codes.as_ptr().add(k + 1).cast()),
+            )
+        };
+        let same = _mm512_cmpeq_epi32_mask(this, code1) & _mm512_cmpeq_epi32_mask(next, code2);
+        let mut fresh_lanes = 0u16;
+        for j in 0..n {
+            fresh_lanes |= u16::from(fresh(first + (k + j) as u64)) << j;
+        }
+        let matched = same & fresh_lanes & valid;
+        for (half, best) in best.iter_mut().enumerate() {
+            let base = (k + 8 * half) as u64;
+            // i + 1 = first + base + lane + 1, the second code's step; wrapping only in
+            // lanes past the table, which `matched` leaves out.
+            let second = _mm512_add_epi64(splat(first.wrapping_add(base).wrapping_add(1)), lane);
+            let distance = _mm512_min_epu64(
+                _mm512_sub_epi64(
+                    _mm512_max_epu64(second, target),
+                    _mm512_min_epu64(second, target),
+                ),
+                cap,
+            );
+            let key = _mm512_or_si512(
+                _mm512_slli_epi64::<32>(distance),
+                _mm512_add_epi64(splat(base), lane),
+            );
+            let mask = (matched >> (8 * half)) as u8;
+            *best = _mm512_min_epu64(*best, _mm512_mask_blend_epi64(mask, none, key));
+        }
+    }
+    _mm512_reduce_min_epu64(_mm512_min_epu64(best[0], best[1]))
 }
