@@ -175,7 +175,7 @@ fn codes(
         splat(0x7fff_ffff),
     );
     // Snum mod 10^Digit through doubles: Snum < 2^31 and the quotient < 2^12 are exact, and a
-    // quotient that is not whole is at least 1/modulus ≥ 10^-9 from the next whole number,
+    // quotient that is not whole is at least 1/modulus ≥ 10^-8 from the next whole number,
     // far more than its rounding error (2^-41), so truncating it gives ⌊Snum / modulus⌋.
     let divisor = _mm512_set1_pd(f64::from(modulus));
     let quotient =

@@ -27,8 +27,9 @@
 //!
 //! A reader never waits inside SQLite (`busy_timeout` 0; readers are refused busy only while
 //! the WAL restarts): a busy answer yields the runtime thread for [`BUSY_RETRY`] and tries
-//! again, for up to [`BUSY_LIMIT`]. The writer thread, which is no runtime thread, waits in
-//! SQLite's busy handler for the lock another connection holds (the pool's, the checkpointer's).
+//! again, for up to [`BUSY_LIMIT`]. The writer thread, which is no runtime thread, waits for
+//! the lock another connection holds (the pool's, the checkpointer's), trying again every
+//! 50 µs (`writer.rs`).
 //!
 //! Durability is the pool's: WAL with `synchronous = NORMAL`. A committed transaction survives
 //! the process being killed (it is in the WAL file, in the kernel's hands); a power loss or an
