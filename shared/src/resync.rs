@@ -92,21 +92,43 @@ pub(crate) fn best_pair(
 ) -> Option<u64> {
     debug_assert!(codes.len() <= 4 * MAX_WINDOW as usize);
     #[cfg(target_arch = "x86_64")]
-    if crate::avx512::available() {
-        // SAFETY: the CPU reported AVX-512F, all `best_key` enables.
-        let best = unsafe {
-            crate::avx512::best_key(
-                codes,
-                first,
-                target,
-                (code1, code2),
-                (MAX_DISTANCE, NO_MATCH),
-                fresh,
-            )
-        };
-        return (best < NO_MATCH).then(|| first + (best & u64::from(u32::MAX)));
+    if let Some(found) = vector_scan(codes, first, target, code1, code2, &fresh) {
+        return found;
     }
     scan_pairs(codes, first, target, code1, code2, fresh)
+}
+
+/// [`best_pair`] sixteen steps at a time (`crate::avx512::best_key`), or `None` when the CPU
+/// has no AVX-512.
+#[cfg(target_arch = "x86_64")]
+fn vector_scan(
+    codes: &[u32],
+    first: u64,
+    target: u64,
+    code1: u32,
+    code2: u32,
+    fresh: impl Fn(u64) -> bool,
+) -> Option<Option<u64>> {
+    if !crate::avx512::available() {
+        return None;
+    }
+    // SAFETY: the CPU reported AVX-512F, all `best_key` enables.
+    let best = unsafe {
+        crate::avx512::best_key(
+            codes,
+            first,
+            target,
+            (code1, code2),
+            (MAX_DISTANCE, NO_MATCH),
+            fresh,
+        )
+    };
+    Some(step_of(best, first))
+}
+
+/// The step a scan's smallest key names, or `None` for [`NO_MATCH`].
+fn step_of(best: u64, first: u64) -> Option<u64> {
+    (best < NO_MATCH).then(|| first + (best & u64::from(u32::MAX)))
 }
 
 /// Keys of matches stay below 2^50: distance < 2^18 and k < 2^19 (MAX_WINDOW bounds both;
@@ -149,8 +171,7 @@ fn scan_pairs(
             odd = min(odd, key(k + 1));
         }
     }
-    let best = min(even, odd);
-    (best < NO_MATCH).then(|| first + (best & u64::from(u32::MAX)))
+    step_of(min(even, odd), first)
 }
 
 /// `x`, through an optimisation barrier: the compiler cannot know it is 0 or all ones, so it
@@ -311,19 +332,7 @@ mod tests {
     ) -> Option<u64> {
         let portable = scan_pairs(table, first, target, c1, c2, &fresh);
         #[cfg(target_arch = "x86_64")]
-        if crate::avx512::available() {
-            // SAFETY: the CPU reported AVX-512F.
-            let best = unsafe {
-                crate::avx512::best_key(
-                    table,
-                    first,
-                    target,
-                    (c1, c2),
-                    (MAX_DISTANCE, NO_MATCH),
-                    &fresh,
-                )
-            };
-            let vector = (best < NO_MATCH).then(|| first + (best & u64::from(u32::MAX)));
+        if let Some(vector) = vector_scan(table, first, target, c1, c2, &fresh) {
             assert_eq!(vector, portable, "{table:?} first {first} target {target}");
         }
         assert_eq!(best_pair(table, first, target, c1, c2, &fresh), portable);
